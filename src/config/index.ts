@@ -1,0 +1,12 @@
+export { parseConfig, loadConfig, defaultConfig, expandEnv, formatPath, type Environment } from './load-config.js';
+export {
+  configSchema,
+  RELABEL_ACTIONS,
+  type Config,
+  type ClusterConfig,
+  type RelabelRuleConfig,
+  type SloConfig,
+  type RemoteWriteTargetConfig,
+  type LimitsConfig,
+} from './schema.js';
+export { parseDuration, formatDuration } from './duration.js';

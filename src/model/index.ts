@@ -1,0 +1,19 @@
+export {
+  SeriesBatch,
+  MetricType,
+  DropReason,
+  type MetricMetadata,
+  type NativeHistogram,
+  type BucketSpan,
+  type Exemplar,
+} from './series-batch.js';
+export {
+  METRIC_NAME_LABEL,
+  getLabel,
+  metricNameOf,
+  sortLabels,
+  labelsFromRecord,
+  labelsToRecord,
+  seriesKeyOf,
+  formatSeries,
+} from './labels.js';

@@ -1,0 +1,167 @@
+/**
+ * The gateway's own metrics, on a dedicated prom-client Registry (no global
+ * default registry, so tests and several app instances never collide). Every
+ * name is `fleetgate_`-prefixed; label values that come from senders are
+ * bounded (cluster names come from the registry or are folded into
+ * `unregistered`).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class SelfMetrics {
+  readonly registry: Registry;
+
+  readonly receivedSamples: Counter<'cluster' | 'protocol'>;
+  readonly receivedHistograms: Counter<'cluster' | 'protocol'>;
+  readonly receivedSeries: Counter<'cluster' | 'protocol'>;
+  readonly receivedRequests: Counter<'cluster' | 'protocol'>;
+  readonly rejectedRequests: Counter<'protocol' | 'reason'>;
+  readonly droppedSeries: Counter<'cluster' | 'reason'>;
+  readonly droppedSamples: Counter<'cluster' | 'reason'>;
+  readonly labelConflicts: Counter<'cluster' | 'label'>;
+  readonly requestDuration: Histogram<'handler' | 'code'>;
+
+  readonly forwardedSamples: Counter<'downstream'>;
+  readonly forwardRequests: Counter<'downstream' | 'status_code'>;
+  readonly forwardRetries: Counter<'downstream' | 'reason'>;
+  readonly forwardFailedSamples: Counter<'downstream' | 'reason'>;
+  readonly forwardQueueSamples: Gauge<'downstream'>;
+  readonly forwardQueueCapacity: Gauge<'downstream'>;
+  readonly forwardSendDuration: Histogram<'downstream'>;
+  readonly forwardLastSuccess: Gauge<'downstream'>;
+
+  readonly configReloads: Counter<'result'>;
+  readonly configLastReloadSuccess: Gauge;
+  readonly configLastReloadTimestamp: Gauge;
+
+  constructor(options: { collectProcessMetrics?: boolean } = {}) {
+    const registry = new Registry();
+    this.registry = registry;
+    const registers = [registry];
+    if (options.collectProcessMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'fleetgate_' });
+
+    this.receivedSamples = new Counter({
+      name: 'fleetgate_received_samples_total',
+      help: 'Float samples received, by cluster and protocol, before any limit.',
+      labelNames: ['cluster', 'protocol'],
+      registers,
+    });
+    this.receivedHistograms = new Counter({
+      name: 'fleetgate_received_histograms_total',
+      help: 'Native histogram samples received, by cluster and protocol.',
+      labelNames: ['cluster', 'protocol'],
+      registers,
+    });
+    this.receivedSeries = new Counter({
+      name: 'fleetgate_received_series_total',
+      help: 'Series (one per time series entry in a request) received, by cluster and protocol.',
+      labelNames: ['cluster', 'protocol'],
+      registers,
+    });
+    this.receivedRequests = new Counter({
+      name: 'fleetgate_received_requests_total',
+      help: 'Write requests accepted, by cluster and protocol.',
+      labelNames: ['cluster', 'protocol'],
+      registers,
+    });
+    this.rejectedRequests = new Counter({
+      name: 'fleetgate_rejected_requests_total',
+      help: 'Write requests refused, by protocol and reason (bad_data, unauthorized, too_large, unsupported_media_type, overloaded, unavailable).',
+      labelNames: ['protocol', 'reason'],
+      registers,
+    });
+    this.droppedSeries = new Counter({
+      name: 'fleetgate_series_dropped_total',
+      help: 'Series dropped by a policy (relabel, cardinality, label limits, HA dedup), by cluster and reason.',
+      labelNames: ['cluster', 'reason'],
+      registers,
+    });
+    this.droppedSamples = new Counter({
+      name: 'fleetgate_samples_dropped_total',
+      help: 'Samples dropped by a policy, by cluster and reason.',
+      labelNames: ['cluster', 'reason'],
+      registers,
+    });
+    this.labelConflicts = new Counter({
+      name: 'fleetgate_label_conflicts_total',
+      help: 'Series whose sender-supplied canonical label disagreed with the registry and was overwritten.',
+      labelNames: ['cluster', 'label'],
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: 'fleetgate_request_duration_seconds',
+      help: 'HTTP request duration by handler and status code.',
+      labelNames: ['handler', 'code'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+
+    this.forwardedSamples = new Counter({
+      name: 'fleetgate_forward_samples_total',
+      help: 'Samples (floats and histograms) delivered to a downstream.',
+      labelNames: ['downstream'],
+      registers,
+    });
+    this.forwardRequests = new Counter({
+      name: 'fleetgate_forward_requests_total',
+      help: 'Requests sent to a downstream, by status code (or "error" for a network failure).',
+      labelNames: ['downstream', 'status_code'],
+      registers,
+    });
+    this.forwardRetries = new Counter({
+      name: 'fleetgate_forward_retries_total',
+      help: 'Send attempts retried, by downstream and reason (5xx, 429, network).',
+      labelNames: ['downstream', 'reason'],
+      registers,
+    });
+    this.forwardFailedSamples = new Counter({
+      name: 'fleetgate_forward_failed_samples_total',
+      help: 'Samples a downstream refused permanently (4xx other than 429), by downstream and reason.',
+      labelNames: ['downstream', 'reason'],
+      registers,
+    });
+    this.forwardQueueSamples = new Gauge({
+      name: 'fleetgate_forward_queue_samples',
+      help: 'Samples waiting in the forward queue of a downstream.',
+      labelNames: ['downstream'],
+      registers,
+    });
+    this.forwardQueueCapacity = new Gauge({
+      name: 'fleetgate_forward_queue_capacity_samples',
+      help: 'Capacity of the forward queue of a downstream, in samples.',
+      labelNames: ['downstream'],
+      registers,
+    });
+    this.forwardSendDuration = new Histogram({
+      name: 'fleetgate_forward_send_duration_seconds',
+      help: 'Duration of one send to a downstream.',
+      labelNames: ['downstream'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.forwardLastSuccess = new Gauge({
+      name: 'fleetgate_forward_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful send to a downstream.',
+      labelNames: ['downstream'],
+      registers,
+    });
+
+    this.configReloads = new Counter({
+      name: 'fleetgate_config_reloads_total',
+      help: 'Configuration reloads by result (success, failure).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.configLastReloadSuccess = new Gauge({
+      name: 'fleetgate_config_last_reload_successful',
+      help: 'Whether the last configuration reload succeeded (1) or failed (0).',
+      registers,
+    });
+    this.configLastReloadTimestamp = new Gauge({
+      name: 'fleetgate_config_last_reload_success_timestamp_seconds',
+      help: 'Unix time of the last successful configuration load.',
+      registers,
+    });
+    this.configLastReloadSuccess.set(1);
+    this.configLastReloadTimestamp.set(Date.now() / 1000);
+  }
+}
