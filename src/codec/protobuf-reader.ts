@@ -16,7 +16,9 @@ export const WireType = {
   FIXED32: 5,
 } as const;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF: by default TextDecoder strips it, which
+// would silently change a label value that starts with one.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // Short ASCII strings (most label names and values) decode faster by hand
 // than through TextDecoder, whose per-call overhead dominates under ~32 bytes.
 const ASCII_FAST_PATH_MAX_BYTES = 32;
@@ -75,7 +77,7 @@ export class ProtobufReader {
     const buf = this.buf;
     let pos = this.pos;
     let low = 0;
-    let high = 0;
+    let high: number;
     let b: number | undefined;
     // Bytes 1-4 fill bits 0..27 of the low word.
     for (let shift = 0; shift < 28; shift += 7) {

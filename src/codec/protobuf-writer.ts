@@ -179,7 +179,8 @@ export class ProtobufWriter {
 
   private _ensure(extra: number): void {
     if (this.pos + extra <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    // max(…, 64): a writer built with 0 initial bytes must still grow.
+    let size = Math.max(this.buf.length * 2, 64);
     while (size < this.pos + extra) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));

@@ -8,15 +8,26 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InvalidPayloadError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.js';
 
-/** Collects a stream into one buffer, failing past `maxBytes`. */
-export async function readCapped(stream: Readable, maxBytes: number, what: string): Promise<Uint8Array> {
+/**
+ * Collects a stream into one buffer, failing past `maxBytes`. On overflow a
+ * request stream is drained and discarded (`drain`), so the sender still gets
+ * its 413 rather than a reset; a decompressor is destroyed (`destroy`), so a
+ * zip bomb stops costing CPU at once.
+ */
+export async function readCapped(
+  stream: Readable,
+  maxBytes: number,
+  what: string,
+  onOverflow: 'drain' | 'destroy' = 'drain'
+): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream) {
     const buf = chunk as Buffer;
     total += buf.length;
     if (total > maxBytes) {
-      stream.destroy();
+      if (onOverflow === 'drain') stream.resume();
+      else stream.destroy();
       throw new PayloadTooLargeError(`cannot read ${what}: more than the ${maxBytes}-byte limit`, maxBytes);
     }
     chunks.push(buf);
@@ -30,7 +41,7 @@ export async function gunzipCapped(body: Uint8Array, maxBytes: number): Promise<
   const gunzip = createGunzip();
   gunzip.end(body);
   try {
-    return await readCapped(gunzip, maxBytes, 'gzip-decompressed body');
+    return await readCapped(gunzip, maxBytes, 'gzip-decompressed body', 'destroy');
   } catch (err) {
     if (err instanceof PayloadTooLargeError) throw err;
     throw new InvalidPayloadError(

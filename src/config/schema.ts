@@ -3,6 +3,7 @@
  * sketch; every default lives here, so an empty file is the embedded default.
  */
 import { z } from 'zod';
+import { validateRelabelRule } from '../pipeline/relabel.js';
 import { parseDuration } from './duration.js';
 
 const duration = z.string().transform((text, ctx) => {
@@ -24,6 +25,32 @@ const listen = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, 'want host:port, e.g. 127.0.0.1:9201 or 0.0.0.0:9201');
 
+export const RELABEL_ACTIONS = [
+  'replace',
+  'keep',
+  'drop',
+  'keepequal',
+  'dropequal',
+  'hashmod',
+  'labelmap',
+  'labeldrop',
+  'labelkeep',
+  'lowercase',
+  'uppercase',
+] as const;
+
+const relabelRule = z
+  .object({
+    source_labels: z.array(z.string()).optional(),
+    separator: z.string().optional(),
+    regex: z.string().optional(),
+    modulus: positiveInt.optional(),
+    target_label: z.string().optional(),
+    replacement: z.string().optional(),
+    action: z.enum(RELABEL_ACTIONS).optional(),
+  })
+  .strict();
+
 const cluster = z
   .object({
     name: z.string().min(1, 'required').regex(/^[^\s]+$/, 'must not contain white space'),
@@ -37,6 +64,8 @@ const cluster = z
       .optional(),
     /** Extra constant labels stamped on this cluster's data. */
     labels: z.record(labelName, z.string()).default({}),
+    /** Relabel rules for this cluster only, after the global ones. */
+    relabel_configs: z.array(relabelRule).default([]),
   })
   .strict()
   .refine(c => !(c.token !== undefined && c.tokenSha256 !== undefined), {
@@ -89,32 +118,6 @@ const normalize = z
   })
   .strict()
   .prefault({});
-
-export const RELABEL_ACTIONS = [
-  'replace',
-  'keep',
-  'drop',
-  'keepequal',
-  'dropequal',
-  'hashmod',
-  'labelmap',
-  'labeldrop',
-  'labelkeep',
-  'lowercase',
-  'uppercase',
-] as const;
-
-const relabelRule = z
-  .object({
-    source_labels: z.array(z.string()).optional(),
-    separator: z.string().optional(),
-    regex: z.string().optional(),
-    modulus: positiveInt.optional(),
-    target_label: z.string().optional(),
-    replacement: z.string().optional(),
-    action: z.enum(RELABEL_ACTIONS).optional(),
-  })
-  .strict();
 
 const limitSet = z
   .object({
@@ -252,6 +255,7 @@ export const configSchema = z
       .object({ redis: z.string().regex(/^rediss?:\/\//, 'want redis://host:port/db').optional(), key_prefix: z.string().default('fleetgate') })
       .strict()
       .prefault({}),
+    ha: z.object({ replica_label: z.string().default('__replica__'), cluster_label: z.string().default('cluster'), failover_timeout: duration.default(30_000), enabled: z.boolean().default(true) }).strict().prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -267,6 +271,16 @@ export const configSchema = z
       if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['slos', i, 'name'], message: `duplicate SLO name ${JSON.stringify(s.name)}` });
       names.add(s.name);
     });
+    const checkRules = (rules: readonly z.output<typeof relabelRule>[], path: (string | number)[]): void => {
+      rules.forEach((rule, i) => {
+        for (const problem of validateRelabelRule(rule)) {
+          const [key, ...rest] = problem.split(': ');
+          ctx.addIssue({ code: 'custom', path: [...path, i, key!], message: rest.join(': ') });
+        }
+      });
+    };
+    checkRules(config.relabel_configs, ['relabel_configs']);
+    config.clusters.forEach((c, i) => checkRules(c.relabel_configs, ['clusters', i, 'relabel_configs']));
     for (const name of Object.keys(config.limits.per_cluster)) {
       if (!seen.has(name)) {
         ctx.addIssue({ code: 'custom', path: ['limits', 'per_cluster', name], message: `unknown cluster ${JSON.stringify(name)}` });

@@ -17,3 +17,4 @@ export {
   seriesKeyOf,
   formatSeries,
 } from './labels.js';
+export { BatchPool } from './batch-pool.js';

@@ -1,0 +1,634 @@
+/**
+ * `npm run bench`: fleetgate side by side with vmagent on one generated
+ * corpus of Kubernetes series (10 clusters, 2000 series per remote write
+ * request, the cluster named under the alias label `k8s_cluster`).
+ *
+ * Systems under test, each a child process fed by the same load generator
+ * and forwarding to the same kind of sink:
+ *   fleetgate        tokens → cluster, canonical labels, forward.remote_write to the sink
+ *   vmagent-relabel  -remoteWrite.relabelConfig doing the same normalization
+ *   vmagent          no relabeling (the floor: receive and forward)
+ * For each it reports samples accepted per CPU-second of the system under
+ * test (utime+stime from /proc, its process tree), memory, and whether the
+ * sink received every accepted sample. The sink and the load generator are
+ * separate processes, so their CPU is not counted.
+ *
+ * Flags (or env BENCH_*): --duration=SECONDS (30) --requests=N (3000)
+ * --concurrency=N (8) --warmup=N (100) --requests-per-cluster=N (4)
+ * --systems=fleetgate,vmagent-relabel,vmagent --no-write (skip RESULTS.md).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SNAPPY_IMPLEMENTATION } from '../src/codec/index.js';
+import { REPO_ROOT, startGateway } from '../test/helpers/gateway-process.js';
+import { sleep, startVmagent, vmagentVersion } from '../test/helpers/peers.js';
+import { BENCH_CLUSTERS, CLUSTER_ALIAS_LABEL } from './k8s-corpus.js';
+import type { ReadyMessage, RunResult, RunSpec } from './loadgen.js';
+import {
+  CLOCK_TICKS_PER_SECOND,
+  cpuModel,
+  cpuSeconds,
+  memoryBytes,
+} from './proc-stats.js';
+import type { SinkStats } from './sink.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SERIES_PER_REQUEST = 2000;
+const DRAIN_TIMEOUT_MS = 60_000;
+const SETTLE_AFTER_DRAIN_MS = 1500;
+const CHILD_STOP_TIMEOUT_MS = 10_000;
+const MIB = 1024 * 1024;
+
+type SystemName = 'fleetgate' | 'vmagent-relabel' | 'vmagent';
+const ALL_SYSTEMS: readonly SystemName[] = [
+  'fleetgate',
+  'vmagent-relabel',
+  'vmagent',
+];
+
+interface BenchOptions {
+  durationS: number;
+  maxRequests: number;
+  concurrency: number;
+  warmupRequests: number;
+  requestsPerCluster: number;
+  systems: SystemName[];
+  writeResults: boolean;
+}
+
+function parseOptions(argv: readonly string[]): BenchOptions {
+  const flags = new Map<string, string>();
+  for (const arg of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (m === null)
+      throw new Error(
+        `cannot parse argument ${JSON.stringify(arg)} (want --name=value)`
+      );
+    flags.set(m[1]!, m[2] ?? 'true');
+  }
+  const num = (flag: string, env: string, fallback: number): number => {
+    const raw = flags.get(flag) ?? process.env[env];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new Error(`invalid --${flag}=${raw}: want a positive number`);
+    return n;
+  };
+  const systemsRaw =
+    flags.get('systems') ??
+    process.env['BENCH_SYSTEMS'] ??
+    ALL_SYSTEMS.join(',');
+  const systems = systemsRaw
+    .split(',')
+    .map(s => s.trim())
+    .filter(s => s !== '');
+  for (const s of systems) {
+    if (!ALL_SYSTEMS.includes(s as SystemName))
+      throw new Error(
+        `unknown system ${JSON.stringify(s)}: want ${ALL_SYSTEMS.join(', ')}`
+      );
+  }
+  return {
+    durationS: num('duration', 'BENCH_DURATION_S', 30),
+    maxRequests: Math.floor(num('requests', 'BENCH_REQUESTS', 3000)),
+    concurrency: Math.floor(num('concurrency', 'BENCH_CONCURRENCY', 8)),
+    warmupRequests: Math.floor(num('warmup', 'BENCH_WARMUP', 100)),
+    requestsPerCluster: Math.floor(
+      num('requests-per-cluster', 'BENCH_REQUESTS_PER_CLUSTER', 4)
+    ),
+    systems: systems as SystemName[],
+    writeResults:
+      flags.get('no-write') === undefined &&
+      process.env['BENCH_NO_WRITE'] === undefined,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Child processes (sink, load generator): forked with IPC, stopped by PID.
+
+interface Child {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  /** Resolves with the next IPC message that satisfies `accept`. */
+  next<T>(accept: (msg: unknown) => msg is T, timeoutMs: number): Promise<T>;
+  stop(): Promise<void>;
+}
+
+const liveChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of liveChildren) {
+    try {
+      if (c.pid !== undefined && c.exitCode === null)
+        process.kill(c.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+function forkChild(script: string): Child {
+  const child = fork(join(HERE, script), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  const inbox: unknown[] = [];
+  const waiters: ((msg: unknown) => void)[] = [];
+  child.on('message', msg => {
+    const waiter = waiters.shift();
+    if (waiter !== undefined) waiter(msg);
+    else inbox.push(msg);
+  });
+  const exited = new Promise<void>(resolve =>
+    child.once('exit', () => resolve())
+  );
+  return {
+    process: child,
+    pid: child.pid ?? -1,
+    next<T>(accept: (msg: unknown) => msg is T, timeoutMs: number): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`${script}: no answer in ${timeoutMs} ms`)),
+          timeoutMs
+        );
+        const onExit = (): void =>
+          reject(
+            new Error(
+              `${script} exited (${child.exitCode ?? child.signalCode})`
+            )
+          );
+        child.once('exit', onExit);
+        const take = (msg: unknown): void => {
+          clearTimeout(timer);
+          child.off('exit', onExit);
+          if (isErrorMessage(msg)) reject(new Error(`${script}: ${msg.error}`));
+          else if (accept(msg)) resolve(msg);
+          else
+            reject(
+              new Error(`${script}: unexpected message ${JSON.stringify(msg)}`)
+            );
+        };
+        const queued = inbox.shift();
+        if (queued !== undefined) take(queued);
+        else waiters.push(take);
+      });
+    },
+    async stop(): Promise<void> {
+      if (
+        child.exitCode !== null ||
+        child.signalCode !== null ||
+        child.pid === undefined
+      )
+        return;
+      process.kill(child.pid, 'SIGTERM');
+      const timedOut = await Promise.race([
+        exited.then(() => false),
+        sleep(CHILD_STOP_TIMEOUT_MS).then(() => true),
+      ]);
+      if (timedOut && child.exitCode === null) {
+        process.kill(child.pid, 'SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
+
+function isErrorMessage(msg: unknown): msg is { type: 'error'; error: string } {
+  return (
+    typeof msg === 'object' &&
+    msg !== null &&
+    (msg as { type?: unknown }).type === 'error'
+  );
+}
+function isType<T>(type: string): (msg: unknown) => msg is T {
+  return (msg: unknown): msg is T =>
+    typeof msg === 'object' &&
+    msg !== null &&
+    (msg as { type?: unknown }).type === type;
+}
+
+interface Sink {
+  readonly url: string;
+  readonly child: Child;
+  stats(): Promise<SinkStats>;
+}
+
+async function startSink(): Promise<Sink> {
+  const child = forkChild('sink.js');
+  const { port } = await child.next(
+    isType<{ type: 'listening'; port: number }>('listening'),
+    10_000
+  );
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    child,
+    stats: async () =>
+      (await (await fetch(`${url}/stats`)).json()) as SinkStats,
+  };
+}
+
+/** Waits until the sink holds `expected` samples; returns whether it got there. */
+async function drain(
+  sink: Sink,
+  expected: number,
+  timeoutMs: number
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await sink.stats()).samples >= expected) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// Systems under test
+
+interface SystemUnderTest {
+  readonly pid: number;
+  /** Write endpoint. */
+  readonly writeUrl: string;
+  readonly withClusterTokens: boolean;
+  diagnostics(): string;
+  stop(): Promise<void>;
+}
+
+function fleetgateConfig(sinkUrl: string): string {
+  const clusters = BENCH_CLUSTERS.map(
+    c =>
+      `  - name: ${c.name}\n    region: ${c.region}\n    env: ${c.env}\n    team: ${c.team}\n    token: ${c.token}`
+  ).join('\n');
+  // Limits far above the corpus: the bench measures work, not refusals.
+  return `clusters:
+${clusters}
+normalize:
+  aliases:
+    cluster: [${CLUSTER_ALIAS_LABEL}]
+limits:
+  max_series_per_cluster: 10000000
+  max_series_per_metric: 10000000
+  ingestion_rate: 1000000000
+  ingestion_burst: 1000000000
+forward:
+  remote_write:
+    - url: ${sinkUrl}/api/v1/write
+`;
+}
+
+/** How the vmagent relabel rules are written; all are equivalent on this corpus. */
+export type RelabelStyle = 'per-label' | 'grouped' | 'packed';
+
+/**
+ * vmagent relabeling equivalent to fleetgate's normalization of this corpus:
+ * copy the alias to `cluster`, set region/env/team per cluster, drop the alias.
+ * - per-label: one rule per (cluster, label): 1 + 3×clusters + 1 rules;
+ * - grouped:   one rule per distinct (label, value), matching an alternation
+ *              of the clusters that share it;
+ * - packed:    one rule per cluster writing "region;env;team" to a temporary
+ *              label, three rules splitting it.
+ */
+export function vmagentRelabelConfig(
+  style: RelabelStyle = 'per-label'
+): string {
+  const rules: string[] = [
+    `- source_labels: [${CLUSTER_ALIAS_LABEL}]\n  target_label: cluster`,
+  ];
+  const labels = ['region', 'env', 'team'] as const;
+  let drop = CLUSTER_ALIAS_LABEL;
+  if (style === 'per-label') {
+    for (const c of BENCH_CLUSTERS) {
+      for (const label of labels) {
+        rules.push(
+          `- source_labels: [cluster]\n  regex: ${JSON.stringify(c.name)}\n  target_label: ${label}\n  replacement: ${JSON.stringify(c[label])}`
+        );
+      }
+    }
+  } else if (style === 'grouped') {
+    for (const label of labels) {
+      const byValue = new Map<string, string[]>();
+      for (const c of BENCH_CLUSTERS) {
+        byValue.set(c[label], [...(byValue.get(c[label]) ?? []), c.name]);
+      }
+      for (const [value, names] of byValue) {
+        rules.push(
+          `- source_labels: [cluster]\n  regex: ${JSON.stringify(names.join('|'))}\n  target_label: ${label}\n  replacement: ${JSON.stringify(value)}`
+        );
+      }
+    }
+  } else {
+    for (const c of BENCH_CLUSTERS) {
+      rules.push(
+        `- source_labels: [cluster]\n  regex: ${JSON.stringify(c.name)}\n  target_label: __tmp_meta\n  replacement: ${JSON.stringify(`${c.region};${c.env};${c.team}`)}`
+      );
+    }
+    labels.forEach((label, i) => {
+      const groups = ['([^;]*)', '([^;]*)', '([^;]*)'];
+      rules.push(
+        `- source_labels: [__tmp_meta]\n  regex: ${JSON.stringify(groups.join(';'))}\n  target_label: ${label}\n  replacement: "$${i + 1}"`
+      );
+    });
+    drop = `${CLUSTER_ALIAS_LABEL}|__tmp_meta`;
+  }
+  rules.push(`- action: labeldrop\n  regex: ${JSON.stringify(drop)}`);
+  return rules.join('\n') + '\n';
+}
+
+async function startSystem(
+  name: SystemName,
+  sinkUrl: string
+): Promise<SystemUnderTest> {
+  if (name === 'fleetgate') {
+    const gw = await startGateway(fleetgateConfig(sinkUrl), {
+      env: { FLEETGATE_LOG_LEVEL: 'warn' },
+    });
+    return {
+      pid: gw.pid,
+      writeUrl: `${gw.url}/api/v1/write`,
+      withClusterTokens: true,
+      diagnostics: () => gw.logs(),
+      stop: () => gw.stop(),
+    };
+  }
+  const vm = await startVmagent(
+    name === 'vmagent-relabel'
+      ? {
+          remoteWriteUrl: `${sinkUrl}/api/v1/write`,
+          relabelConfigYaml: vmagentRelabelConfig(
+            (process.env['BENCH_VMAGENT_RELABEL_STYLE'] as
+              RelabelStyle | undefined) ?? 'per-label'
+          ),
+        }
+      : { remoteWriteUrl: `${sinkUrl}/api/v1/write` }
+  );
+  return {
+    pid: vm.pid,
+    writeUrl: `${vm.url}/api/v1/write`,
+    withClusterTokens: false,
+    diagnostics: () => vm.diagnostics(),
+    stop: () => vm.stop(),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// One run
+
+interface SystemResult {
+  system: SystemName;
+  error?: string;
+  run?: RunResult;
+  warmup?: RunResult;
+  cpuS: number;
+  loadgenCpuS: number;
+  sinkCpuS: number;
+  wallS: number;
+  rssIdle: number;
+  rssEnd: number;
+  peakRss: number;
+  sink?: SinkStats;
+  expectedAtSink: number;
+  drained: boolean;
+}
+
+async function runSystem(
+  name: SystemName,
+  options: BenchOptions,
+  corpus: ReadyMessage,
+  loadgen: Child
+): Promise<SystemResult> {
+  const result: SystemResult = {
+    system: name,
+    cpuS: 0,
+    loadgenCpuS: 0,
+    sinkCpuS: 0,
+    wallS: 0,
+    rssIdle: 0,
+    rssEnd: 0,
+    peakRss: 0,
+    expectedAtSink: 0,
+    drained: false,
+  };
+  const sink = await startSink();
+  let sut: SystemUnderTest | undefined;
+  try {
+    try {
+      sut = await startSystem(name, sink.url);
+    } catch (err) {
+      result.error = `cannot start: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`;
+      return result;
+    }
+    await sleep(1000);
+    result.rssIdle = memoryBytes(sut.pid).rss;
+    const spec = (
+      maxRequests: number,
+      maxDurationMs: number
+    ): RunSpec & { type: 'run' } => ({
+      type: 'run',
+      url: sut!.writeUrl,
+      withClusterTokens: sut!.withClusterTokens,
+      concurrency: options.concurrency,
+      maxRequests,
+      maxDurationMs,
+    });
+    const runTimeoutMs = (options.durationS + 120) * 1000;
+    loadgen.process.send(spec(options.warmupRequests, 15_000));
+    result.warmup = await loadgen.next(
+      isType<RunResult>('result'),
+      runTimeoutMs
+    );
+    await drain(sink, result.warmup.acceptedSamples, DRAIN_TIMEOUT_MS);
+
+    const cpu0 = cpuSeconds(sut.pid);
+    const lg0 = cpuSeconds(loadgen.pid);
+    const sink0 = cpuSeconds(sink.child.pid);
+    const t0 = performance.now();
+    loadgen.process.send(spec(options.maxRequests, options.durationS * 1000));
+    result.run = await loadgen.next(isType<RunResult>('result'), runTimeoutMs);
+    result.expectedAtSink =
+      result.warmup.acceptedSamples + result.run.acceptedSamples;
+    // Forwarding finishes after the ack: the window ends when the sink has it all.
+    result.drained = await drain(sink, result.expectedAtSink, DRAIN_TIMEOUT_MS);
+    result.cpuS = cpuSeconds(sut.pid) - cpu0;
+    result.loadgenCpuS = cpuSeconds(loadgen.pid) - lg0;
+    result.sinkCpuS = cpuSeconds(sink.child.pid) - sink0;
+    result.wallS = (performance.now() - t0) / 1000;
+    const mem = memoryBytes(sut.pid);
+    result.rssEnd = mem.rss;
+    result.peakRss = mem.peakRss;
+    // Anything beyond the expected count (duplicates, derived series) shows up now.
+    await sleep(SETTLE_AFTER_DRAIN_MS);
+    result.sink = await sink.stats();
+    if (result.run.okRequests < result.run.requests) {
+      result.error = `${result.run.requests - result.run.okRequests} requests refused; last: ${result.run.lastError.slice(0, 200)}`;
+    }
+    return result;
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+    if (sut !== undefined) console.error(sut.diagnostics().slice(-4000));
+    return result;
+  } finally {
+    await sut?.stop().catch(() => undefined);
+    await sink.child.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Report
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
+}
+
+function samplesPerCpuSecond(r: SystemResult): number {
+  return r.run !== undefined && r.cpuS > 0 ? r.run.acceptedSamples / r.cpuS : 0;
+}
+
+/** Samples at the sink against what was acknowledged (warm-up + run). */
+function sinkVerdict(r: SystemResult): string {
+  if (r.sink === undefined) return '–';
+  const got = r.sink.samples;
+  const want = r.expectedAtSink;
+  if (got === want) return `${fmt(got)}/${fmt(want)} ✓`;
+  if (got > want) return `${fmt(got)}/${fmt(want)} (+${fmt(got - want)})`;
+  return `${fmt(got)}/${fmt(want)} ✗ missing ${fmt(want - got)}`;
+}
+
+function normalizedVerdict(r: SystemResult): string {
+  const s = r.sink;
+  if (s === undefined || s.checkedSeries === 0) return '–';
+  const canonical = s.canonicalSeries / s.checkedSeries;
+  const alias = s.aliasSeries / s.checkedSeries;
+  return `${fmt(canonical * 100)}% canonical, ${fmt(alias * 100)}% alias`;
+}
+
+function renderTable(
+  results: readonly SystemResult[],
+  activeSeries: number
+): string {
+  const lines = [
+    '| system | requests 2xx/sent | samples accepted | at sink / acked incl. warm-up | labels at sink (sampled) | SUT CPU s | **samples/CPU-s** | wall s | samples/s | RSS idle → end MiB | peak RSS MiB | B/active series | p50/p99 ms | loadgen CPU s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of results) {
+    if (r.run === undefined) {
+      lines.push(
+        `| ${r.system} | ${r.error ?? 'not run'} | | | | | | | | | | | | |`
+      );
+      continue;
+    }
+    const perSeries =
+      activeSeries > 0 ? (r.rssEnd - r.rssIdle) / activeSeries : 0;
+    lines.push(
+      `| ${r.system} | ${fmt(r.run.okRequests)}/${fmt(r.run.requests)} | ${fmt(r.run.acceptedSamples)} | ${sinkVerdict(r)} | ${normalizedVerdict(r)} | ${fmt(r.cpuS, 2)} | **${fmt(samplesPerCpuSecond(r))}** | ${fmt(r.wallS, 1)} | ${fmt(r.run.acceptedSamples / Math.max(r.wallS, 1e-9))} | ${fmt(r.rssIdle / MIB)} → ${fmt(r.rssEnd / MIB)} | ${fmt(r.peakRss / MIB)} | ${fmt(perSeries)} | ${fmt(r.run.latencyMsP50, 1)}/${fmt(r.run.latencyMsP99, 1)} | ${fmt(r.loadgenCpuS, 2)} |`
+    );
+  }
+  return lines.join('\n');
+}
+
+function renderRatios(results: readonly SystemResult[]): string {
+  const by = new Map(results.map(r => [r.system, samplesPerCpuSecond(r)]));
+  const fg = by.get('fleetgate') ?? 0;
+  const out: string[] = [];
+  for (const other of ['vmagent-relabel', 'vmagent'] as const) {
+    const v = by.get(other) ?? 0;
+    out.push(
+      `- fleetgate / ${other} (samples per CPU-second): ${fg > 0 && v > 0 ? `**${fmt(fg / v, 3)}**` : 'n/a'}`
+    );
+  }
+  const rel = by.get('vmagent-relabel') ?? 0;
+  const plain = by.get('vmagent') ?? 0;
+  if (rel > 0 && plain > 0)
+    out.push(
+      `- vmagent-relabel / vmagent (cost of relabeling): ${fmt(rel / plain, 3)}`
+    );
+  return out.join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const vmVersion = (await vmagentVersion()) ?? 'not found';
+  const machine = `${availableParallelism()} CPUs (nproc), ${cpuModel()}, node ${process.version}, vmagent ${vmVersion}, snappy ${SNAPPY_IMPLEMENTATION}, CLK_TCK ${CLOCK_TICKS_PER_SECOND}`;
+  console.log(`fleetgate bench — ${new Date().toISOString()}\n${machine}`);
+
+  const loadgen = forkChild('loadgen.js');
+  const results: SystemResult[] = [];
+  let corpus: ReadyMessage;
+  try {
+    loadgen.process.send({
+      type: 'init',
+      requestsPerCluster: options.requestsPerCluster,
+      seriesPerRequest: SERIES_PER_REQUEST,
+    });
+    corpus = await loadgen.next(isType<ReadyMessage>('ready'), 120_000);
+    const corpusLine =
+      `corpus: ${BENCH_CLUSTERS.length} clusters, ${fmt(corpus.activeSeries)} active series in ${corpus.templates} request bodies of ${fmt(corpus.seriesPerRequest)} series ` +
+      `(${fmt(corpus.uncompressedBytesPerRequest / 1024)} KiB protobuf, ${fmt(corpus.compressedBytesPerRequest / 1024)} KiB snappy), ` +
+      `${corpus.labelsPerSeries.min}–${corpus.labelsPerSeries.max} labels per series (mean ${fmt(corpus.labelsPerSeries.mean, 1)}), cluster under \`${CLUSTER_ALIAS_LABEL}\`; ` +
+      `metrics: ${corpus.metricNames.join(', ')}`;
+    const loadLine = `load: ${options.concurrency} concurrent keep-alive requests, ${options.warmupRequests} warm-up requests, then up to ${fmt(options.maxRequests)} requests or ${options.durationS} s`;
+    console.log(`${corpusLine}\n${loadLine}`);
+
+    for (const system of options.systems) {
+      console.log(`\n▶ ${system} …`);
+      const r = await runSystem(system, options, corpus, loadgen);
+      results.push(r);
+      if (r.error !== undefined) console.log(`  ${system}: ${r.error}`);
+      if (r.run !== undefined) {
+        console.log(
+          `  ${fmt(r.run.acceptedSamples)} samples accepted in ${fmt(r.run.elapsedMs / 1000, 1)} s (+${fmt(r.wallS - r.run.elapsedMs / 1000, 1)} s to drain), ` +
+            `${fmt(r.cpuS, 2)} CPU s → ${fmt(samplesPerCpuSecond(r))} samples/CPU-s; sink ${sinkVerdict(r)}${r.drained ? '' : ' (did not drain in time)'}; ` +
+            `loadgen ${fmt(r.loadgenCpuS, 1)} CPU s, sink ${fmt(r.sinkCpuS, 1)} CPU s`
+        );
+      }
+    }
+
+    const table = renderTable(results, corpus.activeSeries);
+    const ratios = renderRatios(results);
+    console.log(`\n${table}\n\n${ratios}`);
+    const failed = results.filter(
+      r => r.sink !== undefined && r.sink.samples < r.expectedAtSink
+    );
+    if (failed.length > 0)
+      console.log(
+        `\nWARNING: the sink is missing samples for ${failed.map(r => r.system).join(', ')}`
+      );
+
+    if (options.writeResults) {
+      const file = join(REPO_ROOT, 'bench', 'RESULTS.md');
+      if (!existsSync(file)) {
+        writeFileSync(
+          file,
+          '# Bench results\n\nAppended by `npm run bench` (bench/run-bench.ts).\n\n' +
+            '- **samples/CPU-s**: samples the system acknowledged (2xx) in the measured run, divided by the user+system CPU time of its ' +
+            'process tree (/proc/<pid>/stat) from the start of the run until the sink has received every acknowledged sample ' +
+            '(so deferred forwarding work is counted).\n' +
+            '- **at sink / acked**: samples the sink decoded against those acknowledged, warm-up included; ✓ means nothing was lost.\n' +
+            '- **labels at sink**: one request in ten is checked for `cluster`, `region`, `env`, `team` and for the alias label.\n' +
+            '- **B/active series**: (RSS at the end − RSS idle) / active series in the corpus; it includes queues and buffers.\n' +
+            '- The sink and the load generator are separate processes; their CPU is not counted. Wall-clock columns depend on ' +
+            'whatever else the machine runs; the CPU-time columns much less.\n'
+        );
+      }
+      appendFileSync(
+        file,
+        `\n## ${new Date().toISOString()}\n\n- machine: ${machine}\n- ${corpusLine}\n- ${loadLine}\n\n${table}\n\n${ratios}\n`
+      );
+      console.log(`\nappended to ${file}`);
+    }
+  } finally {
+    await loadgen.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(
+    err instanceof Error ? (err.stack ?? err.message) : String(err)
+  );
+  process.exitCode = 1;
+});

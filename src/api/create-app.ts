@@ -1,0 +1,66 @@
+/**
+ * Every route the gateway serves, declared in one place; handlers get their
+ * dependencies as parameters.
+ */
+import express, { type Express, type RequestHandler } from 'express';
+import { NotFoundError } from '../errors.js';
+import type { Logger, SelfMetrics } from '../telemetry/index.js';
+import { createErrorHandler } from './error-handler.js';
+import { IngestService, type IngestRuntime } from './ingest-service.js';
+import { healthyHandler, readyHandler, reloadHandler, type Readiness } from './routes/health.js';
+import { otlpMetricsHandler } from './routes/otlp-metrics.js';
+import { remoteWriteHandler } from './routes/remote-write.js';
+
+export interface AppDeps {
+  runtime: () => IngestRuntime;
+  metrics: SelfMetrics;
+  logger: Logger;
+  readiness: () => Readiness;
+  reload: () => Promise<void>;
+}
+
+/** Observes the duration of every request under a bounded handler name. */
+function timed(metrics: SelfMetrics, handler: string, inner: RequestHandler): RequestHandler {
+  return (req, res, next) => {
+    const end = metrics.requestDuration.startTimer({ handler });
+    res.once('finish', () => end({ code: String(res.statusCode) }));
+    return inner(req, res, next);
+  };
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const ingest = new IngestService(deps.metrics);
+  const ingestDeps = { runtime: deps.runtime, ingest };
+  const health = { readiness: deps.readiness, reload: deps.reload };
+  const m = deps.metrics;
+
+  const remoteWrite = timed(m, '/api/v1/write', remoteWriteHandler(ingestDeps));
+  const otlpMetrics = timed(m, '/v1/metrics', otlpMetricsHandler(ingestDeps));
+  app.post('/api/v1/write', remoteWrite);
+  app.post('/v1/metrics', otlpMetrics);
+  app.post('/otlp/v1/metrics', otlpMetrics);
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(m.registry.contentType).send(await m.registry.metrics());
+  });
+  app.get('/-/healthy', healthyHandler());
+  app.head('/-/healthy', healthyHandler());
+  app.get('/-/ready', readyHandler(health));
+  app.head('/-/ready', readyHandler(health));
+  app.post('/-/reload', timed(m, '/-/reload', reloadHandler(health)));
+
+  app.use((req, _res, next) => {
+    next(new NotFoundError(`no route for ${req.method} ${req.path}`));
+  });
+  app.use(
+    createErrorHandler({
+      logger: deps.logger,
+      metrics: deps.metrics,
+      remoteWriteOverloadStatus: () => deps.runtime().config.server.remote_write_overload_status,
+    })
+  );
+  return app;
+}

@@ -1,0 +1,10 @@
+export { createApp, type AppDeps } from './create-app.js';
+export {
+  IngestService,
+  metricClusterOf,
+  type IngestRuntime,
+  type IngestOutcome,
+  type MetricsForwarder,
+} from './ingest-service.js';
+export { type Readiness } from './routes/health.js';
+export { asGatewayError } from './error-handler.js';

@@ -1,0 +1,1 @@
+export { ClusterRegistry, sha256Hex, UNSET_LABEL_VALUE, type RegisteredCluster } from './cluster-registry.js';

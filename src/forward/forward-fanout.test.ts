@@ -1,0 +1,101 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { RemoteWriteTargetConfig } from '../config/index.js';
+import { ConfigError, OverloadedError } from '../errors.js';
+import { SelfMetrics, silentLogger } from '../telemetry/index.js';
+import { ForwardFanout } from './forward-fanout.js';
+import { buildRound, testTarget } from './testing/forward-fixtures.js';
+import { RemoteWriteSink } from './testing/remote-write-sink.js';
+
+describe('ForwardFanout', () => {
+  let sinks: RemoteWriteSink[];
+  const fanouts: ForwardFanout[] = [];
+
+  function fanout(targets: RemoteWriteTargetConfig[]): ForwardFanout {
+    const created = new ForwardFanout(targets, {
+      logger: silentLogger(),
+      metrics: new SelfMetrics({ collectProcessMetrics: false }),
+      version: 'test',
+    });
+    fanouts.push(created);
+    return created;
+  }
+
+  beforeEach(async () => {
+    sinks = await Promise.all([
+      RemoteWriteSink.start(),
+      RemoteWriteSink.start(),
+    ]);
+  });
+
+  afterEach(async () => {
+    await Promise.all(fanouts.splice(0).map(f => f.stop(0)));
+    await Promise.all(sinks.map(s => s.close()));
+  });
+
+  describe('enqueue()', () => {
+    it('sends every sample to every downstream', async () => {
+      const f = fanout(sinks.map(s => testTarget(s.url)));
+      f.start();
+      for (let round = 0; round < 3; round++) f.enqueue(buildRound(round, 40));
+      for (const sink of sinks)
+        await sink.waitFor(() => sink.acceptedSampleCount() === 120);
+      for (const sink of sinks) {
+        for (const samples of sink.acceptedSamples().values())
+          expect(samples.map(s => s.value)).toEqual([0, 1, 2]);
+      }
+    });
+
+    it('appends to no downstream when one of them is full', () => {
+      const f = fanout([
+        testTarget(sinks[0]!.url, { capacity: 1000 }),
+        testTarget(sinks[1]!.url, { shards: 1, capacity: 50 }),
+      ]);
+      f.enqueue(buildRound(0, 40));
+      const before = f.stats();
+      expect(before.map(s => s.queuedPoints)).toEqual([40, 40]);
+      expect(() => f.enqueue(buildRound(1, 20))).toThrow(OverloadedError);
+      expect(f.stats()).toEqual(before);
+      f.enqueue(buildRound(1, 10));
+      expect(f.stats().map(s => s.queuedPoints)).toEqual([50, 50]);
+    });
+
+    it('does nothing without downstreams', () => {
+      const f = fanout([]);
+      expect(f.isEmpty).toBe(true);
+      expect(() => f.enqueue(buildRound(0, 10))).not.toThrow();
+      expect(f.stats()).toEqual([]);
+    });
+  });
+
+  it('refuses two targets with the same name', () => {
+    expect(() =>
+      fanout([testTarget(sinks[0]!.url), testTarget(sinks[0]!.url)])
+    ).toThrow(ConfigError);
+    expect(() =>
+      fanout([
+        testTarget(sinks[0]!.url, { name: 'a' }),
+        testTarget(sinks[0]!.url, { name: 'b' }),
+      ])
+    ).not.toThrow();
+  });
+
+  describe('stop()', () => {
+    it('drains every downstream and reports each', async () => {
+      const f = fanout(
+        sinks.map((s, i) =>
+          testTarget(s.url, { name: `d${i}`, batch_send_deadline: 60_000 })
+        )
+      );
+      f.start();
+      f.enqueue(buildRound(0, 25));
+      expect(await f.stop(2000)).toEqual([
+        { downstream: 'd0', leftPoints: 0, isDrained: true },
+        { downstream: 'd1', leftPoints: 0, isDrained: true },
+      ]);
+      for (const sink of sinks) expect(sink.acceptedSampleCount()).toBe(25);
+      await vi.waitFor(() =>
+        expect(f.stats().map(s => s.queuedPoints)).toEqual([0, 0])
+      );
+    });
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * The seam between enqueue (inside an ingest request) and the sender loop of
+ * one shard of one downstream. A queue holds *encoded bytes*: fragments, each
+ * a run of concatenated remote write 1.0 `WriteRequest.timeseries` (field 1)
+ * and `metadata` (field 3) entries, so that concatenating any run of
+ * fragments is a valid WriteRequest body. Because nothing in it is a JS
+ * object per series, a durable disk queue can implement the same interface.
+ *
+ * One producer (enqueue, synchronous) and one consumer (the shard's sender
+ * loop) per queue. The consumer `peek`s a batch, sends it, then `commit`s it;
+ * until then the batch stays queued and counts against capacity, so a crash
+ * or a stop loses nothing a durable implementation has written.
+ */
+
+/** Fragments taken from the head of a queue for one send. */
+export interface QueuedBatch {
+  /** In queue order; owned by the queue until `commit`, never mutated. */
+  readonly fragments: readonly Uint8Array[];
+  /** Samples plus histograms in the fragments. */
+  readonly points: number;
+  /** Sum of the fragments' byte lengths (the uncompressed body size). */
+  readonly bytes: number;
+}
+
+export interface ForwardQueue {
+  /** Points (samples plus histograms) queued, including a peeked batch not yet committed. */
+  readonly points: number;
+  /** Bytes queued, including a peeked batch not yet committed. */
+  readonly bytes: number;
+  /** Fragments queued (a metadata-only fragment holds zero points). */
+  readonly fragmentCount: number;
+  /** Points this queue holds before it refuses appends. */
+  readonly capacityPoints: number;
+  /** Bytes this queue holds before it refuses appends. */
+  readonly capacityBytes: number;
+
+  /**
+   * Whether one fragment of `points` and `bytes` would be taken now. The
+   * forwarder asks every shard (and the fan-out every downstream) before
+   * appending anywhere, so an enqueue is all or nothing.
+   */
+  hasRoom(points: number, bytes: number): boolean;
+
+  /**
+   * Appends one fragment, taking ownership of it (it must not be a view of a
+   * reused buffer). Returns false, appending nothing, when `hasRoom` is false.
+   */
+  tryAppend(fragment: Uint8Array, points: number): boolean;
+
+  /**
+   * Whole fragments from the head, up to `maxPoints` and `maxBytes`, without
+   * removing them; a single head fragment over either limit comes alone.
+   * Resolves undefined when the queue is empty. Peeking again before `commit`
+   * returns the same head.
+   */
+  peek(maxPoints: number, maxBytes: number): Promise<QueuedBatch | undefined>;
+
+  /** Removes a batch returned by the last `peek` (sent, or refused for good). */
+  commit(batch: QueuedBatch): Promise<void>;
+}

@@ -1,0 +1,65 @@
+/**
+ * The seam between ingest and forwarding: what a handler (through the
+ * fan-out) calls to hand a normalized batch to a downstream, and what the
+ * composition root calls to start and stop it.
+ */
+import type { GatewayError } from '../errors.js';
+import type { SeriesBatch } from '../model/index.js';
+
+/** Queue state of one shard of a downstream. */
+export interface ShardStats {
+  readonly shard: number;
+  readonly queuedPoints: number;
+  readonly queuedBytes: number;
+  readonly queuedFragments: number;
+  readonly capacityPoints: number;
+}
+
+/** Queue state of one downstream. */
+export interface ForwarderStats {
+  readonly downstream: string;
+  readonly queuedPoints: number;
+  readonly capacityPoints: number;
+  readonly shards: readonly ShardStats[];
+}
+
+/** What a stop left behind. */
+export interface ForwarderStopReport {
+  readonly downstream: string;
+  /** Points still queued when the loops ended (lost unless the queue is durable). */
+  readonly leftPoints: number;
+  /** Whether everything queued was sent (or refused for good) before the drain timeout. */
+  readonly isDrained: boolean;
+}
+
+export interface Forwarder {
+  /** The `downstream` label value; unique among the forwarders of a fan-out. */
+  readonly name: string;
+
+  /**
+   * First phase of an enqueue: prepares `batch` (encodes it) and checks that
+   * every shard has room, changing no queue. Returns the error to refuse the
+   * request with (OverloadedError when full, UnavailableError when stopping),
+   * or undefined when `append(batch)` may follow. Admit and append must run in
+   * the same synchronous turn, with no other admit in between.
+   */
+  admit(batch: SeriesBatch): GatewayError | undefined;
+
+  /** Second phase: appends what `admit(batch)` prepared. Throws if `batch` was not just admitted. */
+  append(batch: SeriesBatch): void;
+
+  /** `admit` then `append`; throws the admit error. All or nothing. */
+  enqueue(batch: SeriesBatch): void;
+
+  /** Starts the sender loops (idempotent). */
+  start(): void;
+
+  /**
+   * Stops accepting, lets the loops send what is queued for up to
+   * `drainTimeoutMs`, then ends them (aborting requests in flight).
+   * Resolves when every loop has ended.
+   */
+  stop(drainTimeoutMs: number): Promise<ForwarderStopReport>;
+
+  stats(): ForwarderStats;
+}

@@ -1,0 +1,810 @@
+/**
+ * Decodes an OTLP/JSON `ExportMetricsServiceRequest` (the proto3 JSON
+ * mapping with the OTLP quirks of PROTOCOLS.md §2.8) into the model of
+ * otlp-metrics-model.ts:
+ *
+ * - keys are lowerCamelCase; unknown keys are ignored; `null` means unset;
+ * - 64-bit integers come as decimal strings or JSON numbers;
+ * - enums are integers (names are rejected);
+ * - `traceId`/`spanId` are hex (any case), other bytes are base64;
+ * - doubles may also be "NaN", "Infinity", "-Infinity" or a numeric string.
+ *
+ * A value of the wrong JSON type is an error naming its path, e.g.
+ * `resourceMetrics[0].scopeMetrics[1].metrics[2].sum.dataPoints[0].asInt: want an integer, got "x"`.
+ * The path is kept on a stack of segments and rendered only on error.
+ */
+import { GatewayError, InvalidPayloadError } from '../../errors.js';
+import {
+  MAX_ANY_VALUE_DEPTH,
+  type OtlpAnyValue,
+  type OtlpBuckets,
+  type OtlpExemplar,
+  type OtlpExponentialHistogramDataPoint,
+  type OtlpHistogramDataPoint,
+  type OtlpInstrumentationScope,
+  type OtlpKeyValue,
+  type OtlpMetric,
+  type OtlpMetricData,
+  type OtlpMetricsRequest,
+  type OtlpNumberDataPoint,
+  type OtlpResource,
+  type OtlpResourceMetrics,
+  type OtlpScopeMetrics,
+  type OtlpSummaryDataPoint,
+  type OtlpValueAtQuantile,
+} from './otlp-metrics-model.js';
+
+type JsonObject = Record<string, unknown>;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const UNSIGNED_RE = /^[0-9]+$/;
+const SIGNED_RE = /^-?[0-9]+$/;
+const HEX_RE = /^[0-9a-fA-F]*$/;
+const BASE64_RE = /^(?:[A-Za-z0-9+/]|[A-Za-z0-9\-_])*={0,2}$/;
+const TRACE_ID_HEX_DIGITS = 32;
+const SPAN_ID_HEX_DIGITS = 16;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const MAX_SHOWN_VALUE_CHARS = 40;
+
+/**
+ * Decodes an OTLP/HTTP JSON metrics body (UTF-8).
+ *
+ * @throws InvalidPayloadError (`cannot decode OTLP metrics: …`) for invalid
+ *   UTF-8, invalid JSON, or a field of the wrong type, naming its JSON path.
+ */
+export function decodeMetricsJson(body: Uint8Array): OtlpMetricsRequest {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch (err) {
+    throw new InvalidPayloadError(
+      'cannot decode OTLP metrics: body is not valid UTF-8',
+      { cause: err }
+    );
+  }
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new InvalidPayloadError(
+      `cannot decode OTLP metrics: invalid JSON: ${detail}`,
+      { cause: err }
+    );
+  }
+  const path = new JsonPath();
+  try {
+    return readRequest(root, path);
+  } catch (err) {
+    if (err instanceof GatewayError) {
+      throw new InvalidPayloadError(
+        `cannot decode OTLP metrics: ${err.message}`,
+        { cause: err }
+      );
+    }
+    throw err;
+  }
+}
+
+/** The path from the root to the value being read, rendered only for errors. */
+class JsonPath {
+  private readonly _parts: (string | number)[] = [];
+
+  push(part: string | number): void {
+    this._parts.push(part);
+  }
+
+  pop(): void {
+    this._parts.pop();
+  }
+
+  /** The error for a bad value at this path (plus `key`, when given). */
+  fail(
+    key: string | undefined,
+    want: string,
+    got: unknown
+  ): InvalidPayloadError {
+    let text = '';
+    for (const part of this._parts) {
+      if (typeof part === 'number') text += `[${part}]`;
+      else text += text === '' ? part : `.${part}`;
+    }
+    if (key !== undefined) text += text === '' ? key : `.${key}`;
+    return new InvalidPayloadError(
+      `${text === '' ? '(root)' : text}: ${want}, got ${showValue(got)}`
+    );
+  }
+}
+
+function showValue(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  const text = JSON.stringify(value);
+  return text.length > MAX_SHOWN_VALUE_CHARS
+    ? `${text.slice(0, MAX_SHOWN_VALUE_CHARS)}…`
+    : text;
+}
+
+function readRequest(root: unknown, path: JsonPath): OtlpMetricsRequest {
+  if (!isObject(root)) throw path.fail(undefined, 'want an object', root);
+  const resourceMetrics: OtlpResourceMetrics[] = [];
+  const items = arrayField(root, 'resourceMetrics', path);
+  path.push('resourceMetrics');
+  for (let i = 0; i < items.length; i++) {
+    path.push(i);
+    resourceMetrics.push(readResourceMetrics(items[i], path));
+    path.pop();
+  }
+  path.pop();
+  return { resourceMetrics };
+}
+
+function readResourceMetrics(
+  value: unknown,
+  path: JsonPath
+): OtlpResourceMetrics {
+  const obj = objectValue(value, path);
+  const out: OtlpResourceMetrics = {
+    resource: { attributes: [], droppedAttributesCount: 0 },
+    scopeMetrics: [],
+    schemaUrl: stringField(obj, 'schemaUrl', path),
+  };
+  const resource = obj['resource'];
+  if (resource !== undefined && resource !== null) {
+    path.push('resource');
+    out.resource = readResource(resource, path);
+    path.pop();
+  }
+  const items = arrayField(obj, 'scopeMetrics', path);
+  path.push('scopeMetrics');
+  for (let i = 0; i < items.length; i++) {
+    path.push(i);
+    out.scopeMetrics.push(readScopeMetrics(items[i], path));
+    path.pop();
+  }
+  path.pop();
+  return out;
+}
+
+function readResource(value: unknown, path: JsonPath): OtlpResource {
+  const obj = objectValue(value, path);
+  return {
+    attributes: attributesField(obj, 'attributes', path),
+    droppedAttributesCount: uint32Field(obj, 'droppedAttributesCount', path),
+  };
+}
+
+function readScopeMetrics(value: unknown, path: JsonPath): OtlpScopeMetrics {
+  const obj = objectValue(value, path);
+  const out: OtlpScopeMetrics = {
+    scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 },
+    metrics: [],
+    schemaUrl: stringField(obj, 'schemaUrl', path),
+  };
+  const scope = obj['scope'];
+  if (scope !== undefined && scope !== null) {
+    path.push('scope');
+    out.scope = readScope(scope, path);
+    path.pop();
+  }
+  const items = arrayField(obj, 'metrics', path);
+  path.push('metrics');
+  for (let i = 0; i < items.length; i++) {
+    path.push(i);
+    out.metrics.push(readMetric(items[i], path));
+    path.pop();
+  }
+  path.pop();
+  return out;
+}
+
+function readScope(value: unknown, path: JsonPath): OtlpInstrumentationScope {
+  const obj = objectValue(value, path);
+  return {
+    name: stringField(obj, 'name', path),
+    version: stringField(obj, 'version', path),
+    attributes: attributesField(obj, 'attributes', path),
+    droppedAttributesCount: uint32Field(obj, 'droppedAttributesCount', path),
+  };
+}
+
+const METRIC_DATA_KEYS = [
+  'gauge',
+  'sum',
+  'histogram',
+  'exponentialHistogram',
+  'summary',
+] as const;
+
+function readMetric(value: unknown, path: JsonPath): OtlpMetric {
+  const obj = objectValue(value, path);
+  const out: OtlpMetric = {
+    name: stringField(obj, 'name', path),
+    description: stringField(obj, 'description', path),
+    unit: stringField(obj, 'unit', path),
+    data: undefined,
+    metadata: attributesField(obj, 'metadata', path),
+  };
+  for (const key of METRIC_DATA_KEYS) {
+    const data = obj[key];
+    if (data === undefined || data === null) continue;
+    if (out.data !== undefined)
+      throw path.fail(
+        key,
+        `want one data field, already have ${out.data.type}`,
+        data
+      );
+    path.push(key);
+    out.data = readMetricData(key, objectValue(data, path), path);
+    path.pop();
+  }
+  return out;
+}
+
+function readMetricData(
+  type: (typeof METRIC_DATA_KEYS)[number],
+  obj: JsonObject,
+  path: JsonPath
+): OtlpMetricData {
+  const items = arrayField(obj, 'dataPoints', path);
+  path.push('dataPoints');
+  let data: OtlpMetricData;
+  switch (type) {
+    case 'gauge':
+    case 'sum': {
+      const dataPoints: OtlpNumberDataPoint[] = [];
+      for (let i = 0; i < items.length; i++) {
+        path.push(i);
+        dataPoints.push(readNumberDataPoint(items[i], path));
+        path.pop();
+      }
+      path.pop();
+      data =
+        type === 'gauge'
+          ? { type, dataPoints }
+          : {
+              type,
+              dataPoints,
+              aggregationTemporality: enumField(
+                obj,
+                'aggregationTemporality',
+                path
+              ),
+              isMonotonic: boolField(obj, 'isMonotonic', path),
+            };
+      break;
+    }
+    case 'histogram': {
+      const dataPoints: OtlpHistogramDataPoint[] = [];
+      for (let i = 0; i < items.length; i++) {
+        path.push(i);
+        dataPoints.push(readHistogramDataPoint(items[i], path));
+        path.pop();
+      }
+      path.pop();
+      data = {
+        type,
+        dataPoints,
+        aggregationTemporality: enumField(obj, 'aggregationTemporality', path),
+      };
+      break;
+    }
+    case 'exponentialHistogram': {
+      const dataPoints: OtlpExponentialHistogramDataPoint[] = [];
+      for (let i = 0; i < items.length; i++) {
+        path.push(i);
+        dataPoints.push(readExponentialDataPoint(items[i], path));
+        path.pop();
+      }
+      path.pop();
+      data = {
+        type,
+        dataPoints,
+        aggregationTemporality: enumField(obj, 'aggregationTemporality', path),
+      };
+      break;
+    }
+    case 'summary': {
+      const dataPoints: OtlpSummaryDataPoint[] = [];
+      for (let i = 0; i < items.length; i++) {
+        path.push(i);
+        dataPoints.push(readSummaryDataPoint(items[i], path));
+        path.pop();
+      }
+      path.pop();
+      data = { type, dataPoints };
+      break;
+    }
+  }
+  return data;
+}
+
+function readNumberDataPoint(
+  value: unknown,
+  path: JsonPath
+): OtlpNumberDataPoint {
+  const obj = objectValue(value, path);
+  const out: OtlpNumberDataPoint = {
+    attributes: attributesField(obj, 'attributes', path),
+    startTimeUnixMs: timestampField(obj, 'startTimeUnixNano', path),
+    timeUnixMs: timestampField(obj, 'timeUnixNano', path),
+    value: undefined,
+    isInt: false,
+    exemplars: exemplarsField(obj, path),
+    flags: uint32Field(obj, 'flags', path),
+  };
+  readNumberValue(obj, out, path);
+  return out;
+}
+
+/** The `as_double` / `as_int` oneof of NumberDataPoint and Exemplar. */
+function readNumberValue(
+  obj: JsonObject,
+  out: { value: number | undefined; isInt: boolean },
+  path: JsonPath
+): void {
+  const asDouble = obj['asDouble'];
+  const asInt = obj['asInt'];
+  const hasDouble = asDouble !== undefined && asDouble !== null;
+  const hasInt = asInt !== undefined && asInt !== null;
+  if (hasDouble && hasInt)
+    throw path.fail('asInt', 'want only one of asDouble and asInt', asInt);
+  if (hasDouble) {
+    out.value = doubleValue(asDouble, 'asDouble', path);
+  } else if (hasInt) {
+    out.value = int64Value(asInt, 'asInt', path, true);
+    out.isInt = true;
+  }
+}
+
+function readHistogramDataPoint(
+  value: unknown,
+  path: JsonPath
+): OtlpHistogramDataPoint {
+  const obj = objectValue(value, path);
+  return {
+    attributes: attributesField(obj, 'attributes', path),
+    startTimeUnixMs: timestampField(obj, 'startTimeUnixNano', path),
+    timeUnixMs: timestampField(obj, 'timeUnixNano', path),
+    count: uint64Field(obj, 'count', path),
+    sum: optionalDoubleField(obj, 'sum', path),
+    bucketCounts: uint64ArrayField(obj, 'bucketCounts', path),
+    explicitBounds: doubleArrayField(obj, 'explicitBounds', path),
+    exemplars: exemplarsField(obj, path),
+    flags: uint32Field(obj, 'flags', path),
+    min: optionalDoubleField(obj, 'min', path),
+    max: optionalDoubleField(obj, 'max', path),
+  };
+}
+
+function readExponentialDataPoint(
+  value: unknown,
+  path: JsonPath
+): OtlpExponentialHistogramDataPoint {
+  const obj = objectValue(value, path);
+  return {
+    attributes: attributesField(obj, 'attributes', path),
+    startTimeUnixMs: timestampField(obj, 'startTimeUnixNano', path),
+    timeUnixMs: timestampField(obj, 'timeUnixNano', path),
+    count: uint64Field(obj, 'count', path),
+    sum: optionalDoubleField(obj, 'sum', path),
+    scale: int32Field(obj, 'scale', path),
+    zeroCount: uint64Field(obj, 'zeroCount', path),
+    positive: bucketsField(obj, 'positive', path),
+    negative: bucketsField(obj, 'negative', path),
+    flags: uint32Field(obj, 'flags', path),
+    exemplars: exemplarsField(obj, path),
+    min: optionalDoubleField(obj, 'min', path),
+    max: optionalDoubleField(obj, 'max', path),
+    zeroThreshold: optionalDoubleField(obj, 'zeroThreshold', path) ?? 0,
+  };
+}
+
+function bucketsField(
+  obj: JsonObject,
+  key: string,
+  path: JsonPath
+): OtlpBuckets {
+  const value = obj[key];
+  if (value === undefined || value === null)
+    return { offset: 0, bucketCounts: [] };
+  path.push(key);
+  const buckets = objectValue(value, path);
+  const out: OtlpBuckets = {
+    offset: int32Field(buckets, 'offset', path),
+    bucketCounts: uint64ArrayField(buckets, 'bucketCounts', path),
+  };
+  path.pop();
+  return out;
+}
+
+function readSummaryDataPoint(
+  value: unknown,
+  path: JsonPath
+): OtlpSummaryDataPoint {
+  const obj = objectValue(value, path);
+  const out: OtlpSummaryDataPoint = {
+    attributes: attributesField(obj, 'attributes', path),
+    startTimeUnixMs: timestampField(obj, 'startTimeUnixNano', path),
+    timeUnixMs: timestampField(obj, 'timeUnixNano', path),
+    count: uint64Field(obj, 'count', path),
+    sum: optionalDoubleField(obj, 'sum', path) ?? 0,
+    quantileValues: [],
+    flags: uint32Field(obj, 'flags', path),
+  };
+  const items = arrayField(obj, 'quantileValues', path);
+  path.push('quantileValues');
+  for (let i = 0; i < items.length; i++) {
+    path.push(i);
+    const q = objectValue(items[i], path);
+    const quantile: OtlpValueAtQuantile = {
+      quantile: optionalDoubleField(q, 'quantile', path) ?? 0,
+      value: optionalDoubleField(q, 'value', path) ?? 0,
+    };
+    out.quantileValues.push(quantile);
+    path.pop();
+  }
+  path.pop();
+  return out;
+}
+
+function exemplarsField(obj: JsonObject, path: JsonPath): OtlpExemplar[] {
+  const items = arrayField(obj, 'exemplars', path);
+  if (items.length === 0) return [];
+  const out: OtlpExemplar[] = [];
+  path.push('exemplars');
+  for (let i = 0; i < items.length; i++) {
+    path.push(i);
+    const e = objectValue(items[i], path);
+    const exemplar: OtlpExemplar = {
+      filteredAttributes: attributesField(e, 'filteredAttributes', path),
+      timeUnixMs: timestampField(e, 'timeUnixNano', path),
+      value: undefined,
+      isInt: false,
+      spanId: hexIdField(e, 'spanId', SPAN_ID_HEX_DIGITS, path),
+      traceId: hexIdField(e, 'traceId', TRACE_ID_HEX_DIGITS, path),
+    };
+    readNumberValue(e, exemplar, path);
+    out.push(exemplar);
+    path.pop();
+  }
+  path.pop();
+  return out;
+}
+
+// ---- attributes ------------------------------------------------------------
+
+function attributesField(
+  obj: JsonObject,
+  key: string,
+  path: JsonPath
+): OtlpKeyValue[] {
+  const items = arrayField(obj, key, path);
+  if (items.length === 0) return [];
+  path.push(key);
+  const out = readKeyValues(items, path, 0);
+  path.pop();
+  return out;
+}
+
+function readKeyValues(
+  items: unknown[],
+  path: JsonPath,
+  depth: number
+): OtlpKeyValue[] {
+  const out: OtlpKeyValue[] = [];
+  for (let i = 0; i < items.length; i++) {
+    path.push(i);
+    const kv = objectValue(items[i], path);
+    const value = kv['value'];
+    let decoded: OtlpAnyValue = null;
+    if (value !== undefined && value !== null) {
+      path.push('value');
+      decoded = readAnyValue(value, path, depth);
+      path.pop();
+    }
+    out.push({ key: stringField(kv, 'key', path), value: decoded });
+    path.pop();
+  }
+  return out;
+}
+
+const ANY_VALUE_KEYS = [
+  'stringValue',
+  'boolValue',
+  'intValue',
+  'doubleValue',
+  'arrayValue',
+  'kvlistValue',
+  'bytesValue',
+] as const;
+
+function readAnyValue(
+  value: unknown,
+  path: JsonPath,
+  depth: number
+): OtlpAnyValue {
+  if (depth >= MAX_ANY_VALUE_DEPTH)
+    throw path.fail(
+      undefined,
+      `want AnyValue nesting under ${MAX_ANY_VALUE_DEPTH} levels`,
+      value
+    );
+  const obj = objectValue(value, path);
+  let out: OtlpAnyValue = null;
+  let found: string | undefined;
+  for (const key of ANY_VALUE_KEYS) {
+    const v = obj[key];
+    if (v === undefined || v === null) continue;
+    if (found !== undefined)
+      throw path.fail(key, `want one value field, already have ${found}`, v);
+    found = key;
+    switch (key) {
+      case 'stringValue':
+        if (typeof v !== 'string') throw path.fail(key, 'want a string', v);
+        out = v;
+        break;
+      case 'boolValue':
+        if (typeof v !== 'boolean') throw path.fail(key, 'want a boolean', v);
+        out = v;
+        break;
+      case 'intValue':
+        out = int64BigIntValue(v, key, path);
+        break;
+      case 'doubleValue':
+        out = doubleValue(v, key, path);
+        break;
+      case 'bytesValue':
+        out = base64Value(v, key, path);
+        break;
+      case 'arrayValue': {
+        path.push(key);
+        const values = arrayField(objectValue(v, path), 'values', path);
+        path.push('values');
+        const array: OtlpAnyValue[] = [];
+        for (let i = 0; i < values.length; i++) {
+          path.push(i);
+          array.push(readAnyValue(values[i], path, depth + 1));
+          path.pop();
+        }
+        path.pop();
+        path.pop();
+        out = array;
+        break;
+      }
+      case 'kvlistValue': {
+        path.push(key);
+        const values = arrayField(objectValue(v, path), 'values', path);
+        path.push('values');
+        out = { kvlist: readKeyValues(values, path, depth + 1) };
+        path.pop();
+        path.pop();
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// ---- scalar fields -----------------------------------------------------------
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function objectValue(value: unknown, path: JsonPath): JsonObject {
+  if (!isObject(value)) throw path.fail(undefined, 'want an object', value);
+  return value;
+}
+
+const NO_ITEMS: unknown[] = [];
+
+function arrayField(obj: JsonObject, key: string, path: JsonPath): unknown[] {
+  const value = obj[key];
+  if (value === undefined || value === null) return NO_ITEMS;
+  if (!Array.isArray(value)) throw path.fail(key, 'want an array', value);
+  return value;
+}
+
+function stringField(obj: JsonObject, key: string, path: JsonPath): string {
+  const value = obj[key];
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw path.fail(key, 'want a string', value);
+  return value;
+}
+
+function boolField(obj: JsonObject, key: string, path: JsonPath): boolean {
+  const value = obj[key];
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') throw path.fail(key, 'want a boolean', value);
+  return value;
+}
+
+/** Enums must be integers in OTLP/JSON (names are forbidden). */
+function enumField(obj: JsonObject, key: string, path: JsonPath): number {
+  const value = obj[key];
+  if (value === undefined || value === null) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw path.fail(key, 'want an integer enum value', value);
+  return value;
+}
+
+/** int32/uint32 accept a number or a decimal string, as the proto3 JSON mapping allows. */
+function int32Field(obj: JsonObject, key: string, path: JsonPath): number {
+  const value = obj[key];
+  if (value === undefined || value === null) return 0;
+  const n =
+    typeof value === 'string' && SIGNED_RE.test(value) ? Number(value) : value;
+  if (
+    typeof n !== 'number' ||
+    !Number.isInteger(n) ||
+    n < -2147483648 ||
+    n > 2147483647
+  ) {
+    throw path.fail(key, 'want a 32-bit integer', value);
+  }
+  return n;
+}
+
+function uint32Field(obj: JsonObject, key: string, path: JsonPath): number {
+  const value = obj[key];
+  if (value === undefined || value === null) return 0;
+  const n =
+    typeof value === 'string' && UNSIGNED_RE.test(value)
+      ? Number(value)
+      : value;
+  if (
+    typeof n !== 'number' ||
+    !Number.isInteger(n) ||
+    n < 0 ||
+    n > 4294967295
+  ) {
+    throw path.fail(key, 'want an unsigned 32-bit integer', value);
+  }
+  return n;
+}
+
+function uint64Field(obj: JsonObject, key: string, path: JsonPath): number {
+  const value = obj[key];
+  if (value === undefined || value === null) return 0;
+  return int64Value(value, key, path, false);
+}
+
+/** A 64-bit integer (decimal string or number) as a JS number; `signed` allows a minus sign. */
+function int64Value(
+  value: unknown,
+  key: string | undefined,
+  path: JsonPath,
+  signed: boolean
+): number {
+  if (typeof value === 'string') {
+    if ((signed ? SIGNED_RE : UNSIGNED_RE).test(value)) return Number(value);
+  } else if (
+    typeof value === 'number' &&
+    Number.isInteger(value) &&
+    (signed || value >= 0)
+  ) {
+    return value;
+  }
+  throw path.fail(
+    key,
+    signed ? 'want an integer' : 'want an unsigned integer',
+    value
+  );
+}
+
+function int64BigIntValue(value: unknown, key: string, path: JsonPath): bigint {
+  let n: bigint | undefined;
+  if (typeof value === 'string' && SIGNED_RE.test(value)) n = BigInt(value);
+  else if (typeof value === 'number' && Number.isInteger(value))
+    n = BigInt(value);
+  if (n === undefined || n < INT64_MIN || n > INT64_MAX)
+    throw path.fail(key, 'want a 64-bit integer', value);
+  return n;
+}
+
+/**
+ * Nanoseconds (uint64 as string or number) → milliseconds, truncated. For a
+ * string, dropping the last six digits is exact for any uint64.
+ */
+function timestampField(obj: JsonObject, key: string, path: JsonPath): number {
+  const value = obj[key];
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'string' && UNSIGNED_RE.test(value)) {
+    return value.length > 6 ? Number(value.slice(0, value.length - 6)) : 0;
+  }
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0)
+    return Math.floor(value / 1e6);
+  throw path.fail(key, 'want unsigned integer nanoseconds', value);
+}
+
+function doubleValue(
+  value: unknown,
+  key: string | undefined,
+  path: JsonPath
+): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') {
+    if (value === 'NaN') return NaN;
+    if (value === 'Infinity') return Infinity;
+    if (value === '-Infinity') return -Infinity;
+    const n = value.trim() === '' ? NaN : Number(value);
+    if (!Number.isNaN(n)) return n;
+  }
+  throw path.fail(key, 'want a number', value);
+}
+
+function optionalDoubleField(
+  obj: JsonObject,
+  key: string,
+  path: JsonPath
+): number | undefined {
+  const value = obj[key];
+  if (value === undefined || value === null) return undefined;
+  return doubleValue(value, key, path);
+}
+
+function uint64ArrayField(
+  obj: JsonObject,
+  key: string,
+  path: JsonPath
+): number[] {
+  const items = arrayField(obj, key, path);
+  const out: number[] = [];
+  if (items.length === 0) return out;
+  path.push(key);
+  for (let i = 0; i < items.length; i++) {
+    path.push(i);
+    out.push(int64Value(items[i], undefined, path, false));
+    path.pop();
+  }
+  path.pop();
+  return out;
+}
+
+function doubleArrayField(
+  obj: JsonObject,
+  key: string,
+  path: JsonPath
+): number[] {
+  const items = arrayField(obj, key, path);
+  const out: number[] = [];
+  if (items.length === 0) return out;
+  path.push(key);
+  for (let i = 0; i < items.length; i++) {
+    path.push(i);
+    out.push(doubleValue(items[i], undefined, path));
+    path.pop();
+  }
+  path.pop();
+  return out;
+}
+
+function base64Value(value: unknown, key: string, path: JsonPath): Uint8Array {
+  if (typeof value !== 'string' || !BASE64_RE.test(value))
+    throw path.fail(key, 'want base64 bytes', value);
+  const buf = Buffer.from(value, 'base64');
+  // A plain Uint8Array copy, so JSON and protobuf models compare equal.
+  return new Uint8Array(buf);
+}
+
+/** Trace and span ids are hex in OTLP/JSON (any case); stored lowercase. */
+function hexIdField(
+  obj: JsonObject,
+  key: string,
+  digits: number,
+  path: JsonPath
+): string {
+  const value = obj[key];
+  if (value === undefined || value === null || value === '') return '';
+  if (
+    typeof value !== 'string' ||
+    value.length !== digits ||
+    !HEX_RE.test(value)
+  ) {
+    throw path.fail(key, `want ${digits} hex digits`, value);
+  }
+  return value.toLowerCase();
+}

@@ -1,0 +1,153 @@
+/**
+ * Composition root: config → registry → pipeline → forwarders → HTTP server.
+ * Owns the process-level lifecycle: reload (SIGHUP, POST /-/reload) swaps a
+ * whole runtime built from the new config, or keeps the old one when the new
+ * config is bad; SIGTERM drains (stop accepting, finish in-flight requests,
+ * flush the forward queues).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, type IngestRuntime, type Readiness } from './api/index.js';
+import { loadConfig, type Config, type Environment } from './config/index.js';
+import { ClusterRegistry } from './fleet/index.js';
+import { ForwardFanout } from './forward/index.js';
+import { DeltaToCumulative, OtlpMetricsConverter } from './ingest/otlp/index.js';
+import { Identifier, NormalizeLabels, Pipeline, Relabel, type Stage } from './pipeline/index.js';
+import { createLogger, SelfMetrics, type Logger } from './telemetry/index.js';
+
+export interface GatewayOptions {
+  /** Config file; undefined means the embedded default. */
+  configPath?: string | undefined;
+  env?: Environment;
+  logger?: Logger;
+  /** Overrides server.listen (tests use port 0). */
+  listen?: string;
+}
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly metrics: SelfMetrics;
+  config(): Config;
+  reload(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Splits "host:port" (IPv6 in brackets). */
+export function splitListen(listen: string): { host: string; port: number } {
+  const at = listen.lastIndexOf(':');
+  return { host: listen.slice(0, at).replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(listen.slice(at + 1)) };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export async function startGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? createLogger();
+  const metrics = new SelfMetrics();
+  let config = await loadConfig(options.configPath, env);
+  if (options.listen !== undefined) config = { ...config, server: { ...config.server, listen: options.listen } };
+  const { host, port } = splitListen(config.server.listen);
+
+  // Survives reloads: delta sums keep accumulating across a config change.
+  const deltaState = new DeltaToCumulative();
+
+  const buildForwarder = (c: Config): ForwardFanout => {
+    const fanout = new ForwardFanout(c.forward.remote_write, { metrics, logger });
+    fanout.start();
+    return fanout;
+  };
+
+  const buildRuntime = (c: Config, forwarder: ForwardFanout): IngestRuntime => {
+    const registry = new ClusterRegistry(c.clusters);
+    const stages: Stage[] = [
+      new NormalizeLabels(registry, { aliases: c.normalize.aliases, unknownCluster: c.normalize.unknown_cluster }),
+    ];
+    const relabel = new Relabel(
+      c.relabel_configs,
+      new Map(c.clusters.filter(cl => cl.relabel_configs.length > 0).map(cl => [cl.name, cl.relabel_configs]))
+    );
+    if (!relabel.isEmpty) stages.push(relabel);
+    return {
+      config: c,
+      identifier: new Identifier(registry, host),
+      pipeline: new Pipeline(stages),
+      otlpConverter: new OtlpMetricsConverter({
+        promoteResourceAttributes: c.normalize.promote_resource_attributes,
+        deltaState,
+      }),
+      forwarder,
+    };
+  };
+
+  let forwarder = buildForwarder(config);
+  let runtime = buildRuntime(config, forwarder);
+  let draining = false;
+
+  const reload = async (): Promise<void> => {
+    try {
+      let next = await loadConfig(options.configPath, env);
+      next = { ...next, server: { ...next.server, listen: config.server.listen } };
+      let nextForwarder = forwarder;
+      if (!sameJson(next.forward.remote_write, config.forward.remote_write)) {
+        nextForwarder = buildForwarder(next);
+        const old = forwarder;
+        // The old queues drain in the background; new writes go to the new downstreams.
+        void old.stop(config.server.shutdown_timeout).catch((err: unknown) => {
+          logger.error({ err }, 'cannot drain the previous forwarders after reload');
+        });
+      }
+      runtime = buildRuntime(next, nextForwarder);
+      forwarder = nextForwarder;
+      config = next;
+      metrics.configReloads.inc({ result: 'success' });
+      metrics.configLastReloadSuccess.set(1);
+      metrics.configLastReloadTimestamp.set(Date.now() / 1000);
+      logger.info({ clusters: next.clusters.length }, 'configuration reloaded');
+    } catch (err) {
+      metrics.configReloads.inc({ result: 'failure' });
+      metrics.configLastReloadSuccess.set(0);
+      logger.error({ err: (err as Error).message }, 'configuration reload failed; keeping the previous configuration');
+      throw err;
+    }
+  };
+
+  const readiness = (): Readiness => {
+    if (draining) return { ready: false, reasons: ['shutting down'] };
+    return { ready: true, reasons: [] };
+  };
+
+  const app = createApp({ runtime: () => runtime, metrics, logger, readiness, reload });
+  const server: Server = createServer({ keepAliveTimeout: 65_000 }, app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const url = `http://${urlHost}:${bound}`;
+  logger.info({ listen: `${host}:${bound}`, clusters: config.clusters.length, downstreams: config.forward.remote_write.length }, 'fleetgate listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      draining = true;
+      const timeout = config.server.shutdown_timeout;
+      const stopped = new Promise<void>(resolve => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const forceAfter = setTimeout(() => server.closeAllConnections(), timeout);
+      await stopped;
+      clearTimeout(forceAfter);
+      await forwarder.stop(timeout);
+      logger.info('fleetgate stopped');
+    })();
+    return closing;
+  };
+
+  return { url, port: bound, metrics, config: () => config, reload, close };
+}

@@ -1,0 +1,20 @@
+export { Identifier, isLoopbackHost, type Identity } from './identify.js';
+export {
+  NormalizeLabels,
+  CANONICAL_LABELS,
+  UNREGISTERED_CLUSTER,
+  type CanonicalLabel,
+  type NormalizeOptions,
+} from './normalize-labels.js';
+export { Pipeline } from './pipeline.js';
+export { StageTally, type Stage, type StageContext, type IngestProtocol } from './stage.js';
+export {
+  Relabel,
+  compileRelabelRule,
+  validateRelabelRule,
+  relabelRecord,
+  hashmodOf,
+  type CompiledRelabelRule,
+  type RelabelAction,
+} from './relabel.js';
+export { compileRelabelRegex, parseTemplate, expandTemplate } from './relabel-regex.js';
