@@ -17,12 +17,60 @@ import { hashSeries } from '../src/model/series-hash.js';
 
 const CODES = ['200', '201', '204', '400', '404', '500', '503'];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
-const HANDLERS = ['/api/v1/orders', '/api/v1/cart', '/healthz', '/api/v1/search', '/metrics'];
-const LE = ['0.005', '0.025', '0.05', '0.1', '0.2', '0.4', '0.6', '0.8', '1', '1.25', '1.5', '2', '4', '+Inf'];
+const HANDLERS = [
+  '/api/v1/orders',
+  '/api/v1/cart',
+  '/healthz',
+  '/api/v1/search',
+  '/metrics',
+];
+const LE = [
+  '0.005',
+  '0.025',
+  '0.05',
+  '0.1',
+  '0.2',
+  '0.4',
+  '0.6',
+  '0.8',
+  '1',
+  '1.25',
+  '1.5',
+  '2',
+  '4',
+  '+Inf',
+];
 const VERBS = ['GET', 'LIST', 'WATCH', 'POST', 'PATCH', 'DELETE'];
-const RESOURCES = ['pods', 'nodes', 'deployments', 'configmaps', 'secrets', 'services', 'leases', 'events', 'endpointslices'];
-const MODES = ['idle', 'iowait', 'irq', 'nice', 'softirq', 'steal', 'system', 'user'];
-const NAMESPACES = ['checkout', 'payments', 'search', 'catalog', 'ingress-nginx', 'monitoring', 'kube-system'];
+const RESOURCES = [
+  'pods',
+  'nodes',
+  'deployments',
+  'configmaps',
+  'secrets',
+  'services',
+  'leases',
+  'events',
+  'endpointslices',
+];
+const MODES = [
+  'idle',
+  'iowait',
+  'irq',
+  'nice',
+  'softirq',
+  'steal',
+  'system',
+  'user',
+];
+const NAMESPACES = [
+  'checkout',
+  'payments',
+  'search',
+  'catalog',
+  'ingress-nginx',
+  'monitoring',
+  'kube-system',
+];
 const WINDOW_MS = 20 * 60_000;
 
 function podName(p: number, cluster: number): string {
@@ -33,45 +81,139 @@ function podName(p: number, cluster: number): string {
 function realisticSeries(c: number, i: number): string[] {
   const j = Math.floor(i / 4);
   const cluster = `prod-${c}`;
-  const node = (n: number): string => `ip-10-${c}-${(n >>> 8) & 255}-${n & 255}.compute.internal`;
+  const node = (n: number): string =>
+    `ip-10-${c}-${(n >>> 8) & 255}-${n & 255}.compute.internal`;
   switch (i % 4) {
     case 0: {
       const p = j >>> 1;
       const ns = NAMESPACES[p % NAMESPACES.length]!;
-      return ['__name__', 'container_cpu_usage_seconds_total', 'cluster', cluster, 'container', j & 1 ? 'istio-proxy' : 'app',
-        'env', 'prod', 'image', `registry.example.com/${ns}/api:v1.${p % 17}.0`, 'instance', `${node(p % 60)}:10250`,
-        'job', 'kubelet', 'namespace', ns, 'node', node(p % 60), 'pod', podName(p, c), 'region', 'eu-west-1', 'team', 'payments'];
+      return [
+        '__name__',
+        'container_cpu_usage_seconds_total',
+        'cluster',
+        cluster,
+        'container',
+        j & 1 ? 'istio-proxy' : 'app',
+        'env',
+        'prod',
+        'image',
+        `registry.example.com/${ns}/api:v1.${p % 17}.0`,
+        'instance',
+        `${node(p % 60)}:10250`,
+        'job',
+        'kubelet',
+        'namespace',
+        ns,
+        'node',
+        node(p % 60),
+        'pod',
+        podName(p, c),
+        'region',
+        'eu-west-1',
+        'team',
+        'payments',
+      ];
     }
     case 1: {
       const p = Math.floor(j / 140);
       const x = j % 140;
       const ns = NAMESPACES[p % NAMESPACES.length]!;
-      return ['__name__', 'http_requests_total', 'cluster', cluster, 'code', CODES[x % 7]!, 'container', 'app', 'env', 'prod',
-        'handler', HANDLERS[Math.floor(x / 28)]!, 'instance', `10.${100 + (p >>> 16)}.${(p >>> 8) & 255}.${p & 255}:8080`,
-        'job', `${ns}/api`, 'method', METHODS[Math.floor(x / 7) % 4]!, 'namespace', ns, 'pod', podName(p, c),
-        'region', 'eu-west-1', 'team', 'payments'];
+      return [
+        '__name__',
+        'http_requests_total',
+        'cluster',
+        cluster,
+        'code',
+        CODES[x % 7]!,
+        'container',
+        'app',
+        'env',
+        'prod',
+        'handler',
+        HANDLERS[Math.floor(x / 28)]!,
+        'instance',
+        `10.${100 + (p >>> 16)}.${(p >>> 8) & 255}.${p & 255}:8080`,
+        'job',
+        `${ns}/api`,
+        'method',
+        METHODS[Math.floor(x / 7) % 4]!,
+        'namespace',
+        ns,
+        'pod',
+        podName(p, c),
+        'region',
+        'eu-west-1',
+        'team',
+        'payments',
+      ];
     }
     case 2: {
       const r = Math.floor(j / 756);
       const x = j % 756;
       const resource = RESOURCES[Math.floor(x / 84)]!;
-      return ['__name__', 'apiserver_request_duration_seconds_bucket', 'cluster', cluster, 'component', 'apiserver',
-        'env', 'prod', 'instance', `10.0.${r & 255}.${10 + (r >>> 8)}:6443`, 'job', 'apiserver', 'le', LE[x % 14]!,
-        'region', 'eu-west-1', 'resource', resource, 'scope', resource === 'nodes' ? 'cluster' : 'namespace',
-        'team', 'platform', 'verb', VERBS[Math.floor(x / 14) % 6]!];
+      return [
+        '__name__',
+        'apiserver_request_duration_seconds_bucket',
+        'cluster',
+        cluster,
+        'component',
+        'apiserver',
+        'env',
+        'prod',
+        'instance',
+        `10.0.${r & 255}.${10 + (r >>> 8)}:6443`,
+        'job',
+        'apiserver',
+        'le',
+        LE[x % 14]!,
+        'region',
+        'eu-west-1',
+        'resource',
+        resource,
+        'scope',
+        resource === 'nodes' ? 'cluster' : 'namespace',
+        'team',
+        'platform',
+        'verb',
+        VERBS[Math.floor(x / 14) % 6]!,
+      ];
     }
     default: {
       const n = j >>> 7;
-      return ['__name__', 'node_cpu_seconds_total', 'cluster', cluster, 'cpu', String((j >>> 3) & 15), 'env', 'prod',
-        'instance', `${node(n)}:9100`, 'job', 'node-exporter', 'mode', MODES[j & 7]!, 'namespace', 'monitoring',
-        'node', node(n), 'pod', `node-exporter-${podName(n, c)}`, 'region', 'eu-west-1', 'team', 'sre'];
+      return [
+        '__name__',
+        'node_cpu_seconds_total',
+        'cluster',
+        cluster,
+        'cpu',
+        String((j >>> 3) & 15),
+        'env',
+        'prod',
+        'instance',
+        `${node(n)}:9100`,
+        'job',
+        'node-exporter',
+        'mode',
+        MODES[j & 7]!,
+        'namespace',
+        'monitoring',
+        'node',
+        node(n),
+        'pod',
+        `node-exporter-${podName(n, c)}`,
+        'region',
+        'eu-west-1',
+        'team',
+        'sre',
+      ];
     }
   }
 }
 
 function gc(): void {
   const collect = (globalThis as { gc?: () => void }).gc;
-  if (collect === undefined) throw new Error('cannot force a GC: run node with --expose-gc');
+  if (collect === undefined)
+    throw new Error('cannot force a GC: run node with --expose-gc');
   for (let i = 0; i < 3; i++) collect();
 }
 
@@ -89,11 +231,19 @@ interface Measure {
   labelPairs: number;
 }
 
-function measure(series: number, clusters: number, trackLabels: boolean): Measure {
+function measure(
+  series: number,
+  clusters: number,
+  trackLabels: boolean
+): Measure {
   gc();
   const before = memoryBytes();
   const nowMs = Date.now();
-  const index = new ActiveSeriesIndex({ nowMs, windowMsOf: () => WINDOW_MS, trackLabels });
+  const index = new ActiveSeriesIndex({
+    nowMs,
+    windowMsOf: () => WINDOW_MS,
+    trackLabels,
+  });
   const hash = new Uint32Array(2);
   const sec = index.secondsOf(nowMs);
   const perCluster = Math.ceil(series / clusters);
@@ -114,15 +264,28 @@ function measure(series: number, clusters: number, trackLabels: boolean): Measur
     pairs += table.labels?.size ?? 0;
     slots = table.capacity;
   }
-  if (index.size !== added) throw new Error(`cannot measure: index holds ${index.size} series, want ${added}`);
-  return { clusters, series: added, trackLabels, bytesPerSeries: (after - before) / added, slotsPerCluster: slots, labelPairs: pairs };
+  if (index.size !== added)
+    throw new Error(
+      `cannot measure: index holds ${index.size} series, want ${added}`
+    );
+  return {
+    clusters,
+    series: added,
+    trackLabels,
+    bytesPerSeries: (after - before) / added,
+    slotsPerCluster: slots,
+    labelPairs: pairs,
+  };
 }
 
 function main(): void {
   const flags = new Map<string, string>();
   for (const arg of process.argv.slice(2)) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (m === null) throw new Error(`cannot parse argument ${JSON.stringify(arg)} (want --name=value)`);
+    if (m === null)
+      throw new Error(
+        `cannot parse argument ${JSON.stringify(arg)} (want --name=value)`
+      );
     flags.set(m[1]!, m[2] ?? 'true');
   }
   const series = Number(flags.get('series') ?? 1_000_000);
@@ -134,12 +297,18 @@ function main(): void {
     results.push({ tracking, labels });
   }
   if (flags.has('json')) {
-    console.log(JSON.stringify(results.map(r => ({
-      clusters: r.tracking.clusters,
-      series: r.tracking.series,
-      trackingBytesPerSeries: round(r.tracking.bytesPerSeries),
-      labelStatsBytesPerSeries: round(r.labels.bytesPerSeries - r.tracking.bytesPerSeries),
-    }))));
+    console.log(
+      JSON.stringify(
+        results.map(r => ({
+          clusters: r.tracking.clusters,
+          series: r.tracking.series,
+          trackingBytesPerSeries: round(r.tracking.bytesPerSeries),
+          labelStatsBytesPerSeries: round(
+            r.labels.bytesPerSeries - r.tracking.bytesPerSeries
+          ),
+        }))
+      )
+    );
     return;
   }
   for (const { tracking, labels } of results) {

@@ -16,6 +16,8 @@
  * Flags (or env BENCH_*): --duration=SECONDS (30) --requests=N (3000)
  * --concurrency=N (8) --warmup=N (100) --requests-per-cluster=N (4)
  * --systems=fleetgate,vmagent-relabel,vmagent --no-write (skip RESULTS.md).
+ * BENCH_VMAGENT_RELABEL_STYLE=per-label|grouped|packed picks how the vmagent
+ * rules are written (see vmagentRelabelConfig); per-label is the default.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
@@ -342,8 +344,11 @@ async function startSystem(
   sinkUrl: string
 ): Promise<SystemUnderTest> {
   if (name === 'fleetgate') {
+    // BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the gateway.
+    const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(a => a !== '');
     const gw = await startGateway(fleetgateConfig(sinkUrl), {
       env: { FLEETGATE_LOG_LEVEL: 'warn' },
+      nodeArgs,
     });
     return {
       pid: gw.pid,

@@ -12,7 +12,19 @@ import { loadConfig, type Config, type Environment } from './config/index.js';
 import { ClusterRegistry } from './fleet/index.js';
 import { ForwardFanout } from './forward/index.js';
 import { DeltaToCumulative, OtlpMetricsConverter } from './ingest/otlp/index.js';
-import { Identifier, NormalizeLabels, Pipeline, Relabel, type Stage } from './pipeline/index.js';
+import {
+  CardinalityLimiter,
+  CardinalityQueries,
+  HaDeduplicator,
+  LabelLimits,
+  Identifier,
+  IngestionRateLimiter,
+  NormalizeLabels,
+  Pipeline,
+  Relabel,
+  type Stage,
+} from './pipeline/index.js';
+import { createStateStore, type StoreHealth } from './state/index.js';
 import { createLogger, SelfMetrics, type Logger } from './telemetry/index.js';
 
 export interface GatewayOptions {
@@ -54,6 +66,28 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   // Survives reloads: delta sums keep accumulating across a config change.
   const deltaState = new DeltaToCumulative();
 
+  // Shared state is chosen at start; changing state.redis needs a restart.
+  let storeHealth: StoreHealth = { degraded: false };
+  const store = createStateStore({
+    keyPrefix: config.state.key_prefix,
+    ...(config.state.redis === undefined ? {} : { redisUrl: config.state.redis }),
+    onHealthChange: health => {
+      storeHealth = health;
+      metrics.stateDegraded.set(health.degraded ? 1 : 0);
+      if (health.degraded) logger.warn({ reason: health.reason }, 'shared state unreachable: continuing on local state');
+      else logger.info('shared state reachable again');
+    },
+  });
+
+  // Built once: its index of active series must survive reloads; reload only reconfigures its budgets.
+  const cardinality = new CardinalityLimiter(config.limits, {
+    store,
+    registry: metrics.registry,
+    onError: (err: unknown) => logger.warn({ err }, 'cardinality state sync failed'),
+  });
+  cardinality.start();
+  const cardinalityQueries = new CardinalityQueries(cardinality);
+
   const buildForwarder = (c: Config): ForwardFanout => {
     const fanout = new ForwardFanout(c.forward.remote_write, { metrics, logger });
     fanout.start();
@@ -62,14 +96,23 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
 
   const buildRuntime = (c: Config, forwarder: ForwardFanout): IngestRuntime => {
     const registry = new ClusterRegistry(c.clusters);
+    // Order: HA dedup before anything counts (a follower's duplicates cost no budget);
+    // the rate limit before the cardinality stage, so a refused request adds no series.
     const stages: Stage[] = [
       new NormalizeLabels(registry, { aliases: c.normalize.aliases, unknownCluster: c.normalize.unknown_cluster }),
     ];
+    const ha = new HaDeduplicator(c.ha, store, metrics.registry);
+    if (ha.isEnabled) stages.push(ha);
     const relabel = new Relabel(
       c.relabel_configs,
       new Map(c.clusters.filter(cl => cl.relabel_configs.length > 0).map(cl => [cl.name, cl.relabel_configs]))
     );
     if (!relabel.isEmpty) stages.push(relabel);
+    const rate = new IngestionRateLimiter(c.limits, store, metrics.registry);
+    if (!rate.isUnlimited) stages.push(rate);
+    const labelLimits = new LabelLimits(c.limits);
+    if (!labelLimits.isUnlimited) stages.push(labelLimits);
+    stages.push(cardinality);
     return {
       config: c,
       identifier: new Identifier(registry, host),
@@ -99,6 +142,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
           logger.error({ err }, 'cannot drain the previous forwarders after reload');
         });
       }
+      cardinality.reconfigure(next.limits);
       runtime = buildRuntime(next, nextForwarder);
       forwarder = nextForwarder;
       config = next;
@@ -116,10 +160,19 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
 
   const readiness = (): Readiness => {
     if (draining) return { ready: false, reasons: ['shutting down'] };
+    // Degraded shared state never stops ingestion, so the gateway stays ready and says why it is degraded.
+    if (storeHealth.degraded) return { ready: true, reasons: [`degraded: shared state unavailable (${storeHealth.reason ?? 'unknown'})`] };
     return { ready: true, reasons: [] };
   };
 
-  const app = createApp({ runtime: () => runtime, metrics, logger, readiness, reload });
+  const app = createApp({
+    runtime: () => runtime,
+    metrics,
+    logger,
+    readiness,
+    reload,
+    cardinality: () => cardinalityQueries,
+  });
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -144,6 +197,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       await stopped;
       clearTimeout(forceAfter);
       await forwarder.stop(timeout);
+      await cardinality.stop();
+      await store.close();
       logger.info('fleetgate stopped');
     })();
     return closing;

@@ -5,7 +5,13 @@
 import express, { type Express, type RequestHandler } from 'express';
 import { NotFoundError } from '../errors.js';
 import type { Logger, SelfMetrics } from '../telemetry/index.js';
+import type { CardinalityQueries } from '../pipeline/index.js';
 import { createErrorHandler } from './error-handler.js';
+import {
+  cardinalityLabelNamesHandler,
+  cardinalityLabelValuesHandler,
+  cardinalityMetricsHandler,
+} from './routes/cardinality.js';
 import { IngestService, type IngestRuntime } from './ingest-service.js';
 import { healthyHandler, readyHandler, reloadHandler, type Readiness } from './routes/health.js';
 import { otlpMetricsHandler } from './routes/otlp-metrics.js';
@@ -17,6 +23,7 @@ export interface AppDeps {
   logger: Logger;
   readiness: () => Readiness;
   reload: () => Promise<void>;
+  cardinality: () => CardinalityQueries;
 }
 
 /** Observes the duration of every request under a bounded handler name. */
@@ -42,6 +49,11 @@ export function createApp(deps: AppDeps): Express {
   app.post('/api/v1/write', remoteWrite);
   app.post('/v1/metrics', otlpMetrics);
   app.post('/otlp/v1/metrics', otlpMetrics);
+
+  const cardinality = { queries: deps.cardinality };
+  app.get('/api/v1/cardinality/label_names', timed(m, '/api/v1/cardinality', cardinalityLabelNamesHandler(cardinality)));
+  app.get('/api/v1/cardinality/label_values', timed(m, '/api/v1/cardinality', cardinalityLabelValuesHandler(cardinality)));
+  app.get('/api/v1/cardinality/metrics', timed(m, '/api/v1/cardinality', cardinalityMetricsHandler(cardinality)));
 
   app.get('/metrics', async (_req, res) => {
     res.type(m.registry.contentType).send(await m.registry.metrics());

@@ -7,6 +7,7 @@
 import type { Config } from '../config/index.js';
 import type { SeriesBatch } from '../model/index.js';
 import {
+  HA_NOT_ELECTED_REASON,
   StageTally,
   UNREGISTERED_CLUSTER,
   type Identifier,
@@ -86,6 +87,8 @@ export class IngestService {
       this._metrics.droppedSeries.inc({ cluster: c, reason }, series);
       this._metrics.droppedSamples.inc({ cluster: c, reason }, points);
       outcome.seriesDropped += series;
+      // A non-elected HA replica's data is acknowledged by design, not refused: OTLP must not warn about it.
+      if (reason === HA_NOT_ELECTED_REASON) continue;
       outcome.pointsDropped += points;
       outcome.dropMessages.push(`${points} points of ${series} series dropped for cluster ${c}: ${tally.reasonText(reason)}`);
     }

@@ -13,6 +13,7 @@ export class ProtobufWriter {
   buf: Uint8Array;
   pos = 0;
   private _view: DataView;
+  // Open nested messages: slot offset and reserved prefix bytes, in pairs.
   private readonly _forks: number[] = [];
 
   constructor(initialBytes = 64 * 1024) {
@@ -109,28 +110,33 @@ export class ProtobufWriter {
 
   /** A length-delimited UTF-8 string. */
   string(value: string): void {
+    if (this.asciiString(value)) return;
     const length = value.length;
-    // ASCII fast path: one byte per char, length known up front.
-    if (length < 128) {
-      let ascii = true;
-      for (let i = 0; i < length; i++) {
-        if (value.charCodeAt(i) >= 0x80) {
-          ascii = false;
-          break;
-        }
-      }
-      if (ascii) {
-        this._ensure(length + 1);
-        const buf = this.buf;
-        buf[this.pos++] = length;
-        for (let i = 0; i < length; i++) buf[this.pos++] = value.charCodeAt(i);
-        return;
-      }
-    }
     this._ensure(length * 3 + 5);
     const start = this.pos + 5;
     const { written } = encoder.encodeInto(value, this.buf.subarray(start));
     this._placeLength(start, written);
+  }
+
+  /**
+   * Writes a length-delimited string if it is ASCII and under 128 chars (one
+   * length byte), checking and copying in one pass; returns false, having
+   * written nothing, otherwise. Label names and values nearly always are.
+   */
+  asciiString(value: string): boolean {
+    const length = value.length;
+    if (length >= 128) return false;
+    this._ensure(length + 1);
+    const buf = this.buf;
+    const start = this.pos + 1;
+    for (let i = 0; i < length; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0x80) return false;
+      buf[start + i] = code;
+    }
+    buf[this.pos] = length;
+    this.pos = start + length;
+    return true;
   }
 
   bytes(value: Uint8Array): void {
@@ -140,24 +146,29 @@ export class ProtobufWriter {
     this.pos += value.length;
   }
 
-  /** Starts a nested message: reserves its length slot. */
-  fork(): void {
-    this._ensure(RESERVED_LENGTH_BYTES);
-    this._forks.push(this.pos);
-    this.pos += RESERVED_LENGTH_BYTES;
+  /**
+   * Starts a nested message, reserving `reserveBytes` for its length. Reserve
+   * what the body's length usually needs (2 bytes: under 16 KiB) and `join`
+   * moves the body only when the guess was wrong.
+   */
+  fork(reserveBytes = RESERVED_LENGTH_BYTES): void {
+    this._ensure(reserveBytes);
+    this._forks.push(this.pos, reserveBytes);
+    this.pos += reserveBytes;
   }
 
   /** Ends the innermost nested message and writes its length. */
   join(): void {
+    const reserved = this._forks.pop();
     const slot = this._forks.pop();
-    if (slot === undefined) throw new Error('cannot join: no open nested message');
-    const bodyStart = slot + RESERVED_LENGTH_BYTES;
+    if (slot === undefined || reserved === undefined) throw new Error('cannot join: no open nested message');
+    const bodyStart = slot + reserved;
     const length = this.pos - bodyStart;
     const prefix = varintSize(length);
-    if (prefix > RESERVED_LENGTH_BYTES) this._ensure(prefix - RESERVED_LENGTH_BYTES);
-    if (prefix !== RESERVED_LENGTH_BYTES) {
+    if (prefix !== reserved) {
+      if (prefix > reserved) this._ensure(prefix - reserved);
       this.buf.copyWithin(slot + prefix, bodyStart, this.pos);
-      this.pos -= RESERVED_LENGTH_BYTES - prefix;
+      this.pos += prefix - reserved;
     }
     let v = length;
     let at = slot;

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { hashLabels } from '../forward/hash-labels.js';
 import { labelsFromRecord } from './labels.js';
 import { formatSeriesHash, hashSeries } from './series-hash.js';
 
@@ -205,6 +204,15 @@ function realisticSeries(i: number): string[] {
   }
 }
 
+/** Equal neighbours after sorting. */
+function countDuplicates(values: BigUint64Array | Uint32Array): number {
+  values.sort();
+  let duplicates = 0;
+  for (let i = 1; i < values.length; i++)
+    if (values[i] === values[i - 1]) duplicates++;
+  return duplicates;
+}
+
 function hashOf(labels: readonly string[]): [number, number] {
   const out = new Uint32Array(2);
   hashSeries(labels, out);
@@ -253,16 +261,6 @@ describe('hashSeries()', () => {
     }
   });
 
-  it('computes hi as forward/hash-labels hashLabels(), so the forwarder can shard from it', () => {
-    for (const labels of [
-      labelsFromRecord({ __name__: 'up', job: 'api' }),
-      ['__name__', 'größe_日本_🚀', 'odd', 'abc'],
-      [],
-    ]) {
-      expect(hashOf(labels)[0]).toBe(hashLabels(labels));
-    }
-  });
-
   it('writes unsigned words at the given offset', () => {
     const out = new Uint32Array(6);
     hashSeries(['__name__', 'x'], out, 2);
@@ -275,24 +273,20 @@ describe('hashSeries()', () => {
   it('has no 64-bit collision among 1M realistic Kubernetes series', () => {
     const count = 1_000_000;
     const keys = new BigUint64Array(count);
+    const highs = new Uint32Array(count);
     const lows = new Uint32Array(count);
     const out = new Uint32Array(2);
     for (let i = 0; i < count; i++) {
       hashSeries(realisticSeries(i), out);
       keys[i] = (BigInt(out[0]!) << 32n) | BigInt(out[1]!);
+      highs[i] = out[0]!;
       lows[i] = out[1]!;
     }
-    keys.sort();
-    let collisions = 0;
-    for (let i = 1; i < keys.length; i++)
-      if (keys[i] === keys[i - 1]) collisions++;
-    expect(collisions).toBe(0);
-    // The 32-bit low word alone collides about n²/2³³ ≈ 116 times: the table copes by comparing both words.
-    lows.sort();
-    let lowCollisions = 0;
-    for (let i = 1; i < lows.length; i++)
-      if (lows[i] === lows[i - 1]) lowCollisions++;
-    expect(lowCollisions).toBeLessThan(400);
+    expect(countDuplicates(keys)).toBe(0);
+    // Each 32-bit word alone collides about n²/2³³ ≈ 116 times when it mixes
+    // well (the table compares both words).
+    expect(countDuplicates(highs)).toBeLessThan(300);
+    expect(countDuplicates(lows)).toBeLessThan(300);
   }, 60_000);
 
   it('is fed distinct series by the collision test', () => {

@@ -18,3 +18,6 @@ export {
   type RelabelAction,
 } from './relabel.js';
 export { compileRelabelRegex, parseTemplate, expandTemplate } from './relabel-regex.js';
+export { HaDeduplicator, HA_NOT_ELECTED_REASON, type HaConfig } from './ha/index.js';
+export { IngestionRateLimiter, RATE_LIMITED_REASON } from './rate/index.js';
+export { CardinalityLimiter, CardinalityQueries, LabelLimits } from './limit/index.js';

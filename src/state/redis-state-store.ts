@@ -96,10 +96,13 @@ export interface RedisStateStoreOptions {
   readonly activeSeriesRetentionMs?: number;
 }
 
+/** ioredis `commandTimeout` unless `commandTimeoutMs` is given. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 500;
 /** Extra time on top of the command timeout before a call gives up on Redis. */
 const CALL_DEADLINE_SLACK_MS = 250;
+/** How long early calls wait for the first connection, by default. */
 export const DEFAULT_CONNECT_GRACE_MS = 1000;
+/** Series recorded locally during an outage, at most (about 40 MB). */
 export const DEFAULT_MAX_DEGRADED_SERIES = 250_000;
 /** While degraded with the connection up, one call per interval tries Redis. */
 const PROBE_INTERVAL_MS = 1000;
@@ -232,6 +235,11 @@ export class RedisStateStore implements StateStore {
     });
     this._client.on('close', () => {
       this._degrade(this._lastError ?? 'redis: connection closed');
+      // Refused at startup: stop holding calls back for the grace period.
+      if (!this._hasBeenReady) {
+        this._isGraceOver = true;
+        resolveStartup();
+      }
     });
   }
 

@@ -24,6 +24,7 @@ export interface TokenBucketState {
   readonly lastRefillMs: number;
 }
 
+/** The state after one take, and the caller's answer. */
 export interface TokenBucketTake {
   readonly state: TokenBucketState;
   readonly result: TokenBucketResult;

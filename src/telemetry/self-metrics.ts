@@ -29,6 +29,8 @@ export class SelfMetrics {
   readonly forwardSendDuration: Histogram<'downstream'>;
   readonly forwardLastSuccess: Gauge<'downstream'>;
 
+  readonly stateDegraded: Gauge;
+
   readonly configReloads: Counter<'result'>;
   readonly configLastReloadSuccess: Gauge;
   readonly configLastReloadTimestamp: Gauge;
@@ -142,6 +144,12 @@ export class SelfMetrics {
       name: 'fleetgate_forward_last_success_timestamp_seconds',
       help: 'Unix time of the last successful send to a downstream.',
       labelNames: ['downstream'],
+      registers,
+    });
+
+    this.stateDegraded = new Gauge({
+      name: 'fleetgate_state_degraded',
+      help: 'Whether shared state (Redis) is unreachable and this replica answers from local state (1) or not (0).',
       registers,
     });
 

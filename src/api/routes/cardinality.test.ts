@@ -33,8 +33,18 @@ class FakeStore implements CardinalityStore {
   countActiveSeries(): Promise<number> {
     return Promise.resolve(0);
   }
-  publishSnapshot(_kind: string, replicaId: string, payload: string, _ttlMs: number, nowMs: number): Promise<void> {
-    this._snapshots.set(replicaId, { replicaId, payload, publishedAtMs: nowMs });
+  publishSnapshot(
+    _kind: string,
+    replicaId: string,
+    payload: string,
+    _ttlMs: number,
+    nowMs: number
+  ): Promise<void> {
+    this._snapshots.set(replicaId, {
+      replicaId,
+      payload,
+      publishedAtMs: nowMs,
+    });
     return Promise.resolve();
   }
   readSnapshots(): Promise<CardinalitySnapshot[]> {
@@ -43,8 +53,22 @@ class FakeStore implements CardinalityStore {
 }
 
 const clusters = new ClusterRegistry([
-  { name: 'prod', region: 'eu', env: 'prod', team: 't', token: 'prod-token-0123456789', labels: {} },
-  { name: 'dev', region: 'us', env: 'dev', team: 't2', token: 'dev-token-0123456789ab', labels: {} },
+  {
+    name: 'prod',
+    region: 'eu',
+    env: 'prod',
+    team: 't',
+    token: 'prod-token-0123456789',
+    labels: {},
+  },
+  {
+    name: 'dev',
+    region: 'us',
+    env: 'dev',
+    team: 't2',
+    token: 'dev-token-0123456789ab',
+    labels: {},
+  },
 ]);
 const PROD: Identity = { kind: 'cluster', cluster: clusters.byName('prod')! };
 const DEV: Identity = { kind: 'cluster', cluster: clusters.byName('dev')! };
@@ -70,14 +94,31 @@ function limits(): LimitsConfig {
   };
 }
 
-function feed(limiter: CardinalityLimiter, identity: Identity, list: Record<string, string>[]): void {
+function feed(
+  limiter: CardinalityLimiter,
+  identity: Identity,
+  list: Record<string, string>[]
+): void {
   const cluster = identity.kind === 'cluster' ? identity.cluster : undefined;
   const batch = new SeriesBatch();
   for (const record of list) {
-    batch.addSeries(labelsFromRecord({ ...record, cluster: cluster!.name, env: cluster!.env, region: cluster!.region, team: cluster!.team }));
+    batch.addSeries(
+      labelsFromRecord({
+        ...record,
+        cluster: cluster!.name,
+        env: cluster!.env,
+        region: cluster!.region,
+        team: cluster!.team,
+      })
+    );
     batch.addSample(1, 1);
   }
-  limiter.process(batch, { identity, protocol: 'remote_write_v1', receivedAtMs: 0, tally: new StageTally() });
+  limiter.process(batch, {
+    identity,
+    protocol: 'remote_write_v1',
+    receivedAtMs: 0,
+    tally: new StageTally(),
+  });
 }
 
 const servers: Server[] = [];
@@ -85,8 +126,14 @@ const servers: Server[] = [];
 async function serve(queries: CardinalityQueries): Promise<string> {
   const app = express();
   const deps = { queries: () => queries };
-  app.get('/api/v1/cardinality/label_names', cardinalityLabelNamesHandler(deps));
-  app.get('/api/v1/cardinality/label_values', cardinalityLabelValuesHandler(deps));
+  app.get(
+    '/api/v1/cardinality/label_names',
+    cardinalityLabelNamesHandler(deps)
+  );
+  app.get(
+    '/api/v1/cardinality/label_values',
+    cardinalityLabelValuesHandler(deps)
+  );
   app.get('/api/v1/cardinality/metrics', cardinalityMetricsHandler(deps));
   app.use(
     createErrorHandler({
@@ -110,20 +157,30 @@ async function single(): Promise<string> {
   return serve(new CardinalityQueries(limiter));
 }
 
-async function get(url: string): Promise<{ status: number; body: unknown; scope: string | null }> {
+async function get(
+  url: string
+): Promise<{ status: number; body: unknown; scope: string | null }> {
   const response = await fetch(url);
-  return { status: response.status, body: await response.json(), scope: response.headers.get(CARDINALITY_SCOPE_HEADER) };
+  return {
+    status: response.status,
+    body: await response.json(),
+    scope: response.headers.get(CARDINALITY_SCOPE_HEADER),
+  };
 }
 
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map(s => new Promise(resolve => s.close(resolve))));
+  await Promise.all(
+    servers.splice(0).map(s => new Promise(resolve => s.close(resolve)))
+  );
 });
 
 describe('cardinality routes', () => {
   describe('GET label_names', () => {
-    it('answers Mimir\'s bare shape, sorted by values count desc then name asc', async () => {
+    it("answers Mimir's bare shape, sorted by values count desc then name asc", async () => {
       const base = await single();
-      const { status, body, scope } = await get(`${base}/label_names?cluster=prod`);
+      const { status, body, scope } = await get(
+        `${base}/label_names?cluster=prod`
+      );
       expect(status).toBe(200);
       expect(scope).toBe('fleet');
       expect(body).toStrictEqual({
@@ -144,7 +201,9 @@ describe('cardinality routes', () => {
 
     it('counts distinct values over the fleet and applies limit after the totals', async () => {
       const base = await single();
-      const { body } = await get(`${base}/label_names?limit=2&count_method=active`);
+      const { body } = await get(
+        `${base}/label_names?limit=2&count_method=active`
+      );
       expect(body).toStrictEqual({
         label_values_count_total: 18,
         label_names_count: 8,
@@ -157,7 +216,9 @@ describe('cardinality routes', () => {
 
     it('filters by a selector', async () => {
       const base = await single();
-      const { body } = await get(`${base}/label_names?cluster=prod&selector=${encodeURIComponent('{__name__="up"}')}`);
+      const { body } = await get(
+        `${base}/label_names?cluster=prod&selector=${encodeURIComponent('{__name__="up"}')}`
+      );
       expect(body).toStrictEqual({
         label_values_count_total: 10,
         label_names_count: 7,
@@ -175,9 +236,11 @@ describe('cardinality routes', () => {
   });
 
   describe('GET label_values', () => {
-    it('answers Mimir\'s bare shape, sorted by series desc then name/value asc, without absent names', async () => {
+    it("answers Mimir's bare shape, sorted by series desc then name/value asc, without absent names", async () => {
       const base = await single();
-      const { status, body } = await get(`${base}/label_values?cluster=prod&label_names[]=job&label_names[]=code&label_names[]=nope`);
+      const { status, body } = await get(
+        `${base}/label_values?cluster=prod&label_names[]=job&label_names[]=code&label_names[]=nope`
+      );
       expect(status).toBe(200);
       expect(body).toStrictEqual({
         series_count_total: 5,
@@ -206,11 +269,16 @@ describe('cardinality routes', () => {
 
     it('limits values per label and filters by selector, "" matching a missing label', async () => {
       const base = await single();
-      const limited = await get(`${base}/label_values?cluster=prod&label_names[]=job&limit=1`);
-      expect((limited.body as { labels: { cardinality: unknown[] }[] }).labels[0]!.cardinality).toStrictEqual([
-        { label_value: 'api', series_count: 4 },
-      ]);
-      const selected = await get(`${base}/label_values?label_names[]=job&selector=${encodeURIComponent('up{code=""}')}`);
+      const limited = await get(
+        `${base}/label_values?cluster=prod&label_names[]=job&limit=1`
+      );
+      expect(
+        (limited.body as { labels: { cardinality: unknown[] }[] }).labels[0]!
+          .cardinality
+      ).toStrictEqual([{ label_value: 'api', series_count: 4 }]);
+      const selected = await get(
+        `${base}/label_values?label_names[]=job&selector=${encodeURIComponent('up{code=""}')}`
+      );
       expect(selected.body).toStrictEqual({
         series_count_total: 4,
         labels: [
@@ -238,8 +306,20 @@ describe('cardinality routes', () => {
         data: {
           cluster: 'prod',
           metrics: [
-            { metric: 'up', series: 3, limit: 3, utilization: 1, dropped_series: 1 },
-            { metric: 'http_requests_total', series: 2, limit: 3, utilization: 0.6667, dropped_series: 0 },
+            {
+              metric: 'up',
+              series: 3,
+              limit: 3,
+              utilization: 1,
+              dropped_series: 1,
+            },
+            {
+              metric: 'http_requests_total',
+              series: 2,
+              limit: 3,
+              utilization: 0.6667,
+              dropped_series: 0,
+            },
           ],
         },
       });
@@ -250,7 +330,18 @@ describe('cardinality routes', () => {
       const { body } = await get(`${base}/metrics?limit=1&sort=dropped`);
       expect(body).toStrictEqual({
         status: 'success',
-        data: { cluster: null, metrics: [{ metric: 'up', series: 4, limit: 0, utilization: null, dropped_series: 1 }] },
+        data: {
+          cluster: null,
+          metrics: [
+            {
+              metric: 'up',
+              series: 4,
+              limit: 0,
+              utilization: null,
+              dropped_series: 1,
+            },
+          ],
+        },
       });
     });
   });
@@ -261,17 +352,33 @@ describe('cardinality routes', () => {
       ['label_names?limit=501', /cannot be greater than 500/],
       ['label_names?limit=ten', /cannot parse 'limit' param "ten"/],
       ['label_names?limit=1&limit=2', /'limit' param: it is given 2 times/],
-      ['label_names?count_method=exact', /'count_method' param "exact": valid options are \[active,inmemory\]/],
-      ['label_names?selector=' + encodeURIComponent('{job=~"a.*"}'), /only equality matchers/],
+      [
+        'label_names?count_method=exact',
+        /'count_method' param "exact": valid options are \[active,inmemory\]/,
+      ],
+      [
+        'label_names?selector=' + encodeURIComponent('{job=~"a.*"}'),
+        /only equality matchers/,
+      ],
       ['label_values', /'label_names\[\]' param is required/],
-      ['label_values?label_names[]=1abc', /invalid 'label_names\[\]' param "1abc"/],
-      [`label_values?${Array.from({ length: 101 }, (_, i) => `label_names[]=l${i}`).join('&')}`, /101 'label_names\[\]' params, at most 100/],
+      [
+        'label_values?label_names[]=1abc',
+        /invalid 'label_names\[\]' param "1abc"/,
+      ],
+      [
+        `label_values?${Array.from({ length: 101 }, (_, i) => `label_names[]=l${i}`).join('&')}`,
+        /101 'label_names\[\]' params, at most 100/,
+      ],
       ['metrics?sort=name', /'sort' param "name": want series or dropped/],
     ])('answers 400 bad_data for %s', async (path, want) => {
       const base = await single();
       const { status, body } = await get(`${base}/${path}`);
       expect(status).toBe(400);
-      expect(Object.keys(body as object).sort()).toEqual(['error', 'errorType', 'status']);
+      expect(Object.keys(body as object).sort()).toEqual([
+        'error',
+        'errorType',
+        'status',
+      ]);
       expect(body).toMatchObject({ status: 'error', errorType: 'bad_data' });
       expect((body as { error: string }).error).toMatch(want);
     });
@@ -285,9 +392,22 @@ describe('cardinality routes', () => {
       feed(a, PROD, PROD_SERIES);
       feed(b, DEV, DEV_SERIES);
       await Promise.all([a.publishSnapshot(), b.publishSnapshot()]);
-      const [baseA, baseB, baseSingle] = await Promise.all([serve(new CardinalityQueries(a)), serve(new CardinalityQueries(b)), single()]);
-      for (const path of ['label_names', 'label_values?label_names[]=job&label_names[]=instance', 'metrics', 'metrics?cluster=prod']) {
-        const [fromA, fromB, fromSingle] = await Promise.all([get(`${baseA}/${path}`), get(`${baseB}/${path}`), get(`${baseSingle}/${path}`)]);
+      const [baseA, baseB, baseSingle] = await Promise.all([
+        serve(new CardinalityQueries(a)),
+        serve(new CardinalityQueries(b)),
+        single(),
+      ]);
+      for (const path of [
+        'label_names',
+        'label_values?label_names[]=job&label_names[]=instance',
+        'metrics',
+        'metrics?cluster=prod',
+      ]) {
+        const [fromA, fromB, fromSingle] = await Promise.all([
+          get(`${baseA}/${path}`),
+          get(`${baseB}/${path}`),
+          get(`${baseSingle}/${path}`),
+        ]);
         expect(fromA.body, path).toStrictEqual(fromB.body);
         expect(fromA.body, path).toStrictEqual(fromSingle.body);
         expect(fromA.scope).toBe('fleet');

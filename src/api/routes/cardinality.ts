@@ -33,7 +33,9 @@ const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const COUNT_METHODS = ['active', 'inmemory'];
 
 /** GET /api/v1/cardinality/label_names?selector=&limit=&count_method=&cluster= */
-export function cardinalityLabelNamesHandler(deps: CardinalityRouteDeps): RequestHandler {
+export function cardinalityLabelNamesHandler(
+  deps: CardinalityRouteDeps
+): RequestHandler {
   return async (req, res) => {
     const params = queryParams(req);
     const common = commonParams(params);
@@ -44,35 +46,56 @@ export function cardinalityLabelNamesHandler(deps: CardinalityRouteDeps): Reques
 }
 
 /** GET /api/v1/cardinality/label_values?label_names[]=…&selector=&limit=&count_method=&cluster= */
-export function cardinalityLabelValuesHandler(deps: CardinalityRouteDeps): RequestHandler {
+export function cardinalityLabelValuesHandler(
+  deps: CardinalityRouteDeps
+): RequestHandler {
   return async (req, res) => {
     const params = queryParams(req);
     const labelNames = params.getAll('label_names[]');
-    if (labelNames.length === 0) throw new InvalidPayloadError("cannot query label values: 'label_names[]' param is required");
+    if (labelNames.length === 0)
+      throw new InvalidPayloadError(
+        "cannot query label values: 'label_names[]' param is required"
+      );
     if (labelNames.length > MAX_LABEL_NAMES_PER_QUERY) {
       throw new InvalidPayloadError(
         `cannot query label values: ${labelNames.length} 'label_names[]' params, at most ${MAX_LABEL_NAMES_PER_QUERY} are allowed`
       );
     }
     for (const name of labelNames) {
-      if (!LABEL_NAME_RE.test(name)) throw new InvalidPayloadError(`cannot query label values: invalid 'label_names[]' param ${JSON.stringify(name)}`);
+      if (!LABEL_NAME_RE.test(name))
+        throw new InvalidPayloadError(
+          `cannot query label values: invalid 'label_names[]' param ${JSON.stringify(name)}`
+        );
     }
     const common = commonParams(params);
     const queries = deps.queries();
     setScope(res, queries, common.matchers);
-    res.json(await queries.labelValues({ ...common, labelNames: [...new Set(labelNames)] }));
+    res.json(
+      await queries.labelValues({
+        ...common,
+        labelNames: [...new Set(labelNames)],
+      })
+    );
   };
 }
 
 /** GET /api/v1/cardinality/metrics?cluster=&limit=&sort=series|dropped */
-export function cardinalityMetricsHandler(deps: CardinalityRouteDeps): RequestHandler {
+export function cardinalityMetricsHandler(
+  deps: CardinalityRouteDeps
+): RequestHandler {
   return async (req, res) => {
     const params = queryParams(req);
     const sort = single(params, 'sort') ?? 'series';
     if (sort !== 'series' && sort !== 'dropped') {
-      throw new InvalidPayloadError(`cannot parse 'sort' param ${JSON.stringify(sort)}: want series or dropped`);
+      throw new InvalidPayloadError(
+        `cannot parse 'sort' param ${JSON.stringify(sort)}: want series or dropped`
+      );
     }
-    const data = await deps.queries().metrics({ cluster: clusterParam(params), limit: limitParam(params), sort });
+    const data = await deps.queries().metrics({
+      cluster: clusterParam(params),
+      limit: limitParam(params),
+      sort,
+    });
     res.setHeader(CARDINALITY_SCOPE_HEADER, 'fleet');
     res.json({ status: 'success', data });
   };
@@ -84,7 +107,11 @@ function queryParams(req: Request): URLSearchParams {
   return new URLSearchParams(at < 0 ? '' : req.originalUrl.slice(at + 1));
 }
 
-function commonParams(params: URLSearchParams): { cluster: string | undefined; matchers: LabelMatcher[]; limit: number } {
+function commonParams(params: URLSearchParams): {
+  cluster: string | undefined;
+  matchers: LabelMatcher[];
+  limit: number;
+} {
   const countMethod = single(params, 'count_method');
   // Both methods answer from the active index: it holds exactly the active series.
   if (countMethod !== undefined && !COUNT_METHODS.includes(countMethod)) {
@@ -93,12 +120,22 @@ function commonParams(params: URLSearchParams): { cluster: string | undefined; m
     );
   }
   const selector = single(params, 'selector');
-  const matchers = selector === undefined || selector.trim() === '' ? [] : parseSeriesSelector(selector);
+  const matchers =
+    selector === undefined || selector.trim() === ''
+      ? []
+      : parseSeriesSelector(selector);
   return { cluster: clusterParam(params), matchers, limit: limitParam(params) };
 }
 
-function setScope(res: Response, queries: CardinalityQueries, matchers: readonly LabelMatcher[]): void {
-  res.setHeader(CARDINALITY_SCOPE_HEADER, queries.isReplicaScoped(matchers) ? 'replica' : 'fleet');
+function setScope(
+  res: Response,
+  queries: CardinalityQueries,
+  matchers: readonly LabelMatcher[]
+): void {
+  res.setHeader(
+    CARDINALITY_SCOPE_HEADER,
+    queries.isReplicaScoped(matchers) ? 'replica' : 'fleet'
+  );
 }
 
 function clusterParam(params: URLSearchParams): string | undefined {
@@ -110,11 +147,19 @@ function clusterParam(params: URLSearchParams): string | undefined {
 function limitParam(params: URLSearchParams): number {
   const text = single(params, 'limit');
   if (text === undefined || text === '') return DEFAULT_QUERY_LIMIT;
-  if (!/^[+-]?\d+$/.test(text)) throw new InvalidPayloadError(`cannot parse 'limit' param ${JSON.stringify(text)}: want an integer`);
+  if (!/^[+-]?\d+$/.test(text))
+    throw new InvalidPayloadError(
+      `cannot parse 'limit' param ${JSON.stringify(text)}: want an integer`
+    );
   const limit = Number(text);
-  if (limit < 0) throw new InvalidPayloadError(`cannot use 'limit' param ${limit}: it cannot be less than 0`);
+  if (limit < 0)
+    throw new InvalidPayloadError(
+      `cannot use 'limit' param ${limit}: it cannot be less than 0`
+    );
   if (limit > MAX_QUERY_LIMIT) {
-    throw new InvalidPayloadError(`cannot use 'limit' param ${limit}: it cannot be greater than ${MAX_QUERY_LIMIT}`);
+    throw new InvalidPayloadError(
+      `cannot use 'limit' param ${limit}: it cannot be greater than ${MAX_QUERY_LIMIT}`
+    );
   }
   return limit;
 }
@@ -122,6 +167,9 @@ function limitParam(params: URLSearchParams): number {
 /** A parameter given at most once. */
 function single(params: URLSearchParams, name: string): string | undefined {
   const values = params.getAll(name);
-  if (values.length > 1) throw new InvalidPayloadError(`cannot parse '${name}' param: it is given ${values.length} times, at most once is allowed`);
+  if (values.length > 1)
+    throw new InvalidPayloadError(
+      `cannot parse '${name}' param: it is given ${values.length} times, at most once is allowed`
+    );
   return values[0];
 }

@@ -25,6 +25,8 @@ const SERIES_SAMPLES = 2;
 const SERIES_EXEMPLARS = 3;
 const SERIES_HISTOGRAMS = 4;
 const SAMPLES_TAG = (SERIES_SAMPLES << 3) | LENGTH_DELIMITED;
+const LABEL_NAME_TAG = (1 << 3) | LENGTH_DELIMITED;
+const LABEL_VALUE_TAG = (2 << 3) | LENGTH_DELIMITED;
 const SAMPLE_VALUE_TAG = (1 << 3) | FIXED64;
 const SAMPLE_TIMESTAMP_TAG = (2 << 3) | VARINT;
 
@@ -41,7 +43,8 @@ export function encodeSeriesV1(
   writer: ProtobufWriter
 ): void {
   writer.tag(REQUEST_TIMESERIES, LENGTH_DELIMITED);
-  writer.fork();
+  // A series body is nearly always under 16 KiB: a 2-byte length.
+  writer.fork(2);
   const labels = batch.labels[series]!;
   for (let i = 0; i < labels.length; i += 2) {
     writer.tag(SERIES_LABELS, LENGTH_DELIMITED);
@@ -142,6 +145,20 @@ function writeDistinctMetadata(
 
 /** A Label message body with its length (the caller wrote the tag). */
 function writeLabel(writer: ProtobufWriter, name: string, value: string): void {
+  // Fast path: ASCII name and value whose Label body fits a one-byte length
+  // (the common case): tag, length and both strings in one go, no fork/join.
+  const bodyLength = (name === '' ? 0 : name.length + 2) + (value === '' ? 0 : value.length + 2);
+  if (bodyLength < 128) {
+    const start = writer.pos;
+    writer.uint32(bodyLength);
+    if (
+      (name === '' || (writer.uint32(LABEL_NAME_TAG), writer.asciiString(name))) &&
+      (value === '' || (writer.uint32(LABEL_VALUE_TAG), writer.asciiString(value)))
+    ) {
+      return;
+    }
+    writer.pos = start;
+  }
   writer.fork();
   writeString(writer, 1, name);
   writeString(writer, 2, value);

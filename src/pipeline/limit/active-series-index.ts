@@ -54,7 +54,8 @@ export class ActiveSeriesIndex {
   constructor(options: ActiveSeriesIndexOptions) {
     this._epochSec = Math.floor(options.nowMs / 1000) - 1;
     this._windowMsOf = options.windowMsOf;
-    this._maxMetrics = options.maxMetricsPerCluster ?? DEFAULT_MAX_METRICS_PER_CLUSTER;
+    this._maxMetrics =
+      options.maxMetricsPerCluster ?? DEFAULT_MAX_METRICS_PER_CLUSTER;
     this._maxClusters = options.maxClusters ?? DEFAULT_MAX_CLUSTERS;
     this._isTrackingLabels = options.trackLabels ?? true;
     this._initialCapacity = options.initialCapacity;
@@ -80,7 +81,8 @@ export class ActiveSeriesIndex {
   /** Changes windows (config reload); applies to every table. */
   setWindows(windowMsOf: (cluster: string) => number): void {
     this._windowMsOf = windowMsOf;
-    for (const [cluster, table] of this._tables) table.windowSec = toWindowSec(windowMsOf(cluster));
+    for (const [cluster, table] of this._tables)
+      table.windowSec = toWindowSec(windowMsOf(cluster));
   }
 
   /** The table of `cluster`, or undefined when it has none. */
@@ -95,7 +97,8 @@ export class ActiveSeriesIndex {
   tableFor(cluster: string): SeriesTable {
     let table = this._tables.get(cluster);
     if (table !== undefined) return table;
-    const name = this._tables.size >= this._maxClusters ? OVERFLOW_CLUSTER : cluster;
+    const name =
+      this._tables.size >= this._maxClusters ? OVERFLOW_CLUSTER : cluster;
     table = this._tables.get(name);
     if (table !== undefined) return table;
     table = new SeriesTable(toWindowSec(this._windowMsOf(name)), {
@@ -141,8 +144,14 @@ export class ActiveSeriesIndex {
     const nowSec = this.secondsOf(nowMs);
     let removed = 0;
     for (const table of this._tables.values()) {
-      const passMs = Math.max(1000, Math.min(SWEEP_PASS_MS, table.windowSec * 1000));
-      const slots = elapsed >= passMs ? table.capacity : Math.ceil((table.capacity * elapsed) / passMs);
+      const passMs = Math.max(
+        1000,
+        Math.min(SWEEP_PASS_MS, table.windowSec * 1000)
+      );
+      const slots =
+        elapsed >= passMs
+          ? table.capacity
+          : Math.ceil((table.capacity * elapsed) / passMs);
       removed += table.sweep(nowSec - table.windowSec, slots);
     }
     return removed;
@@ -150,7 +159,8 @@ export class ActiveSeriesIndex {
 
   /** Removes tables that have no series left (their clusters went away). */
   dropEmptyTables(): void {
-    for (const [cluster, table] of this._tables) if (table.size === 0) this._tables.delete(cluster);
+    for (const [cluster, table] of this._tables)
+      if (table.size === 0) this._tables.delete(cluster);
   }
 }
 

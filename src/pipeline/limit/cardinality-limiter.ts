@@ -28,16 +28,32 @@
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import type { LimitsConfig } from '../../config/index.js';
-import { DropReason, getLabel, metricNameOf, type SeriesBatch } from '../../model/index.js';
-import { formatSeriesHash, hashSeries, SERIES_HASH_WORDS } from '../../model/series-hash.js';
+import {
+  DropReason,
+  getLabel,
+  metricNameOf,
+  type SeriesBatch,
+} from '../../model/index.js';
+import {
+  formatSeriesHash,
+  hashSeries,
+  SERIES_HASH_WORDS,
+} from '../../model/series-hash.js';
 import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
 import type { Stage, StageContext } from '../stage.js';
 import { ActiveSeriesIndex } from './active-series-index.js';
 import type { CardinalityStore } from './cardinality-store.js';
-import { CARDINALITY_SNAPSHOT_KIND, encodeCardinalitySnapshot, summarizeIndex } from './cardinality-summary.js';
+import {
+  CARDINALITY_SNAPSHOT_KIND,
+  encodeCardinalitySnapshot,
+  summarizeIndex,
+} from './cardinality-summary.js';
 import { ClusterLimits, type EffectiveLimits } from './cluster-limits.js';
 import { LimitMetrics, type LimitMetricsSource } from './limit-metrics.js';
-import { OVERFLOW_METRIC_ID, OVERFLOW_METRIC_NAME } from './metric-dictionary.js';
+import {
+  OVERFLOW_METRIC_ID,
+  OVERFLOW_METRIC_NAME,
+} from './metric-dictionary.js';
 import type { SeriesTable } from './series-table.js';
 import { SharedBudget, type SharedBudgetStats } from './shared-budget.js';
 import { TopOffenders, DEFAULT_TOP_OFFENDERS } from './top-offenders.js';
@@ -117,7 +133,10 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
       maxClusters,
       trackLabels: options.trackLabels,
     });
-    this._offenders = new TopOffenders(options.topOffenders ?? DEFAULT_TOP_OFFENDERS, maxClusters);
+    this._offenders = new TopOffenders(
+      options.topOffenders ?? DEFAULT_TOP_OFFENDERS,
+      maxClusters
+    );
     this._store = options.store;
     this._onError = options.onError;
     this.replicaId = options.replicaId ?? `${hostname()}-${process.pid}`;
@@ -131,10 +150,12 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
           })
         : undefined;
     this._tickIntervalMs = options.tickIntervalMs ?? TICK_INTERVAL_MS;
-    this._snapshotIntervalMs = options.snapshotIntervalMs ?? SNAPSHOT_INTERVAL_MS;
+    this._snapshotIntervalMs =
+      options.snapshotIntervalMs ?? SNAPSHOT_INTERVAL_MS;
     this._lastSweepMs = nowMs;
     this._lastDropEmptyMs = nowMs;
-    if (options.registry !== undefined) new LimitMetrics(options.registry, this);
+    if (options.registry !== undefined)
+      new LimitMetrics(options.registry, this);
   }
 
   /** The active-series index (read by the cardinality API). */
@@ -194,11 +215,13 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
     }
     const nowSec = index.secondsOf(nowMs);
     const count = batch.seriesCount;
-    if (this._hashes.length < SERIES_HASH_WORDS * count) this._hashes = new Uint32Array(SERIES_HASH_WORDS * count * 2);
+    if (this._hashes.length < SERIES_HASH_WORDS * count)
+      this._hashes = new Uint32Array(SERIES_HASH_WORDS * count * 2);
     const hashes = this._hashes;
     const identity = context.identity;
     // With a token every series is the token's cluster (normalize ran first).
-    const fixed = identity.kind === 'cluster' ? identity.cluster.name : undefined;
+    const fixed =
+      identity.kind === 'cluster' ? identity.cluster.name : undefined;
     const shared = this._shared;
     let lastCluster: string | undefined;
     let table: SeriesTable | undefined;
@@ -210,7 +233,8 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
       hashSeries(labels, hashes, 2 * s);
       const hi = hashes[2 * s]!;
       const lo = hashes[2 * s + 1]!;
-      const cluster = fixed ?? getLabel(labels, 'cluster') ?? UNREGISTERED_CLUSTER;
+      const cluster =
+        fixed ?? getLabel(labels, 'cluster') ?? UNREGISTERED_CLUSTER;
       if (cluster !== lastCluster || table === undefined) {
         table = index.tableFor(cluster);
         cutoff = nowSec - table.windowSec;
@@ -223,9 +247,15 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
         if (seenSec >= cutoff) {
           table.touch(slot, nowSec);
           // Once per republish period (phased by hash, so not all at once) the shared sketches hear of it again.
-          if (shared !== undefined && isRepublishDue(seenSec, nowSec, lo, republishSec)) {
+          if (
+            shared !== undefined &&
+            isRepublishDue(seenSec, nowSec, lo, republishSec)
+          ) {
             const metricId = table.metricIdAt(slot);
-            const metric = metricId === OVERFLOW_METRIC_ID ? undefined : table.metrics.nameOf(metricId);
+            const metric =
+              metricId === OVERFLOW_METRIC_ID
+                ? undefined
+                : table.metrics.nameOf(metricId);
             shared.publish(cluster, metric, formatSeriesHash(hi, lo));
           }
           continue;
@@ -233,7 +263,17 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
         // Idle past its window: it comes back as a new series, judged against the budget.
         table.removeAt(slot);
       }
-      this._admitOrDrop(batch, s, labels, cluster, table, hi, lo, nowSec, context);
+      this._admitOrDrop(
+        batch,
+        s,
+        labels,
+        cluster,
+        table,
+        hi,
+        lo,
+        nowSec,
+        context
+      );
     }
   }
 
@@ -272,7 +312,9 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
     if (store?.isShared !== true) return;
     const nowMs = this._now();
     this._lastSnapshotMs = nowMs;
-    const payload = encodeCardinalitySnapshot(summarizeIndex(this._index, this._offenders));
+    const payload = encodeCardinalitySnapshot(
+      summarizeIndex(this._index, this._offenders)
+    );
     await store.publishSnapshot(
       CARDINALITY_SNAPSHOT_KIND,
       this.replicaId,
@@ -283,42 +325,53 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
   }
 
   forEachActiveSeries(fn: (cluster: string, series: number) => void): void {
-    for (const [cluster, table] of this._index.entries()) fn(cluster, table.size);
+    for (const [cluster, table] of this._index.entries())
+      fn(cluster, table.size);
   }
 
-  forEachSeriesLimit(fn: (cluster: string, limit: string, value: number) => void): void {
+  forEachSeriesLimit(
+    fn: (cluster: string, limit: string, value: number) => void
+  ): void {
     const clusters = new Set<string>(this._index.clusters());
-    for (const cluster of this._limits.overriddenClusters()) clusters.add(cluster);
+    for (const cluster of this._limits.overriddenClusters())
+      clusters.add(cluster);
     for (const cluster of clusters) {
       const limits = this._limits.of(cluster);
       fn(cluster, 'max_series_per_cluster', limits.maxSeriesPerCluster);
       fn(cluster, 'max_series_per_metric', limits.maxSeriesPerMetric);
-      fn(cluster, 'max_series_per_metric_fleet', limits.maxSeriesPerMetricFleet);
+      fn(
+        cluster,
+        'max_series_per_metric_fleet',
+        limits.maxSeriesPerMetricFleet
+      );
     }
   }
 
-  forEachTopOffender(fn: (cluster: string, metric: string, dropped: number) => void): void {
+  forEachTopOffender(
+    fn: (cluster: string, metric: string, dropped: number) => void
+  ): void {
     for (const cluster of this._offenders.clusters()) {
-      for (const offender of this._offenders.top(cluster)) fn(cluster, offender.metric, offender.dropped);
+      for (const offender of this._offenders.top(cluster))
+        fn(cluster, offender.metric, offender.dropped);
     }
   }
 
   private async _maintain(): Promise<void> {
-    const nowMs = this._now();
-    this._lastSweepMs = nowMs;
-    this._index.sweep(nowMs);
-    if (nowMs - this._lastDropEmptyMs >= DROP_EMPTY_TABLES_EVERY_MS) {
-      this._lastDropEmptyMs = nowMs;
-      this._index.dropEmptyTables();
-    }
-    if (this._shared === undefined) return;
-    await this._shared.tick();
-    if (nowMs - this._lastSnapshotMs >= this._snapshotIntervalMs) {
-      try {
-        await this.publishSnapshot();
-      } catch (err) {
-        this._onError?.(err);
+    try {
+      const nowMs = this._now();
+      this._lastSweepMs = nowMs;
+      this._index.sweep(nowMs);
+      if (nowMs - this._lastDropEmptyMs >= DROP_EMPTY_TABLES_EVERY_MS) {
+        this._lastDropEmptyMs = nowMs;
+        this._index.dropEmptyTables();
       }
+      if (this._shared === undefined) return;
+      await this._shared.tick();
+      if (nowMs - this._lastSnapshotMs >= this._snapshotIntervalMs)
+        await this.publishSnapshot();
+    } catch (err) {
+      // Background work never stops ingestion: report and go on with local counts.
+      this._onError?.(err);
     }
   }
 
@@ -345,15 +398,19 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
     let budget = 0;
     if (limits.maxSeriesPerMetric !== 0) {
       count = table.metrics.countOf(metricId);
-      if (shared !== undefined && sharedMetric !== undefined) count = shared.metricCount(cluster, metric, count);
+      if (shared !== undefined && sharedMetric !== undefined)
+        count = shared.metricCount(cluster, metric, count);
       if (count >= limits.maxSeriesPerMetric) {
         reason = SERIES_LIMIT_METRIC_REASON;
         budget = limits.maxSeriesPerMetric;
       }
     }
     if (reason === undefined && limits.maxSeriesPerMetricFleet !== 0) {
-      count = this._index.fleetMetricCount(sharedMetric ?? OVERFLOW_METRIC_NAME);
-      if (shared !== undefined && sharedMetric !== undefined) count = shared.fleetMetricCount(metric, count);
+      count = this._index.fleetMetricCount(
+        sharedMetric ?? OVERFLOW_METRIC_NAME
+      );
+      if (shared !== undefined && sharedMetric !== undefined)
+        count = shared.fleetMetricCount(metric, count);
       if (count >= limits.maxSeriesPerMetricFleet) {
         reason = SERIES_LIMIT_METRIC_FLEET_REASON;
         budget = limits.maxSeriesPerMetricFleet;
@@ -375,19 +432,37 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
     batch.dropped[s] = DropReason.CARDINALITY;
     const tally = context.tally;
     // The explanation is built once per reason and request, not per dropped series.
-    if (!tally.reasons.has(reason)) tally.reasons.set(reason, explain(reason, cluster, metric, count, budget));
+    if (!tally.reasons.has(reason))
+      tally.reasons.set(
+        reason,
+        explain(reason, cluster, metric, count, budget)
+      );
     tally.addDrop(cluster, reason, batch.pointsOf(s));
     this._offenders.offer(cluster, metric);
   }
 }
 
 /** Whether a series seen at `seenSec` and again at `nowSec` crossed its (hash-phased) republish boundary. */
-function isRepublishDue(seenSec: number, nowSec: number, lo: number, periodSec: number): boolean {
+function isRepublishDue(
+  seenSec: number,
+  nowSec: number,
+  lo: number,
+  periodSec: number
+): boolean {
   const phase = lo % periodSec;
-  return Math.floor((seenSec + phase) / periodSec) !== Math.floor((nowSec + phase) / periodSec);
+  return (
+    Math.floor((seenSec + phase) / periodSec) !==
+    Math.floor((nowSec + phase) / periodSec)
+  );
 }
 
-function explain(reason: string, cluster: string, metric: string, count: number, budget: number): string {
+function explain(
+  reason: string,
+  cluster: string,
+  metric: string,
+  count: number,
+  budget: number
+): string {
   const m = JSON.stringify(metric);
   const c = JSON.stringify(cluster);
   switch (reason) {

@@ -137,18 +137,36 @@ export class CardinalityQueries {
       items.push({ label_name: name, label_values_count: count });
       total += count;
     }
-    items.sort((a, b) => b.label_values_count - a.label_values_count || compareText(a.label_name, b.label_name));
-    return { label_values_count_total: total, label_names_count: items.length, cardinality: items.slice(0, query.limit) };
+    items.sort(
+      (a, b) =>
+        b.label_values_count - a.label_values_count ||
+        compareText(a.label_name, b.label_name)
+    );
+    return {
+      label_values_count_total: total,
+      label_names_count: items.length,
+      cardinality: items.slice(0, query.limit),
+    };
   }
 
-  async labelValues(query: CardinalityQuery & { readonly labelNames: readonly string[] }): Promise<LabelValuesCardinality> {
-    const { stats, seriesTotal } = await this._collect(query, new Set(query.labelNames));
+  async labelValues(
+    query: CardinalityQuery & { readonly labelNames: readonly string[] }
+  ): Promise<LabelValuesCardinality> {
+    const { stats, seriesTotal } = await this._collect(
+      query,
+      new Set(query.labelNames)
+    );
     const labels: LabelValuesCardinality['labels'] = [];
     for (const [name, s] of stats) {
       if (s.values.size + s.unlisted === 0) continue;
       const values: { label_value: string; series_count: number }[] = [];
-      for (const [value, series] of s.values) values.push({ label_value: value, series_count: series });
-      values.sort((a, b) => b.series_count - a.series_count || compareText(a.label_value, b.label_value));
+      for (const [value, series] of s.values)
+        values.push({ label_value: value, series_count: series });
+      values.sort(
+        (a, b) =>
+          b.series_count - a.series_count ||
+          compareText(a.label_value, b.label_value)
+      );
       labels.push({
         label_name: name,
         label_values_count: s.values.size + s.unlisted,
@@ -156,7 +174,11 @@ export class CardinalityQueries {
         cardinality: values.slice(0, query.limit),
       });
     }
-    labels.sort((a, b) => b.series_count - a.series_count || compareText(a.label_name, b.label_name));
+    labels.sort(
+      (a, b) =>
+        b.series_count - a.series_count ||
+        compareText(a.label_name, b.label_name)
+    );
     return { series_count_total: seriesTotal, labels };
   }
 
@@ -173,7 +195,9 @@ export class CardinalityQueries {
     if (this._isShared()) {
       for (const [cluster, summaries] of await this._summaries()) {
         if (query.cluster !== undefined && cluster !== query.cluster) continue;
-        for (const summary of summaries) for (const [metric, series, dropped] of summary.metrics) add(metric, series, dropped);
+        for (const summary of summaries)
+          for (const [metric, series, dropped] of summary.metrics)
+            add(metric, series, dropped);
       }
     } else {
       const { index, offenders } = this._source;
@@ -183,7 +207,8 @@ export class CardinalityQueries {
       }
       for (const cluster of offenders.clusters()) {
         if (query.cluster !== undefined && cluster !== query.cluster) continue;
-        for (const offender of offenders.top(cluster)) add(offender.metric, 0, offender.dropped);
+        for (const offender of offenders.top(cluster))
+          add(offender.metric, 0, offender.dropped);
       }
     }
     const limit =
@@ -196,16 +221,24 @@ export class CardinalityQueries {
         metric,
         series,
         limit,
-        utilization: limit === 0 ? null : Math.round((series / limit) * 10_000) / 10_000,
+        utilization:
+          limit === 0 ? null : Math.round((series / limit) * 10_000) / 10_000,
         dropped_series: dropped,
       });
     }
     const bySeries = (a: MetricCardinality, b: MetricCardinality): number =>
-      b.series - a.series || b.dropped_series - a.dropped_series || compareText(a.metric, b.metric);
+      b.series - a.series ||
+      b.dropped_series - a.dropped_series ||
+      compareText(a.metric, b.metric);
     const byDropped = (a: MetricCardinality, b: MetricCardinality): number =>
-      b.dropped_series - a.dropped_series || b.series - a.series || compareText(a.metric, b.metric);
+      b.dropped_series - a.dropped_series ||
+      b.series - a.series ||
+      compareText(a.metric, b.metric);
     metrics.sort(query.sort === 'dropped' ? byDropped : bySeries);
-    return { cluster: query.cluster ?? null, metrics: metrics.slice(0, query.limit) };
+    return {
+      cluster: query.cluster ?? null,
+      metrics: metrics.slice(0, query.limit),
+    };
   }
 
   private _isShared(): boolean {
@@ -227,7 +260,8 @@ export class CardinalityQueries {
           for (const [name, label] of summary.labels) {
             if (names !== undefined && !names.has(name)) continue;
             const s = statsOf(stats, name);
-            for (const [value, series] of label.top) s.values.set(value, (s.values.get(value) ?? 0) + series);
+            for (const [value, series] of label.top)
+              s.values.set(value, (s.values.get(value) ?? 0) + series);
             s.unlisted += label.values - label.top.length;
             s.series += label.series;
           }
@@ -254,7 +288,10 @@ export class CardinalityQueries {
       }
     };
     add(summarizeIndex(index, offenders));
-    for (const snapshot of await store!.readSnapshots(CARDINALITY_SNAPSHOT_KIND, this._now())) {
+    for (const snapshot of await store!.readSnapshots(
+      CARDINALITY_SNAPSHOT_KIND,
+      this._now()
+    )) {
       if (snapshot.replicaId === replicaId) continue;
       const summaries = decodeCardinalitySnapshot(snapshot.payload);
       if (summaries !== undefined) add(summaries);
@@ -313,7 +350,11 @@ function collectTable(
   if (names !== undefined) {
     wantedName = new Uint8Array(dictionary.pairIdLimit);
     for (let pair = 0; pair < dictionary.pairIdLimit; pair++) {
-      if (dictionary.refsOf(pair) !== 0 && names.has(dictionary.nameOf(dictionary.nameIdOfPair(pair)))) wantedName[pair] = 1;
+      if (
+        dictionary.refsOf(pair) !== 0 &&
+        names.has(dictionary.nameOf(dictionary.nameIdOfPair(pair)))
+      )
+        wantedName[pair] = 1;
     }
   }
   let matched = 0;
@@ -332,7 +373,8 @@ function collectTable(
       if (!found) return;
     }
     for (const nameId of absent) {
-      for (let k = base + 1; k <= end; k++) if (dictionary.nameIdOfPair(page[k]!) === nameId) return;
+      for (let k = base + 1; k <= end; k++)
+        if (dictionary.nameIdOfPair(page[k]!) === nameId) return;
     }
     matched++;
     for (let k = base + 1; k <= end; k++) {

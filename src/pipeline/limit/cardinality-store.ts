@@ -23,7 +23,10 @@ export interface CardinalityStore {
   /** Whether other replicas share this state (otherwise nothing is published). */
   readonly isShared: boolean;
   /** Marks series active now (Redis: PFADD into bucketed HyperLogLogs). */
-  addActiveSeries(adds: readonly CardinalitySketchAdd[], nowMs: number): Promise<void>;
+  addActiveSeries(
+    adds: readonly CardinalitySketchAdd[],
+    nowMs: number
+  ): Promise<void>;
   /** Distinct series active within `windowMs` before `nowMs` in one set (HLL: 0.81% standard error). */
   countActiveSeries(
     cluster: string | undefined,
@@ -32,7 +35,13 @@ export interface CardinalityStore {
     nowMs: number
   ): Promise<number>;
   /** Replaces this replica's snapshot of one kind. */
-  publishSnapshot(kind: string, replicaId: string, payload: string, ttlMs: number, nowMs: number): Promise<void>;
+  publishSnapshot(
+    kind: string,
+    replicaId: string,
+    payload: string,
+    ttlMs: number,
+    nowMs: number
+  ): Promise<void>;
   /** Every replica's live snapshot of one kind. */
   readSnapshots(kind: string, nowMs: number): Promise<CardinalitySnapshot[]>;
 }

@@ -17,6 +17,7 @@
 import type { ActiveSeriesIndex } from './active-series-index.js';
 import type { SeriesTable } from './series-table.js';
 import type { TopOffenders } from './top-offenders.js';
+import { TopEntries } from './top-entries.js';
 
 /** Snapshot kind in the state store. */
 export const CARDINALITY_SNAPSHOT_KIND = 'cardinality';
@@ -37,38 +38,20 @@ export interface LabelSummary {
 
 export interface ClusterSummary {
   readonly series: number;
-  readonly metrics: readonly (readonly [metric: string, series: number, dropped: number])[];
+  readonly metrics: readonly (readonly [
+    metric: string,
+    series: number,
+    dropped: number,
+  ])[];
   readonly labels: ReadonlyMap<string, LabelSummary>;
 }
 
-/** Keeps the n largest [key, count] entries, count desc then key asc, in one pass. */
-export class TopEntries {
-  private readonly _n: number;
-  readonly entries: [string, number][] = [];
-
-  constructor(n: number) {
-    this._n = n;
-  }
-
-  offer(key: string, count: number): void {
-    const entries = this.entries;
-    if (entries.length === this._n) {
-      const last = entries[entries.length - 1]!;
-      if (!isBefore(key, count, last[0], last[1])) return;
-      entries.pop();
-    }
-    let at = entries.length;
-    while (at > 0 && isBefore(key, count, entries[at - 1]![0], entries[at - 1]![1])) at--;
-    entries.splice(at, 0, [key, count]);
-  }
-}
-
-function isBefore(key: string, count: number, otherKey: string, otherCount: number): boolean {
-  return count > otherCount || (count === otherCount && key < otherKey);
-}
-
 /** Summarizes one cluster's table (and its offenders). */
-export function summarizeCluster(cluster: string, table: SeriesTable, offenders: TopOffenders): ClusterSummary {
+export function summarizeCluster(
+  cluster: string,
+  table: SeriesTable,
+  offenders: TopOffenders
+): ClusterSummary {
   const topMetrics = new TopEntries(SUMMARY_METRICS);
   table.metrics.forEach((name, series) => topMetrics.offer(name, series));
   const metrics: [string, number, number][] = [];
@@ -86,41 +69,62 @@ export function summarizeCluster(cluster: string, table: SeriesTable, offenders:
   const labels = new Map<string, LabelSummary>();
   const dictionary = table.labels;
   if (dictionary !== undefined) {
-    const tops = new Map<string, { top: TopEntries; values: number; series: number }>();
+    const tops = new Map<
+      string,
+      { top: TopEntries; values: number; series: number }
+    >();
     dictionary.forEachPair(undefined, (name, value, series) => {
       let entry = tops.get(name);
       if (entry === undefined) {
-        entry = { top: new TopEntries(SUMMARY_VALUES_PER_NAME), values: 0, series: 0 };
+        entry = {
+          top: new TopEntries(SUMMARY_VALUES_PER_NAME),
+          values: 0,
+          series: 0,
+        };
         tops.set(name, entry);
       }
       entry.top.offer(value, series);
       entry.values++;
       entry.series += series;
     });
-    for (const [name, entry] of tops) labels.set(name, { values: entry.values, series: entry.series, top: entry.top.entries });
+    for (const [name, entry] of tops)
+      labels.set(name, {
+        values: entry.values,
+        series: entry.series,
+        top: entry.top.entries,
+      });
   }
   return { series: table.size, metrics, labels };
 }
 
 /** Summaries of every cluster in the index. */
-export function summarizeIndex(index: ActiveSeriesIndex, offenders: TopOffenders): Map<string, ClusterSummary> {
+export function summarizeIndex(
+  index: ActiveSeriesIndex,
+  offenders: TopOffenders
+): Map<string, ClusterSummary> {
   const out = new Map<string, ClusterSummary>();
-  for (const [cluster, table] of index.entries()) out.set(cluster, summarizeCluster(cluster, table, offenders));
+  for (const [cluster, table] of index.entries())
+    out.set(cluster, summarizeCluster(cluster, table, offenders));
   // A cluster whose every new series was refused may have no table left, but its offenders count.
   for (const cluster of offenders.clusters()) {
     if (out.has(cluster)) continue;
-    const metrics = offenders.top(cluster).map(o => [o.metric, 0, o.dropped] as const);
+    const metrics = offenders
+      .top(cluster)
+      .map(o => [o.metric, 0, o.dropped] as const);
     out.set(cluster, { series: 0, metrics, labels: new Map() });
   }
   return out;
 }
 
 /** The snapshot payload of a set of summaries. */
-export function encodeCardinalitySnapshot(summaries: ReadonlyMap<string, ClusterSummary>): string {
+export function encodeCardinalitySnapshot(
+  summaries: ReadonlyMap<string, ClusterSummary>
+): string {
   const clusters: unknown[] = [];
   for (const [cluster, summary] of summaries) {
     const labels: unknown[] = [];
-    for (const [name, label] of summary.labels) labels.push([name, label.values, label.series, label.top]);
+    for (const [name, label] of summary.labels)
+      labels.push([name, label.values, label.series, label.top]);
     clusters.push([cluster, summary.series, summary.metrics, labels]);
   }
   return JSON.stringify({ v: SNAPSHOT_VERSION, clusters });
@@ -130,19 +134,31 @@ export function encodeCardinalitySnapshot(summaries: ReadonlyMap<string, Cluster
  * Reads a snapshot payload; returns undefined for one this version cannot
  * read (another gateway version, or corrupt), which the caller skips.
  */
-export function decodeCardinalitySnapshot(payload: string): Map<string, ClusterSummary> | undefined {
+export function decodeCardinalitySnapshot(
+  payload: string
+): Map<string, ClusterSummary> | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(payload);
   } catch {
     return undefined;
   }
-  if (!isRecord(parsed) || parsed['v'] !== SNAPSHOT_VERSION || !Array.isArray(parsed['clusters'])) return undefined;
+  if (
+    !isRecord(parsed) ||
+    parsed['v'] !== SNAPSHOT_VERSION ||
+    !Array.isArray(parsed['clusters'])
+  )
+    return undefined;
   const out = new Map<string, ClusterSummary>();
   for (const raw of parsed['clusters'] as unknown[]) {
     if (!Array.isArray(raw) || raw.length !== 4) return undefined;
     const [cluster, series, metrics, labels] = raw as unknown[];
-    if (typeof cluster !== 'string' || typeof series !== 'number' || !Array.isArray(metrics) || !Array.isArray(labels)) {
+    if (
+      typeof cluster !== 'string' ||
+      typeof series !== 'number' ||
+      !Array.isArray(metrics) ||
+      !Array.isArray(labels)
+    ) {
       return undefined;
     }
     const metricList: [string, number, number][] = [];
@@ -154,12 +170,22 @@ export function decodeCardinalitySnapshot(payload: string): Map<string, ClusterS
     for (const l of labels as unknown[]) {
       if (!Array.isArray(l) || l.length !== 4) return undefined;
       const [name, values, labelSeries, top] = l as unknown[];
-      if (typeof name !== 'string' || typeof values !== 'number' || typeof labelSeries !== 'number' || !Array.isArray(top)) {
+      if (
+        typeof name !== 'string' ||
+        typeof values !== 'number' ||
+        typeof labelSeries !== 'number' ||
+        !Array.isArray(top)
+      ) {
         return undefined;
       }
       const topList: [string, number][] = [];
       for (const t of top as unknown[]) {
-        if (!Array.isArray(t) || typeof t[0] !== 'string' || typeof t[1] !== 'number') return undefined;
+        if (
+          !Array.isArray(t) ||
+          typeof t[0] !== 'string' ||
+          typeof t[1] !== 'number'
+        )
+          return undefined;
         topList.push([t[0], t[1]]);
       }
       labelMap.set(name, { values, series: labelSeries, top: topList });

@@ -44,8 +44,10 @@ export class ClusterLimits {
       this._perCluster.set(name, {
         maxSeriesPerCluster: o.max_series_per_cluster ?? d.maxSeriesPerCluster,
         maxSeriesPerMetric: o.max_series_per_metric ?? d.maxSeriesPerMetric,
-        maxSeriesPerMetricFleet: o.max_series_per_metric_fleet ?? d.maxSeriesPerMetricFleet,
-        maxLabelNamesPerSeries: o.max_label_names_per_series ?? d.maxLabelNamesPerSeries,
+        maxSeriesPerMetricFleet:
+          o.max_series_per_metric_fleet ?? d.maxSeriesPerMetricFleet,
+        maxLabelNamesPerSeries:
+          o.max_label_names_per_series ?? d.maxLabelNamesPerSeries,
         maxLabelNameLength: o.max_label_name_length ?? d.maxLabelNameLength,
         maxLabelValueLength: o.max_label_value_length ?? d.maxLabelValueLength,
         activeWindowMs: o.active_window ?? d.activeWindowMs,

@@ -20,7 +20,11 @@ export {
   type MetricsCardinality,
   type MetricCardinality,
 } from './cardinality-queries.js';
-export type { CardinalityStore, CardinalitySketchAdd, CardinalitySnapshot } from './cardinality-store.js';
+export type {
+  CardinalityStore,
+  CardinalitySketchAdd,
+  CardinalitySnapshot,
+} from './cardinality-store.js';
 export { CARDINALITY_SNAPSHOT_KIND } from './cardinality-summary.js';
 export { ClusterLimits, type EffectiveLimits } from './cluster-limits.js';
 export {
@@ -29,8 +33,16 @@ export {
   LABEL_NAME_TOO_LONG_REASON,
   LABEL_VALUE_TOO_LONG_REASON,
 } from './label-limits.js';
-export { ActiveSeriesIndex, type ActiveSeriesIndexOptions } from './active-series-index.js';
-export { LimitMetrics, ACTIVE_SERIES_METRIC, SERIES_LIMIT_METRIC, TOP_OFFENDER_METRIC } from './limit-metrics.js';
+export {
+  ActiveSeriesIndex,
+  type ActiveSeriesIndexOptions,
+} from './active-series-index.js';
+export {
+  LimitMetrics,
+  ACTIVE_SERIES_METRIC,
+  SERIES_LIMIT_METRIC,
+  TOP_OFFENDER_METRIC,
+} from './limit-metrics.js';
 export { parseSeriesSelector, type LabelMatcher } from './series-selector.js';
 export { TopOffenders, type Offender } from './top-offenders.js';
 export type { SharedBudgetStats } from './shared-budget.js';

@@ -13,7 +13,12 @@
  * the request lands. Never an exception.
  */
 import type { LimitsConfig } from '../../config/index.js';
-import { DropReason, getLabel, metricNameOf, type SeriesBatch } from '../../model/index.js';
+import {
+  DropReason,
+  getLabel,
+  metricNameOf,
+  type SeriesBatch,
+} from '../../model/index.js';
 import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
 import type { Stage, StageContext } from '../stage.js';
 import { ClusterLimits, type EffectiveLimits } from './cluster-limits.js';
@@ -38,7 +43,9 @@ function isOverBytes(text: string, limit: number): boolean {
 }
 
 function quote(text: string): string {
-  return JSON.stringify(text.length > QUOTE_MAX_CHARS ? `${text.slice(0, QUOTE_MAX_CHARS)}…` : text);
+  return JSON.stringify(
+    text.length > QUOTE_MAX_CHARS ? `${text.slice(0, QUOTE_MAX_CHARS)}…` : text
+  );
 }
 
 /** The label limits stage. Stateless: rebuild it on config reload. */
@@ -65,13 +72,15 @@ export class LabelLimits implements Stage {
     if (this._isUnlimited) return;
     const identity = context.identity;
     // With a token every series is the token's cluster (normalize ran first).
-    const fixed = identity.kind === 'cluster' ? identity.cluster.name : undefined;
+    const fixed =
+      identity.kind === 'cluster' ? identity.cluster.name : undefined;
     let lastCluster = '';
     let limits = this._limits.defaults;
     for (let s = 0; s < batch.seriesCount; s++) {
       if (batch.dropped[s] !== 0) continue;
       const labels = batch.labels[s]!;
-      const cluster = fixed ?? getLabel(labels, 'cluster') ?? UNREGISTERED_CLUSTER;
+      const cluster =
+        fixed ?? getLabel(labels, 'cluster') ?? UNREGISTERED_CLUSTER;
       if (cluster !== lastCluster) {
         limits = this._limits.of(cluster);
         lastCluster = cluster;
@@ -136,5 +145,9 @@ export class LabelLimits implements Stage {
 }
 
 function isUnlimitedSet(limits: EffectiveLimits): boolean {
-  return limits.maxLabelNamesPerSeries === 0 && limits.maxLabelNameLength === 0 && limits.maxLabelValueLength === 0;
+  return (
+    limits.maxLabelNamesPerSeries === 0 &&
+    limits.maxLabelNameLength === 0 &&
+    limits.maxLabelValueLength === 0
+  );
 }

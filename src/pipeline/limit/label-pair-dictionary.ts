@@ -108,21 +108,27 @@ export class LabelPairDictionary {
   }
 
   /** Calls `fn` for each live pair of `name` (all names when undefined). */
-  forEachPair(name: string | undefined, fn: (name: string, value: string, series: number) => void): void {
+  forEachPair(
+    name: string | undefined,
+    fn: (name: string, value: string, series: number) => void
+  ): void {
     if (name !== undefined) {
       const nameId = this._nameIds.get(name);
       if (nameId === undefined) return;
-      for (const [value, pair] of this._valueIds[nameId]!) fn(name, value, this._pairRefs[pair]!);
+      for (const [value, pair] of this._valueIds[nameId]!)
+        fn(name, value, this._pairRefs[pair]!);
       return;
     }
     for (const [label, nameId] of this._nameIds) {
-      for (const [value, pair] of this._valueIds[nameId]!) fn(label, value, this._pairRefs[pair]!);
+      for (const [value, pair] of this._valueIds[nameId]!)
+        fn(label, value, this._pairRefs[pair]!);
     }
   }
 
   /** Live label names with their distinct value counts. */
   forEachName(fn: (name: string, values: number) => void): void {
-    for (const [label, nameId] of this._nameIds) fn(label, this._valueIds[nameId]!.size);
+    for (const [label, nameId] of this._nameIds)
+      fn(label, this._valueIds[nameId]!.size);
   }
 
   private _newPairId(): number {

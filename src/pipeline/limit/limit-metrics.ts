@@ -15,16 +15,21 @@ import { Gauge, type Registry } from 'prom-client';
 
 export const ACTIVE_SERIES_METRIC = 'fleetgate_active_series';
 export const SERIES_LIMIT_METRIC = 'fleetgate_series_limit';
-export const TOP_OFFENDER_METRIC = 'fleetgate_cardinality_top_offender_dropped_series';
+export const TOP_OFFENDER_METRIC =
+  'fleetgate_cardinality_top_offender_dropped_series';
 
 /** What the gauges read; the limiter implements it. */
 export interface LimitMetricsSource {
   /** Calls `fn` per tracked cluster with its active series. */
   forEachActiveSeries(fn: (cluster: string, series: number) => void): void;
   /** Calls `fn` per cluster and budget with the configured value. */
-  forEachSeriesLimit(fn: (cluster: string, limit: string, value: number) => void): void;
+  forEachSeriesLimit(
+    fn: (cluster: string, limit: string, value: number) => void
+  ): void;
   /** Calls `fn` per tracked offender. */
-  forEachTopOffender(fn: (cluster: string, metric: string, dropped: number) => void): void;
+  forEachTopOffender(
+    fn: (cluster: string, metric: string, dropped: number) => void
+  ): void;
 }
 
 /**
@@ -34,17 +39,24 @@ export interface LimitMetricsSource {
  */
 export class LimitMetrics {
   constructor(registry: Registry, source: LimitMetricsSource) {
-    for (const name of [ACTIVE_SERIES_METRIC, SERIES_LIMIT_METRIC, TOP_OFFENDER_METRIC]) {
-      if (registry.getSingleMetric(name) !== undefined) registry.removeSingleMetric(name);
+    for (const name of [
+      ACTIVE_SERIES_METRIC,
+      SERIES_LIMIT_METRIC,
+      TOP_OFFENDER_METRIC,
+    ]) {
+      if (registry.getSingleMetric(name) !== undefined)
+        registry.removeSingleMetric(name);
     }
     const active: Gauge<'cluster'> = new Gauge({
       name: ACTIVE_SERIES_METRIC,
-      help: 'Series active within the active window, by cluster (exact, this replica).',
+      help: 'Series active within the active window, by cluster, on this replica (idle series leave within one sweep pass, at most a minute, after the window).',
       labelNames: ['cluster'],
       registers: [registry],
       collect: () => {
         active.reset();
-        source.forEachActiveSeries((cluster, series) => active.set({ cluster }, series));
+        source.forEachActiveSeries((cluster, series) =>
+          active.set({ cluster }, series)
+        );
       },
     });
     const limits: Gauge<'cluster' | 'limit'> = new Gauge({
@@ -54,7 +66,9 @@ export class LimitMetrics {
       registers: [registry],
       collect: () => {
         limits.reset();
-        source.forEachSeriesLimit((cluster, limit, value) => limits.set({ cluster, limit }, value));
+        source.forEachSeriesLimit((cluster, limit, value) =>
+          limits.set({ cluster, limit }, value)
+        );
       },
     });
     const offenders: Gauge<'cluster' | 'metric'> = new Gauge({
@@ -64,7 +78,9 @@ export class LimitMetrics {
       registers: [registry],
       collect: () => {
         offenders.reset();
-        source.forEachTopOffender((cluster, metric, dropped) => offenders.set({ cluster, metric }, dropped));
+        source.forEachTopOffender((cluster, metric, dropped) =>
+          offenders.set({ cluster, metric }, dropped)
+        );
       },
     });
   }

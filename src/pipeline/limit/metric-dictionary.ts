@@ -83,7 +83,10 @@ export class MetricDictionary {
     }
     this._counts[id]!++;
     const fleetName = this._names[id]!;
-    this._fleetCounts.set(fleetName, (this._fleetCounts.get(fleetName) ?? 0) + 1);
+    this._fleetCounts.set(
+      fleetName,
+      (this._fleetCounts.get(fleetName) ?? 0) + 1
+    );
     return id;
   }
 

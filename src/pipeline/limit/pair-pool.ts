@@ -51,7 +51,8 @@ export class PairPool {
   /** A chunk for n ids (its first word set to n); fill the n words after it. */
   alloc(n: number): number {
     const words = chunkWords(n);
-    if (words > PAIR_POOL_PAGE_WORDS) throw new RangeError(`cannot store ${n} label pairs in one chunk`);
+    if (words > PAIR_POOL_PAGE_WORDS)
+      throw new RangeError(`cannot store ${n} label pairs in one chunk`);
     this._liveWords += words;
     const head = this._freeHeads[n];
     if (head !== undefined && head !== NONE) {
@@ -61,7 +62,10 @@ export class PairPool {
     }
     let offset = this._top;
     // Start a new page when the chunk would straddle the page end (or no page exists).
-    if ((offset >>> PAGE_BITS) >= this._pages.length || (offset & PAGE_MASK) + words > PAIR_POOL_PAGE_WORDS) {
+    if (
+      offset >>> PAGE_BITS >= this._pages.length ||
+      (offset & PAGE_MASK) + words > PAIR_POOL_PAGE_WORDS
+    ) {
       offset = this._pages.length << PAGE_BITS;
       if (offset === 0) offset = 1;
       this._pages.push(new Uint32Array(PAIR_POOL_PAGE_WORDS));
@@ -89,7 +93,10 @@ export class PairPool {
     const at = offset & PAGE_MASK;
     const n = source[at]!;
     const to = this.alloc(n);
-    this.pageOf(to).set(source.subarray(at + 1, at + 1 + n), (to & PAGE_MASK) + 1);
+    this.pageOf(to).set(
+      source.subarray(at + 1, at + 1 + n),
+      (to & PAGE_MASK) + 1
+    );
     return to;
   }
 }

@@ -8,12 +8,43 @@ describe('parseSeriesSelector()', () => {
     ['  up  ', [['__name__', 'up']]],
     ['up{}', [['__name__', 'up']]],
     ['{__name__="up"}', [['__name__', 'up']]],
-    ['{__name__="x",namespace="y"}', [['__name__', 'x'], ['namespace', 'y']]],
-    ["up{job='api', }", [['__name__', 'up'], ['job', 'api']]],
-    ['up{job=`a\\b`}', [['__name__', 'up'], ['job', 'a\\b']]],
+    [
+      '{__name__="x",namespace="y"}',
+      [
+        ['__name__', 'x'],
+        ['namespace', 'y'],
+      ],
+    ],
+    [
+      "up{job='api', }",
+      [
+        ['__name__', 'up'],
+        ['job', 'api'],
+      ],
+    ],
+    [
+      'up{job=`a\\b`}',
+      [
+        ['__name__', 'up'],
+        ['job', 'a\\b'],
+      ],
+    ],
     ['{job="a\\"b\\n\\u00e9"}', [['job', 'a"b\né']]],
-    ['{"http.server.duration", "k8s.ns"="x"}', [['__name__', 'http.server.duration'], ['k8s.ns', 'x']]],
-    ['job:rate5m{a="1",b=""}', [['__name__', 'job:rate5m'], ['a', '1'], ['b', '']]],
+    [
+      '{"http.server.duration", "k8s.ns"="x"}',
+      [
+        ['__name__', 'http.server.duration'],
+        ['k8s.ns', 'x'],
+      ],
+    ],
+    [
+      'job:rate5m{a="1",b=""}',
+      [
+        ['__name__', 'job:rate5m'],
+        ['a', '1'],
+        ['b', ''],
+      ],
+    ],
   ])('parses %s', (text, want) => {
     expect(parseSeriesSelector(text).map(m => [m.name, m.value])).toEqual(want);
   });

@@ -65,8 +65,10 @@ class SelectorParser {
       this._matchers(matchers, metric !== undefined);
     }
     this._skipSpace();
-    if (this._at < this._text.length) this._fail(`unexpected ${JSON.stringify(this._peek())}`);
-    if (matchers.length === 0) this._fail('want a metric name or at least one matcher');
+    if (this._at < this._text.length)
+      this._fail(`unexpected ${JSON.stringify(this._peek())}`);
+    if (matchers.length === 0)
+      this._fail('want a metric name or at least one matcher');
     if (matchers.every(m => m.value === '')) {
       this._fail('a selector needs at least one matcher that is not empty');
     }
@@ -82,12 +84,22 @@ class SelectorParser {
       }
       let name: string;
       const first = this._peek();
-      if (first === '"' || first === "'" || first === '`') name = this._string();
-      else if (LABEL_START.test(first)) name = this._identifier(LABEL_START, LABEL_PART);
-      else this._fail(first === '' ? 'unterminated "{"' : `want a label name, got ${JSON.stringify(first)}`);
+      if (first === '"' || first === "'" || first === '`')
+        name = this._string();
+      else if (LABEL_START.test(first))
+        name = this._identifier(LABEL_START, LABEL_PART);
+      else
+        this._fail(
+          first === ''
+            ? 'unterminated "{"'
+            : `want a label name, got ${JSON.stringify(first)}`
+        );
       this._skipSpace();
       const next = this._peek();
-      if ((next === ',' || next === '}') && (first === '"' || first === "'" || first === '`')) {
+      if (
+        (next === ',' || next === '}') &&
+        (first === '"' || first === "'" || first === '`')
+      ) {
         // A lone quoted name is the metric name (Prometheus 3: {"metric.name", …}).
         this._addMatcher(out, METRIC_NAME_LABEL, name, hasMetricName);
         hasMetricName = true;
@@ -100,19 +112,35 @@ class SelectorParser {
         }
         this._skipSpace();
         const quote = this._peek();
-        if (quote !== '"' && quote !== "'" && quote !== '`') this._fail(`want a quoted value for label ${JSON.stringify(name)}`);
+        if (quote !== '"' && quote !== "'" && quote !== '`')
+          this._fail(`want a quoted value for label ${JSON.stringify(name)}`);
         const value = this._string();
-        this._addMatcher(out, name, value, hasMetricName && name === METRIC_NAME_LABEL);
+        this._addMatcher(
+          out,
+          name,
+          value,
+          hasMetricName && name === METRIC_NAME_LABEL
+        );
         if (name === METRIC_NAME_LABEL) hasMetricName = true;
       }
       this._skipSpace();
       const separator = this._peek();
       if (separator === ',') this._at++;
-      else if (separator !== '}') this._fail(separator === '' ? 'unterminated "{"' : `want "," or "}", got ${JSON.stringify(separator)}`);
+      else if (separator !== '}')
+        this._fail(
+          separator === ''
+            ? 'unterminated "{"'
+            : `want "," or "}", got ${JSON.stringify(separator)}`
+        );
     }
   }
 
-  private _addMatcher(out: LabelMatcher[], name: string, value: string, isDuplicateName: boolean): void {
+  private _addMatcher(
+    out: LabelMatcher[],
+    name: string,
+    value: string,
+    isDuplicateName: boolean
+  ): void {
     if (isDuplicateName) this._fail('the metric name is set twice');
     out.push({ name, value });
   }
@@ -133,7 +161,8 @@ class SelectorParser {
     const from = this._at;
     if (!start.test(this._peek())) this._fail('want a name');
     this._at++;
-    while (this._at < this._text.length && part.test(this._text[this._at]!)) this._at++;
+    while (this._at < this._text.length && part.test(this._text[this._at]!))
+      this._at++;
     return this._text.slice(from, this._at);
   }
 
@@ -166,7 +195,8 @@ class SelectorParser {
     const digits = c === 'x' ? 2 : c === 'u' ? 4 : c === 'U' ? 8 : 0;
     if (digits !== 0) {
       const hex = text.slice(this._at, this._at + digits);
-      if (hex.length !== digits || !/^[0-9a-fA-F]+$/.test(hex)) this._fail(`invalid escape \\${c}${hex}`);
+      if (hex.length !== digits || !/^[0-9a-fA-F]+$/.test(hex))
+        this._fail(`invalid escape \\${c}${hex}`);
       this._at += digits;
       const code = Number.parseInt(hex, 16);
       if (code > 0x10ffff) this._fail(`invalid escape \\${c}${hex}`);
@@ -182,7 +212,8 @@ class SelectorParser {
   }
 
   private _skipSpace(): void {
-    while (this._at < this._text.length && SPACE.test(this._text[this._at]!)) this._at++;
+    while (this._at < this._text.length && SPACE.test(this._text[this._at]!))
+      this._at++;
   }
 
   private _peek(): string {

@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { SeriesTable } from './series-table.js';
 
-function newTable(trackLabels = true): { table: SeriesTable; fleet: Map<string, number> } {
+function newTable(trackLabels = true): {
+  table: SeriesTable;
+  fleet: Map<string, number>;
+} {
   const fleet = new Map<string, number>();
-  return { table: new SeriesTable(60, { maxMetrics: 100, fleetMetricCounts: fleet, trackLabels }), fleet };
+  return {
+    table: new SeriesTable(60, {
+      maxMetrics: 100,
+      fleetMetricCounts: fleet,
+      trackLabels,
+    }),
+    fleet,
+  };
 }
 
 /** mulberry32: deterministic random numbers for the property test. */
@@ -58,31 +68,50 @@ describe('SeriesTable', () => {
       }
     }
     expect(table.size).toBe(reference.size);
-    for (const [hi, lo] of reference.values()) expect(table.find(hi, lo)).toBeGreaterThanOrEqual(0);
+    for (const [hi, lo] of reference.values())
+      expect(table.find(hi, lo)).toBeGreaterThanOrEqual(0);
   });
 
   it('sweeps out series last seen before the cutoff, and keeps the rest findable', () => {
     const { table } = newTable();
-    for (let i = 0; i < 5000; i++) table.insert(i, Math.imul(i, 2654435761) >>> 0, i % 2 === 0 ? 10 : 100, 'm', ['__name__', 'm', 'i', String(i)]);
+    for (let i = 0; i < 5000; i++)
+      table.insert(
+        i,
+        Math.imul(i, 2654435761) >>> 0,
+        i % 2 === 0 ? 10 : 100,
+        'm',
+        ['__name__', 'm', 'i', String(i)]
+      );
     const removed = table.sweep(50, table.capacity);
     expect(removed).toBe(2500);
     expect(table.size).toBe(2500);
     for (let i = 0; i < 5000; i++) {
-      expect(table.find(i, Math.imul(i, 2654435761) >>> 0) >= 0).toBe(i % 2 === 1);
+      expect(table.find(i, Math.imul(i, 2654435761) >>> 0) >= 0).toBe(
+        i % 2 === 1
+      );
     }
     expect(table.labels!.pairIdOf('i', '0')).toBe(-1);
-    expect(table.labels!.refsOf(table.labels!.pairIdOf('__name__', 'm'))).toBe(2500);
+    expect(table.labels!.refsOf(table.labels!.pairIdOf('__name__', 'm'))).toBe(
+      2500
+    );
   });
 
   it('shrinks after a full pass leaves it mostly empty, and stays correct', () => {
     const { table } = newTable();
-    for (let i = 0; i < 20_000; i++) table.insert(i, i * 7919, i < 19_900 ? 1 : 100, 'm', ['__name__', 'm', 'i', String(i)]);
+    for (let i = 0; i < 20_000; i++)
+      table.insert(i, i * 7919, i < 19_900 ? 1 : 100, 'm', [
+        '__name__',
+        'm',
+        'i',
+        String(i),
+      ]);
     const big = table.capacity;
     table.sweep(50, big);
     table.sweep(50, big);
     expect(table.size).toBe(100);
     expect(table.capacity).toBeLessThan(big);
-    for (let i = 19_900; i < 20_000; i++) expect(table.find(i, i * 7919)).toBeGreaterThanOrEqual(0);
+    for (let i = 19_900; i < 20_000; i++)
+      expect(table.find(i, i * 7919)).toBeGreaterThanOrEqual(0);
   });
 
   it('keeps per-metric, fleet and label-pair counts through insert and removal', () => {
@@ -103,7 +132,11 @@ describe('SeriesTable', () => {
 
   it('folds metric names past the cap into the overflow bucket', () => {
     const fleet = new Map<string, number>();
-    const table = new SeriesTable(60, { maxMetrics: 2, fleetMetricCounts: fleet, trackLabels: false });
+    const table = new SeriesTable(60, {
+      maxMetrics: 2,
+      fleetMetricCounts: fleet,
+      trackLabels: false,
+    });
     table.insert(1, 1, 1, 'a', []);
     table.insert(2, 2, 1, 'b', []);
     table.insert(3, 3, 1, 'c', []);

@@ -24,7 +24,10 @@
  * 3σ) can admit up to that much over L, or refuse that much under it.
  * Steady state (no new series) is exact: existing series always pass.
  */
-import type { CardinalitySketchAdd, CardinalityStore } from './cardinality-store.js';
+import type {
+  CardinalitySketchAdd,
+  CardinalityStore,
+} from './cardinality-store.js';
 
 /** Entries (hash × set) queued for publishing at most; more are dropped and counted. */
 export const MAX_PENDING_HASHES = 300_000;
@@ -73,7 +76,14 @@ export class SharedBudget {
   private readonly _clusters = new Map<string, Share>();
   private readonly _metrics = new Map<string, Share>();
   private readonly _fleet = new Map<string, Share>();
-  private _pending = new Map<string, { cluster: string | undefined; metric: string | undefined; hashes: string[] }>();
+  private _pending = new Map<
+    string,
+    {
+      cluster: string | undefined;
+      metric: string | undefined;
+      hashes: string[];
+    }
+  >();
   private _pendingCount = 0;
   private _droppedHashes = 0;
   private _flushes = 0;
@@ -99,17 +109,26 @@ export class SharedBudget {
 
   /** The count a new series of `cluster` is judged by. */
   clusterCount(cluster: string, local: number): number {
-    return effective(this._share(this._clusters, cluster, cluster, undefined), local);
+    return effective(
+      this._share(this._clusters, cluster, cluster, undefined),
+      local
+    );
   }
 
   /** The count a new series of `metric` in `cluster` is judged by. */
   metricCount(cluster: string, metric: string, local: number): number {
-    return effective(this._share(this._metrics, `${cluster}\x00${metric}`, cluster, metric), local);
+    return effective(
+      this._share(this._metrics, `${cluster}\x00${metric}`, cluster, metric),
+      local
+    );
   }
 
   /** The count a new series of `metric` is judged by against the fleet budget. */
   fleetMetricCount(metric: string, local: number): number {
-    return effective(this._share(this._fleet, metric, undefined, metric), local);
+    return effective(
+      this._share(this._fleet, metric, undefined, metric),
+      local
+    );
   }
 
   /**
@@ -140,7 +159,8 @@ export class SharedBudget {
       this._queue(`${cluster}\x00${metric}`, cluster, metric, hash);
       this._queue(`\x00${metric}`, undefined, metric, hash);
     }
-    if (this._pendingCount >= FLUSH_AT_HASHES && this._flushing === undefined) void this.flush();
+    if (this._pendingCount >= FLUSH_AT_HASHES && this._flushing === undefined)
+      void this.flush();
   }
 
   /** Sends the queued hashes (one flush in flight at a time). */
@@ -180,7 +200,8 @@ export class SharedBudget {
     await this.flush();
     const nowMs = this._options.now();
     const refreshes: Promise<void>[] = [];
-    for (const share of this._clusters.values()) refreshes.push(this._refresh(share, nowMs));
+    for (const share of this._clusters.values())
+      refreshes.push(this._refresh(share, nowMs));
     let budget = MAX_REFRESH_PER_TICK;
     for (const map of [this._metrics, this._fleet]) {
       for (const share of map.values()) {
@@ -199,9 +220,16 @@ export class SharedBudget {
     const mark = share.admitted;
     share.isTouched = false;
     const windowMs =
-      share.cluster === undefined ? this._options.fleetWindowMs() : this._options.windowMsOf(share.cluster);
+      share.cluster === undefined
+        ? this._options.fleetWindowMs()
+        : this._options.windowMsOf(share.cluster);
     try {
-      share.shared = await this._store.countActiveSeries(share.cluster, share.metric, windowMs, nowMs);
+      share.shared = await this._store.countActiveSeries(
+        share.cluster,
+        share.metric,
+        windowMs,
+        nowMs
+      );
       share.base = mark;
       this._refreshes++;
     } catch (err) {
@@ -214,7 +242,8 @@ export class SharedBudget {
   private _forgetIdle(nowMs: number): void {
     const horizon = 2 * this._options.fleetWindowMs();
     for (const map of [this._clusters, this._metrics, this._fleet]) {
-      for (const [key, share] of map) if (nowMs - share.lastUsedMs > horizon) map.delete(key);
+      for (const [key, share] of map)
+        if (nowMs - share.lastUsedMs > horizon) map.delete(key);
     }
   }
 
@@ -228,7 +257,15 @@ export class SharedBudget {
     const nowMs = this._options.now();
     if (share === undefined) {
       if (map.size >= MAX_SHARED_KEYS) return undefined;
-      share = { cluster, metric, shared: 0, admitted: 0, base: 0, isTouched: true, lastUsedMs: nowMs };
+      share = {
+        cluster,
+        metric,
+        shared: 0,
+        admitted: 0,
+        base: 0,
+        isTouched: true,
+        lastUsedMs: nowMs,
+      };
       map.set(key, share);
       return share;
     }
@@ -237,7 +274,12 @@ export class SharedBudget {
     return share;
   }
 
-  private _queue(key: string, cluster: string | undefined, metric: string | undefined, hash: string): void {
+  private _queue(
+    key: string,
+    cluster: string | undefined,
+    metric: string | undefined,
+    hash: string
+  ): void {
     let add = this._pending.get(key);
     if (add === undefined) {
       add = { cluster, metric, hashes: [] };

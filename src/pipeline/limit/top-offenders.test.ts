@@ -8,7 +8,11 @@ describe('TopOffenders', () => {
     top.offer('prod', 'a', 2);
     top.offer('prod', 'c', 7);
     top.offer('dev', 'a');
-    expect(top.top('prod').map(o => [o.metric, o.dropped])).toEqual([['c', 7], ['a', 2], ['b', 2]]);
+    expect(top.top('prod').map(o => [o.metric, o.dropped])).toEqual([
+      ['c', 7],
+      ['a', 2],
+      ['b', 2],
+    ]);
     expect(top.droppedOf('dev', 'a')).toBe(1);
     expect(top.top('nowhere')).toEqual([]);
   });

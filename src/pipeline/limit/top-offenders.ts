@@ -80,8 +80,13 @@ export class TopOffenders {
     const counters = this._byCluster.get(cluster);
     if (counters === undefined) return [];
     const out: Offender[] = [];
-    for (const [metric, c] of counters) out.push({ metric, dropped: c.count, error: c.error });
-    out.sort((a, b) => b.dropped - a.dropped || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
+    for (const [metric, c] of counters)
+      out.push({ metric, dropped: c.count, error: c.error });
+    out.sort(
+      (a, b) =>
+        b.dropped - a.dropped ||
+        (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0)
+    );
     return out;
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   MemoryStateStore,
+  RedisStateStore,
   createStateStore,
 } from '../../../src/state/index.js';
 
@@ -19,5 +20,20 @@ describe('createStateStore()', () => {
     });
     expect(store.kind).toBe('memory');
     await store.close();
+  });
+});
+
+describe('RedisStateStore', () => {
+  it('refuses to start without a url or cluster nodes', () => {
+    expect(() => new RedisStateStore({ keyPrefix: 'fleetgate' })).toThrow(
+      'cannot create the redis state store: give a url or cluster nodes'
+    );
+  });
+
+  it('refuses a key prefix with a hash-tag brace before connecting', () => {
+    expect(
+      () =>
+        new RedisStateStore({ url: 'redis://127.0.0.1:1', keyPrefix: 'a{b}' })
+    ).toThrow(RangeError);
   });
 });
