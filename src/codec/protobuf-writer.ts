@@ -139,6 +139,13 @@ export class ProtobufWriter {
     return true;
   }
 
+  /** Appends already-encoded protobuf bytes as they are (no length prefix). */
+  raw(value: Uint8Array): void {
+    this._ensure(value.length);
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
+  }
+
   bytes(value: Uint8Array): void {
     this.uint32(value.length);
     this._ensure(value.length);

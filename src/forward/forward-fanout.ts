@@ -13,6 +13,7 @@ import type {
   ForwarderStats,
   ForwarderStopReport,
 } from './forwarder.js';
+import { EncodedLabelsCache } from './encoded-labels-cache.js';
 import {
   RemoteWriteForwarder,
   type RemoteWriteForwarderDeps,
@@ -30,9 +31,9 @@ export class ForwardFanout {
     remoteWrite: readonly RemoteWriteTargetConfig[],
     deps: RemoteWriteForwarderDeps
   ) {
-    const forwarders = remoteWrite.map(
-      target => new RemoteWriteForwarder(target, deps)
-    );
+    // One encoding of a known series' labels serves every downstream.
+    const labelsCache = deps.labelsCache ?? new EncodedLabelsCache();
+    const forwarders = remoteWrite.map(target => new RemoteWriteForwarder(target, { ...deps, labelsCache }));
     const names = new Set<string>();
     for (const forwarder of forwarders) {
       if (names.has(forwarder.name)) {

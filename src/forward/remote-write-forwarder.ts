@@ -36,6 +36,7 @@ import type {
   ForwarderStopReport,
   ShardStats,
 } from './forwarder.js';
+import { EncodedLabelsCache } from './encoded-labels-cache.js';
 import { hashLabels } from './hash-labels.js';
 import { MemoryForwardQueue } from './memory-forward-queue.js';
 import { RemoteWriteClient } from './remote-write-client.js';
@@ -73,6 +74,8 @@ export interface RemoteWriteForwarderDeps {
   readonly now?: () => number;
   /** [0, 1) for backoff jitter; defaults to Math.random. */
   readonly random?: () => number;
+  /** Encoded labels of known series, shared by the downstreams of one fan-out. */
+  readonly labelsCache?: EncodedLabelsCache;
   /** The queue of each shard; defaults to a MemoryForwardQueue. */
   readonly createQueue?: (
     shard: number,
@@ -101,7 +104,10 @@ export class RemoteWriteForwarder implements Forwarder {
    * `config` is one validated `forward.remote_write` entry (durations in ms).
    * Throws ConfigError when it sets both bearer_token and basic_auth.
    */
+  private readonly _labelsCache: EncodedLabelsCache;
+
   constructor(config: RemoteWriteTargetConfig, deps: RemoteWriteForwarderDeps) {
+    this._labelsCache = deps.labelsCache ?? new EncodedLabelsCache();
     const now = deps.now ?? Date.now;
     const version = deps.version ?? readFleetgateVersion();
     const clientDeps =
@@ -252,8 +258,11 @@ export class RemoteWriteForwarder implements Forwarder {
       // A series with no sample, histogram or exemplar carries nothing.
       if (points === 0 && batch.exemplarStart[i + 1] === batch.exemplarStart[i])
         continue;
-      const shard = hashLabels(batch.labels[i]!) % shardCount;
-      encodeSeriesV1(batch, i, writers[shard]!);
+      // The cardinality stage hashed every live series already; hash here only without it.
+      const hash = batch.isHashed ? batch.seriesHashes[2 * i + 1]! : hashLabels(batch.labels[i]!);
+      const shard = hash % shardCount;
+      const labelFields = batch.stable[i] === 1 ? this._labelsCache.labelFieldsOf(batch.labels[i]!) : undefined;
+      encodeSeriesV1(batch, i, writers[shard]!, labelFields);
       shardPoints[shard] = shardPoints[shard]! + points;
       const metadata = batch.metadata[i];
       if (metadata !== undefined)

@@ -104,6 +104,20 @@ export class SeriesBatch {
   exemplarStart: Uint32Array = new Uint32Array(INITIAL_SERIES + 1);
   /** Per series: a DropReason, 0 while the series is live. */
   dropped: Uint8Array = new Uint8Array(INITIAL_SERIES);
+  /**
+   * Per series: 1 when `labels[i]` is a stable array, the same object every
+   * time this series arrives (the decoder's series cache handed it out, or a
+   * stage memoized its output for one). Stages may memoize per-series work
+   * keyed by a stable array's identity; they must never mutate label arrays.
+   */
+  stable: Uint8Array = new Uint8Array(INITIAL_SERIES);
+  /**
+   * 64-bit series hashes as [hi, lo] at 2·i, valid when `isHashed` (set by
+   * the cardinality stage, reused by the forwarder to pick a shard): a series
+   * is hashed once per request.
+   */
+  seriesHashes: Uint32Array = new Uint32Array(2 * INITIAL_SERIES);
+  isHashed = false;
 
   /** Empties the batch and keeps its typed arrays for the next request. */
   reset(): void {
@@ -114,6 +128,7 @@ export class SeriesBatch {
     this.familyMetadata.length = 0;
     this.histograms.length = 0;
     this.exemplars.length = 0;
+    this.isHashed = false;
   }
 
   /**
@@ -127,6 +142,7 @@ export class SeriesBatch {
     this.labels[index] = labels;
     this.metadata[index] = metadata;
     this.dropped[index] = DropReason.NONE;
+    this.stable[index] = 0;
     this.sampleStart[index] = this.sampleCount;
     this.sampleStart[index + 1] = this.sampleCount;
     this.histogramStart[index] = this.histograms.length;
@@ -196,6 +212,10 @@ export class SeriesBatch {
     const dropped = new Uint8Array(size);
     dropped.set(this.dropped);
     this.dropped = dropped;
+    const stable = new Uint8Array(size);
+    stable.set(this.stable);
+    this.stable = stable;
+    this.seriesHashes = growUint32(this.seriesHashes, 2 * size);
   }
 
   private _growSamples(): void {

@@ -89,3 +89,40 @@ describe('NormalizeLabels', () => {
     expect(labelsToRecord(batch.labels[0]!)).toEqual({ __name__: 'up' });
   });
 });
+
+describe('NormalizeLabels memoization of stable series', () => {
+  function stableBatch(labels: string[]): SeriesBatch {
+    const batch = new SeriesBatch();
+    batch.addSeries(labels);
+    batch.stable[0] = 1;
+    batch.addSample(1, 1);
+    return batch;
+  }
+
+  it('returns the same output for the same stable input, and counts conflicts on every hit', () => {
+    const input = labelsFromRecord({ __name__: 'up', cluster: 'other' });
+    const outputs: string[][] = [];
+    let conflicts = 0;
+    for (let i = 0; i < 3; i++) {
+      const batch = stableBatch(input);
+      const tally = new StageTally();
+      normalize.process(batch, { identity: prodEu, protocol: 'remote_write_v1', receivedAtMs: 0, tally });
+      outputs.push(batch.labels[0]!);
+      conflicts += tally.conflicts.get('prod-eu\x00cluster') ?? 0;
+    }
+    expect(outputs[1]).toBe(outputs[0]);
+    expect(outputs[2]).toBe(outputs[0]);
+    expect(conflicts).toBe(3);
+    expect(labelsToRecord(input)).toEqual({ __name__: 'up', cluster: 'other' });
+  });
+
+  it('keeps one output per identity for the same input', () => {
+    const input = labelsFromRecord({ __name__: 'up' });
+    const fromToken = stableBatch(input);
+    normalize.process(fromToken, { identity: prodEu, protocol: 'otlp', receivedAtMs: 0, tally: new StageTally() });
+    const anonymous = stableBatch(input);
+    normalize.process(anonymous, { identity: { kind: 'anonymous' }, protocol: 'otlp', receivedAtMs: 0, tally: new StageTally() });
+    expect(labelsToRecord(fromToken.labels[0]!)['cluster']).toBe('prod-eu');
+    expect(labelsToRecord(anonymous.labels[0]!)['cluster']).toBe('unknown');
+  });
+});

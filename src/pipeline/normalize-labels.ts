@@ -25,6 +25,19 @@ export interface NormalizeOptions {
   unknownCluster: string;
 }
 
+/** One memoized normalization of a stable input array, for one token identity. */
+interface NormalizeMemo {
+  /** The token's cluster, or undefined for anonymous data. */
+  readonly identity: RegisteredCluster | undefined;
+  readonly clusterName: string;
+  readonly out: string[];
+  /** Canonical labels whose sent value was overwritten (counted on every hit). */
+  readonly conflicts: readonly string[];
+  readonly next: NormalizeMemo | undefined;
+}
+
+const NO_CONFLICTS: readonly string[] = Object.freeze([]);
+
 /** Name used in metrics for clusters outside the registry (keeps label sets bounded). */
 export const UNREGISTERED_CLUSTER = 'unregistered';
 
@@ -36,6 +49,10 @@ export class NormalizeLabels implements Stage {
   private readonly _canonicalOf = new Map<string, number>();
   // Scratch for the values a series sent, reused across series (no per-series allocation).
   private readonly _sent: (string | undefined)[] = [undefined, undefined, undefined, undefined];
+  private readonly _conflicts: string[] = [];
+  private _clusterName = '';
+  // Keyed by stable input arrays (see SeriesBatch.stable): a series seen before costs one lookup.
+  private readonly _memo = new WeakMap<readonly string[], NormalizeMemo>();
 
   constructor(registry: ClusterRegistry, options: NormalizeOptions) {
     this._registry = registry;
@@ -52,19 +69,40 @@ export class NormalizeLabels implements Stage {
   process(batch: SeriesBatch, context: StageContext): void {
     const identity = context.identity;
     const fixed = identity.kind === 'cluster' ? identity.cluster : undefined;
+    const tally = context.tally;
+    const conflicts = this._conflicts;
     for (let s = 0; s < batch.seriesCount; s++) {
       if (batch.dropped[s] !== 0) continue;
-      batch.labels[s] = this._normalizeSeries(batch.labels[s]!, fixed, context);
+      const input = batch.labels[s]!;
+      if (batch.stable[s] === 0) {
+        batch.labels[s] = this._normalizeSeries(input, fixed);
+        for (let c = 0; c < conflicts.length; c++) tally.addConflict(this._clusterName, conflicts[c]!);
+        continue;
+      }
+      const first = this._memo.get(input);
+      let memo = first;
+      while (memo !== undefined && memo.identity !== fixed) memo = memo.next;
+      if (memo === undefined) {
+        const out = this._normalizeSeries(input, fixed);
+        memo = {
+          identity: fixed,
+          clusterName: this._clusterName,
+          out,
+          conflicts: conflicts.length === 0 ? NO_CONFLICTS : conflicts.slice(),
+          next: first,
+        };
+        this._memo.set(input, memo);
+      }
+      batch.labels[s] = memo.out;
+      for (let c = 0; c < memo.conflicts.length; c++) tally.addConflict(memo.clusterName, memo.conflicts[c]!);
     }
   }
 
   /** Rewrites one sorted flat label array; returns a new sorted array. */
-  private _normalizeSeries(
-    labels: readonly string[],
-    fixed: RegisteredCluster | undefined,
-    context: StageContext
-  ): string[] {
+  private _normalizeSeries(labels: readonly string[], fixed: RegisteredCluster | undefined): string[] {
     const sent = this._sent;
+    const conflicts = this._conflicts;
+    conflicts.length = 0;
     sent[CLUSTER] = sent[REGION] = sent[ENV] = sent[TEAM] = undefined;
     const out: string[] = [];
     const canonicalOf = this._canonicalOf;
@@ -86,9 +124,7 @@ export class NormalizeLabels implements Stage {
       cluster = this._registry.byName(clusterName);
     } else {
       clusterName = cluster.name;
-      if (sent[CLUSTER] !== undefined && sent[CLUSTER] !== clusterName) {
-        context.tally.addConflict(clusterName, 'cluster');
-      }
+      if (sent[CLUSTER] !== undefined && sent[CLUSTER] !== clusterName) conflicts.push('cluster');
     }
 
     let region: string;
@@ -103,13 +139,14 @@ export class NormalizeLabels implements Stage {
       region = cluster.region;
       env = cluster.env;
       team = cluster.team;
-      if (sent[REGION] !== undefined && sent[REGION] !== region) context.tally.addConflict(clusterName, 'region');
-      if (sent[ENV] !== undefined && sent[ENV] !== env) context.tally.addConflict(clusterName, 'env');
-      if (sent[TEAM] !== undefined && sent[TEAM] !== team) context.tally.addConflict(clusterName, 'team');
+      if (sent[REGION] !== undefined && sent[REGION] !== region) conflicts.push('region');
+      if (sent[ENV] !== undefined && sent[ENV] !== env) conflicts.push('env');
+      if (sent[TEAM] !== undefined && sent[TEAM] !== team) conflicts.push('team');
       const extra = cluster.extraLabels;
       for (let i = 0; i < extra.length; i += 2) setLabel(out, extra[i]!, extra[i + 1]!);
     }
     // Appended then insertion-sorted: four names into a sorted array is cheaper than a merge.
+    this._clusterName = clusterName;
     insertSorted(out, 'cluster', clusterName);
     insertSorted(out, 'env', env);
     insertSorted(out, 'region', region);

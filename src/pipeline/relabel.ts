@@ -241,6 +241,8 @@ export class Relabel implements Stage {
   private readonly _perCluster: ReadonlyMap<string, readonly CompiledRelabelRule[]>;
   private readonly _scratch = new LabelScratch();
   private readonly _canonical: string[] = [];
+  // Stable input array → its relabeled output, or null when the rules drop it.
+  private readonly _memo = new WeakMap<readonly string[], string[] | null>();
 
   constructor(global: readonly RelabelRuleConfig[], perCluster: ReadonlyMap<string, readonly RelabelRuleConfig[]>) {
     this._global = global.map(compileRelabelRule);
@@ -255,23 +257,44 @@ export class Relabel implements Stage {
   }
 
   process(batch: SeriesBatch, context: StageContext): void {
-    const scratch = this._scratch;
-    const canonical = this._canonical;
     for (let s = 0; s < batch.seriesCount; s++) {
       if (batch.dropped[s] !== 0) continue;
-      scratch.load(batch.labels[s]!);
-      for (let c = 0; c < CANONICAL_LABELS.length; c++) canonical[c] = scratch.get(CANONICAL_LABELS[c]!);
-      const cluster = canonical[0]!;
-      const local = this._perCluster.get(cluster);
-      const kept = applyRelabelRules(this._global, scratch) && (local === undefined || applyRelabelRules(local, scratch));
-      // Canonical labels are the registry's: put back whatever rules did to them.
-      for (let c = 0; c < CANONICAL_LABELS.length; c++) scratch.set(CANONICAL_LABELS[c]!, canonical[c]!);
-      if (!kept || scratch.get(METRIC_NAME_LABEL) === '') {
+      const input = batch.labels[s]!;
+      let out: string[] | null | undefined;
+      if (batch.stable[s] === 1) {
+        out = this._memo.get(input);
+        if (out === undefined) {
+          out = this._relabel(input);
+          this._memo.set(input, out);
+        }
+      } else {
+        out = this._relabel(input);
+      }
+      if (out === null) {
         batch.dropped[s] = DropReason.RELABEL;
-        context.tally.addDrop(cluster, 'relabel', batch.pointsOf(s));
+        context.tally.addDrop(clusterOf(input), 'relabel', batch.pointsOf(s), 'dropped by relabel_configs');
         continue;
       }
-      batch.labels[s] = scratch.toLabels();
+      batch.labels[s] = out;
     }
   }
+
+  /** The relabeled labels of one series, or null when its rules drop it. */
+  private _relabel(input: readonly string[]): string[] | null {
+    const scratch = this._scratch;
+    const canonical = this._canonical;
+    scratch.load(input);
+    for (let c = 0; c < CANONICAL_LABELS.length; c++) canonical[c] = scratch.get(CANONICAL_LABELS[c]!);
+    const local = this._perCluster.get(canonical[0]!);
+    const kept = applyRelabelRules(this._global, scratch) && (local === undefined || applyRelabelRules(local, scratch));
+    // Canonical labels are the registry's: put back whatever rules did to them.
+    for (let c = 0; c < CANONICAL_LABELS.length; c++) scratch.set(CANONICAL_LABELS[c]!, canonical[c]!);
+    if (!kept || scratch.get(METRIC_NAME_LABEL) === '') return null;
+    return scratch.toLabels();
+  }
+}
+
+function clusterOf(labels: readonly string[]): string {
+  for (let i = 0; i < labels.length; i += 2) if (labels[i] === 'cluster') return labels[i + 1]!;
+  return '';
 }

@@ -6,6 +6,7 @@
 import type { RequestHandler, Response } from 'express';
 import { readBody, snappyUncompress } from '../../codec/index.js';
 import {
+  SeriesLabelCache,
   decodeWriteRequestV1,
   decodeWriteRequestV2,
   remoteWriteVersionOf,
@@ -32,6 +33,8 @@ function setWritten(res: Response, samples: number, histograms: number, exemplar
 
 export function remoteWriteHandler(deps: RemoteWriteRouteDeps): RequestHandler {
   const pool = new BatchPool();
+  // Known series skip label decoding and every stage's per-series work (see SeriesBatch.stable).
+  const seriesCache = new SeriesLabelCache();
   return async (req, res) => {
     res.locals['protocol'] = 'remote_write';
     const version = remoteWriteVersionOf(req.headers['content-type']);
@@ -47,7 +50,7 @@ export function remoteWriteHandler(deps: RemoteWriteRouteDeps): RequestHandler {
     const batch = pool.acquire();
     try {
       if (version === 'v2') decodeWriteRequestV2(raw, batch);
-      else decodeWriteRequestV1(raw, batch);
+      else decodeWriteRequestV1(raw, batch, seriesCache);
       const protocol = version === 'v2' ? 'remote_write_v2' : 'remote_write_v1';
       const outcome = await deps.ingest.acceptMetrics(runtime, batch, identity, protocol, receivedAtMs);
       if (version === 'v2') setWritten(res, outcome.samplesWritten, outcome.histogramsWritten, outcome.exemplarsWritten);

@@ -41,6 +41,7 @@ import {
   skipField,
 } from './wire-guards.js';
 import { wrapDecodeError } from './write-request-error.js';
+import { hashBytes, type SeriesLabelCache } from './series-label-cache.js';
 
 const REQUEST_TIMESERIES = (1 << 3) | 2;
 const REQUEST_METADATA = (3 << 3) | 2;
@@ -84,7 +85,8 @@ const METADATA_FIELDS = fieldMask(1, 2, 4, 5);
  */
 export function decodeWriteRequestV1(
   body: Uint8Array,
-  batch: SeriesBatch
+  batch: SeriesBatch,
+  cache?: SeriesLabelCache
 ): DecodeStats {
   const stats: DecodeStats = {
     series: 0,
@@ -94,6 +96,9 @@ export function decodeWriteRequestV1(
   };
   const checkpoint = checkpointOf(batch);
   const reader = new ProtobufReader(body);
+  const bodyBuffer =
+    cache === undefined ? undefined : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  cache?.maintain();
   let metadataCount = 0;
   // The entry being read, named in the error message; kept as numbers so
   // that no string is built per series (-1: none).
@@ -104,7 +109,10 @@ export function decodeWriteRequestV1(
       const tag = reader.uint32();
       if (tag === REQUEST_TIMESERIES) {
         atSeries = stats.series;
-        decodeTimeSeries(reader, reader.delimitedEnd(), batch, stats);
+        const seriesEnd = reader.delimitedEnd();
+        if (bodyBuffer === undefined || !decodeCachedLabels(reader, seriesEnd, bodyBuffer, cache!, batch, stats)) {
+          decodeTimeSeries(reader, seriesEnd, batch, stats);
+        }
         stats.series++;
         atSeries = -1;
       } else if (tag === REQUEST_METADATA) {
@@ -158,8 +166,17 @@ function decodeTimeSeries(
   }
   expectEnd(reader, end, 'TimeSeries');
   batch.addSeries(finishSeriesLabels(labels, stats.series));
-  if (dataStart === -1) return;
+  if (dataStart !== -1) decodeSeriesData(reader, dataStart, end, batch, stats);
+}
 
+/** Pass 2 of a TimeSeries: samples, histograms and exemplars from `dataStart`. */
+function decodeSeriesData(
+  reader: ProtobufReader,
+  dataStart: number,
+  end: number,
+  batch: SeriesBatch,
+  stats: DecodeStats
+): void {
   reader.pos = dataStart;
   let samples = 0;
   while (reader.pos < end) {
@@ -191,6 +208,59 @@ function decodeTimeSeries(
     }
   }
   stats.samples += samples;
+}
+
+/**
+ * The series-cache path: when a series' Label fields come first (as every
+ * sender writes them), its labels are looked up by their raw bytes, decoded
+ * and validated only on a miss, and handed out as a stable array. Returns
+ * false, having consumed nothing, when labels and data are interleaved; the
+ * caller then takes the general path.
+ */
+function decodeCachedLabels(
+  reader: ProtobufReader,
+  end: number,
+  body: Buffer,
+  cache: SeriesLabelCache,
+  batch: SeriesBatch,
+  stats: DecodeStats
+): boolean {
+  const labelsStart = reader.pos;
+  let labelsEnd = labelsStart;
+  let dataStart = -1;
+  while (reader.pos < end) {
+    const fieldStart = reader.pos;
+    const tag = reader.uint32();
+    if (tag === SERIES_LABELS) {
+      if (dataStart !== -1) {
+        reader.pos = labelsStart;
+        return false;
+      }
+      reader.pos = reader.delimitedEnd();
+      labelsEnd = reader.pos;
+    } else {
+      if (dataStart === -1) dataStart = fieldStart;
+      skipField(reader, tag, SERIES_LABEL_FIELDS, 'TimeSeries');
+    }
+  }
+  expectEnd(reader, end, 'TimeSeries');
+  const hash = hashBytes(body, labelsStart, labelsEnd);
+  let labels = cache.get(body, labelsStart, labelsEnd, hash);
+  if (labels === undefined) {
+    const raw: string[] = [];
+    reader.pos = labelsStart;
+    while (reader.pos < labelsEnd) {
+      reader.uint32();
+      readLabel(reader, reader.delimitedEnd(), raw);
+    }
+    labels = finishSeriesLabels(raw, stats.series);
+    cache.set(body, labelsStart, labelsEnd, hash, labels);
+  }
+  const index = batch.addSeries(labels);
+  batch.stable[index] = 1;
+  if (dataStart !== -1) decodeSeriesData(reader, dataStart, end, batch, stats);
+  else reader.pos = end;
+  return true;
 }
 
 /** One Label message, appended to `labels` as a raw pair (validated later). */

@@ -40,16 +40,14 @@ const SAMPLE_TIMESTAMP_TAG = (2 << 3) | VARINT;
 export function encodeSeriesV1(
   batch: SeriesBatch,
   series: number,
-  writer: ProtobufWriter
+  writer: ProtobufWriter,
+  labelFields?: Uint8Array
 ): void {
   writer.tag(REQUEST_TIMESERIES, LENGTH_DELIMITED);
   // A series body is nearly always under 16 KiB: a 2-byte length.
   writer.fork(2);
-  const labels = batch.labels[series]!;
-  for (let i = 0; i < labels.length; i += 2) {
-    writer.tag(SERIES_LABELS, LENGTH_DELIMITED);
-    writeLabel(writer, labels[i]!, labels[i + 1]!);
-  }
+  if (labelFields === undefined) encodeLabelFieldsV1(batch.labels[series]!, writer);
+  else writer.raw(labelFields);
   const values = batch.values;
   const timestamps = batch.timestamps;
   const sampleEnd = batch.sampleStart[series + 1]!;
@@ -144,6 +142,18 @@ function writeDistinctMetadata(
 }
 
 /** A Label message body with its length (the caller wrote the tag). */
+/**
+ * Writes the `TimeSeries.labels` fields (field 1, one per pair) of a flat
+ * label array. Separate from encodeSeriesV1 so a forwarder can encode a
+ * known series' labels once and pass the bytes as `labelFields`.
+ */
+export function encodeLabelFieldsV1(labels: readonly string[], writer: ProtobufWriter): void {
+  for (let i = 0; i < labels.length; i += 2) {
+    writer.tag(SERIES_LABELS, LENGTH_DELIMITED);
+    writeLabel(writer, labels[i]!, labels[i + 1]!);
+  }
+}
+
 function writeLabel(writer: ProtobufWriter, name: string, value: string): void {
   // Fast path: ASCII name and value whose Label body fits a one-byte length
   // (the common case): tag, length and both strings in one go, no fork/join.

@@ -8,6 +8,8 @@ export {
 } from './content-type.js';
 export {
   encodeSeriesV1,
+  encodeLabelFieldsV1,
   encodeMetadataV1,
   encodeWriteRequestV1,
 } from './encode-write-request-v1.js';
+export { SeriesLabelCache, hashBytes, type SeriesLabelCacheOptions } from './series-label-cache.js';

@@ -62,6 +62,9 @@ export class HaDeduplicator implements Stage {
     this._metrics = new HaMetrics(registry);
   }
 
+  // Stable input array → the same labels without the replica label.
+  private readonly _stripped = new WeakMap<readonly string[], string[]>();
+
   /** Whether deduplication is on (off: the stage can be left out; labels are left alone). */
   get isEnabled(): boolean {
     return this._isEnabled;
@@ -136,8 +139,18 @@ export class HaDeduplicator implements Stage {
     if (election.isLeader) {
       // The replica label never lands: downstream sees one copy of the data.
       for (let s = 0; s < batch.seriesCount; s++) {
-        if (batch.dropped[s] === 0)
-          deleteLabel(batch.labels[s]!, this._replicaLabel);
+        if (batch.dropped[s] !== 0) continue;
+        const input = batch.labels[s]!;
+        if (batch.stable[s] === 0) {
+          batch.labels[s] = withoutLabel(input, this._replicaLabel);
+          continue;
+        }
+        let out = this._stripped.get(input);
+        if (out === undefined) {
+          out = withoutLabel(input, this._replicaLabel);
+          this._stripped.set(input, out);
+        }
+        batch.labels[s] = out;
       }
       return;
     }
@@ -161,12 +174,14 @@ export class HaDeduplicator implements Stage {
   }
 }
 
-/** Removes `name` from a flat label array in place (the array stays sorted). */
-function deleteLabel(labels: string[], name: string): void {
+/**
+ * A copy of a flat label array without `name` (the array itself is never
+ * mutated: it may be a stable array other stages memoize on).
+ */
+function withoutLabel(labels: readonly string[], name: string): string[] {
+  const out: string[] = [];
   for (let i = 0; i < labels.length; i += 2) {
-    if (labels[i] === name) {
-      labels.splice(i, 2);
-      return;
-    }
+    if (labels[i] !== name) out.push(labels[i]!, labels[i + 1]!);
   }
+  return out;
 }

@@ -37,7 +37,6 @@ import {
 import {
   formatSeriesHash,
   hashSeries,
-  SERIES_HASH_WORDS,
 } from '../../model/series-hash.js';
 import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
 import type { Stage, StageContext } from '../stage.js';
@@ -111,7 +110,9 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
   private readonly _snapshotIntervalMs: number;
   private readonly _onError: ((err: unknown) => void) | undefined;
   // Series hashes of the current batch, [hi, lo] per series; reused across batches (STYLE rule 17).
-  private _hashes = new Uint32Array(2 * 4096);
+  private _hashes: Uint32Array = new Uint32Array(0);
+  // Stable label array → its 64-bit hash: a known series is hashed once, not per request.
+  private readonly _hashMemo = new WeakMap<readonly string[], { hi: number; lo: number }>();
   private _lastSweepMs: number;
   private _lastSnapshotMs = 0;
   private _lastDropEmptyMs: number;
@@ -215,9 +216,11 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
     }
     const nowSec = index.secondsOf(nowMs);
     const count = batch.seriesCount;
-    if (this._hashes.length < SERIES_HASH_WORDS * count)
-      this._hashes = new Uint32Array(SERIES_HASH_WORDS * count * 2);
-    const hashes = this._hashes;
+    // The hashes live in the batch, so the forwarder shards on them without hashing again.
+    const hashes = batch.seriesHashes;
+    this._hashes = hashes;
+    batch.isHashed = true;
+    const memo = this._hashMemo;
     const identity = context.identity;
     // With a token every series is the token's cluster (normalize ran first).
     const fixed =
@@ -230,7 +233,19 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
     for (let s = 0; s < count; s++) {
       if (batch.dropped[s] !== 0) continue;
       const labels = batch.labels[s]!;
-      hashSeries(labels, hashes, 2 * s);
+      if (batch.stable[s] === 1) {
+        let known = memo.get(labels);
+        if (known === undefined) {
+          hashSeries(labels, hashes, 2 * s);
+          known = { hi: hashes[2 * s]!, lo: hashes[2 * s + 1]! };
+          memo.set(labels, known);
+        } else {
+          hashes[2 * s] = known.hi;
+          hashes[2 * s + 1] = known.lo;
+        }
+      } else {
+        hashSeries(labels, hashes, 2 * s);
+      }
       const hi = hashes[2 * s]!;
       const lo = hashes[2 * s + 1]!;
       const cluster =
