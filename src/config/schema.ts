@@ -49,7 +49,13 @@ const relabelRule = z
     replacement: z.string().optional(),
     action: z.enum(RELABEL_ACTIONS).optional(),
   })
-  .strict();
+  .strict().superRefine((rule, ctx) => {
+    // Per rule, so every rule's problems are reported even when other keys are invalid too.
+    for (const problem of validateRelabelRule(rule)) {
+      const [key, ...rest] = problem.split(': ');
+      ctx.addIssue({ code: 'custom', path: [key!], message: rest.join(': ') });
+    }
+  });
 
 const cluster = z
   .object({
@@ -271,16 +277,6 @@ export const configSchema = z
       if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['slos', i, 'name'], message: `duplicate SLO name ${JSON.stringify(s.name)}` });
       names.add(s.name);
     });
-    const checkRules = (rules: readonly z.output<typeof relabelRule>[], path: (string | number)[]): void => {
-      rules.forEach((rule, i) => {
-        for (const problem of validateRelabelRule(rule)) {
-          const [key, ...rest] = problem.split(': ');
-          ctx.addIssue({ code: 'custom', path: [...path, i, key!], message: rest.join(': ') });
-        }
-      });
-    };
-    checkRules(config.relabel_configs, ['relabel_configs']);
-    config.clusters.forEach((c, i) => checkRules(c.relabel_configs, ['clusters', i, 'relabel_configs']));
     for (const name of Object.keys(config.limits.per_cluster)) {
       if (!seen.has(name)) {
         ctx.addIssue({ code: 'custom', path: ['limits', 'per_cluster', name], message: `unknown cluster ${JSON.stringify(name)}` });
