@@ -4,7 +4,8 @@
  */
 import express, { type Express, type RequestHandler } from 'express';
 import { NotFoundError } from '../errors.js';
-import type { Logger, SelfMetrics } from '../telemetry/index.js';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { gatewayTracer, type Logger, type SelfMetrics } from '../telemetry/index.js';
 import type { CardinalityQueries } from '../pipeline/index.js';
 import { createErrorHandler } from './error-handler.js';
 import {
@@ -26,11 +27,24 @@ export interface AppDeps {
   cardinality: () => CardinalityQueries;
 }
 
-/** Observes the duration of every request under a bounded handler name. */
+/**
+ * Observes the duration of every request under a bounded handler name, and
+ * traces it (a no-op unless trace export is configured).
+ */
 function timed(metrics: SelfMetrics, handler: string, inner: RequestHandler): RequestHandler {
+  const tracer = gatewayTracer();
   return (req, res, next) => {
     const end = metrics.requestDuration.startTimer({ handler });
-    res.once('finish', () => end({ code: String(res.statusCode) }));
+    const span = tracer.startSpan(`${req.method} ${handler}`, {
+      kind: SpanKind.SERVER,
+      attributes: { 'http.request.method': req.method, 'http.route': handler },
+    });
+    res.once('finish', () => {
+      end({ code: String(res.statusCode) });
+      span.setAttribute('http.response.status_code', res.statusCode);
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
     return inner(req, res, next);
   };
 }

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { startGateway } from '../main.js';
-import { createLogger } from '../telemetry/index.js';
+import { createLogger, startTracing } from '../telemetry/index.js';
 
 const USAGE = `usage: fleetgate <command> [options]
 
@@ -25,6 +25,7 @@ async function serve(args: string[]): Promise<number> {
     strict: true,
   });
   const logger = createLogger();
+  const stopTracing = startTracing(logger);
   const configPath = values.config ?? process.env['FLEETGATE_CONFIG'];
   let gateway;
   try {
@@ -57,6 +58,7 @@ async function serve(args: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  await stopTracing();
   return 0;
 }
 

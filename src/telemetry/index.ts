@@ -1,2 +1,3 @@
 export { createLogger, silentLogger, type Logger, type LoggerOptions } from './logger.js';
 export { SelfMetrics } from './self-metrics.js';
+export { startTracing, gatewayTracer, isTracingConfigured, TRACER_NAME } from './tracing.js';
