@@ -74,8 +74,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     onHealthChange: health => {
       storeHealth = health;
       metrics.stateDegraded.set(health.degraded ? 1 : 0);
-      if (health.degraded) logger.warn({ reason: health.reason }, 'shared state unreachable: continuing on local state');
-      else logger.info('shared state reachable again');
+      if (health.degraded) {
+        logger.warn({ reason: health.reason }, 'shared state unreachable: continuing on local state');
+        return;
+      }
+      logger.info('shared state reachable again');
+      // A Redis that came back empty must learn this replica's active series again, or other
+      // replicas would admit past the shared budgets until each series is republished on its own.
+      cardinality.republishAll().then(
+        count => logger.info({ series: count }, 'republished active series to shared state'),
+        (err: unknown) => logger.warn({ err }, 'cannot republish active series to shared state')
+      );
     },
   });
 

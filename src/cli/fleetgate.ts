@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { startGateway } from '../main.js';
+import { runSloRulesCommand } from '../slo/rules/index.js';
 import { createLogger, startTracing } from '../telemetry/index.js';
 
 const USAGE = `usage: fleetgate <command> [options]
@@ -14,6 +15,7 @@ const USAGE = `usage: fleetgate <command> [options]
 commands:
   serve [--config FILE] [--listen HOST:PORT]   run the gateway (embedded default without --config)
   check-config FILE                            validate a config file; exit 0 if valid, 1 with the errors
+  slo rules --config FILE [--output FILE]      write Prometheus recording and alerting rules for the SLOs
   help                                         this text
 
 The config file may also come from FLEETGATE_CONFIG.`;
@@ -91,6 +93,12 @@ async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'check-config':
       return checkConfig(rest);
+    case 'slo':
+      if (rest[0] === 'rules') {
+        return runSloRulesCommand(rest.slice(1), { stdout: process.stdout, stderr: process.stderr });
+      }
+      process.stderr.write('usage: fleetgate slo rules --config FILE [--output FILE]\n');
+      return 2;
     case undefined:
     case 'help':
     case '--help':

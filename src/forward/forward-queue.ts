@@ -57,4 +57,14 @@ export interface ForwardQueue {
 
   /** Removes a batch returned by the last `peek` (sent, or refused for good). */
   commit(batch: QueuedBatch): Promise<void>;
+
+  /**
+   * Optional, for durable queues: resolves when every fragment appended
+   * before the call is as durable as the queue promises before a request is
+   * acknowledged (a disk queue with fsync `always`: fdatasync'd; appends
+   * made meanwhile by other requests share the same fsync). Rejects when it
+   * cannot be made so; the request must then not be acknowledged. Absent
+   * (memory queue): appended is as safe as it gets.
+   */
+  sync?(): Promise<void>;
 }

@@ -9,17 +9,12 @@
  */
 import { Buffer } from 'node:buffer';
 import type { RemoteWriteTargetConfig } from '../config/index.js';
-import { ConfigError, UpstreamError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { downstreamNameOf } from './downstream-name.js';
 import type { ExportResult } from './export-result.js';
-import { isRetryableStatus } from './is-retryable.js';
-import { parseRetryAfter } from './retry-after.js';
+import { HttpExportClient } from './http-export-client.js';
 
-/** The response body bytes kept for a log line: receivers explain refusals there. */
-export const RESPONSE_BODY_LOG_BYTES = 512;
-// A body past this is not read to its end: cancelling costs the keep-alive
-// connection, reading costs memory and time for text nobody logs.
-const MAX_DRAINED_BODY_BYTES = 64 * 1024;
+export { RESPONSE_BODY_LOG_BYTES } from './http-export-client.js';
 
 const RESERVED_HEADERS = new Set([
   'content-type',
@@ -27,8 +22,6 @@ const RESERVED_HEADERS = new Set([
   'user-agent',
   'x-prometheus-remote-write-version',
 ]);
-
-const utf8 = new TextDecoder();
 
 /** The client's view of a target (RemoteWriteTargetConfig satisfies it). */
 export type RemoteWriteClientConfig = Pick<
@@ -48,17 +41,11 @@ export interface RemoteWriteClientDeps {
 export class RemoteWriteClient {
   /** The `downstream` label value: config name, or the URL's host and path. */
   readonly downstream: string;
-  private readonly _url: string;
-  private readonly _headers: Headers;
-  private readonly _timeoutMs: number;
-  private readonly _fetch: typeof globalThis.fetch;
-  private readonly _now: () => number;
+  // The POST and its classification, shared with the log forwarders.
+  private readonly _http: HttpExportClient;
 
   constructor(config: RemoteWriteClientConfig, deps: RemoteWriteClientDeps) {
     this.downstream = downstreamNameOf(config);
-    this._timeoutMs = config.timeout;
-    this._fetch = deps.fetch ?? globalThis.fetch;
-    this._now = deps.now ?? Date.now;
 
     // fetch refuses URLs with userinfo; move it into basic auth.
     const url = new URL(config.url);
@@ -71,7 +58,6 @@ export class RemoteWriteClient {
       url.username = '';
       url.password = '';
     }
-    this._url = url.href;
     if (config.bearer_token !== undefined && basicAuth !== undefined) {
       throw new ConfigError(
         `cannot configure remote write target ${this.downstream}: set bearer_token or basic_auth, not both`,
@@ -97,7 +83,14 @@ export class RemoteWriteClient {
     headers.set('Content-Type', 'application/x-protobuf');
     headers.set('User-Agent', `fleetgate/${deps.version}`);
     headers.set('X-Prometheus-Remote-Write-Version', '0.1.0');
-    this._headers = headers;
+    this._http = new HttpExportClient({
+      url: url.href,
+      headers,
+      timeoutMs: config.timeout,
+      downstream: this.downstream,
+      fetch: deps.fetch,
+      now: deps.now,
+    });
   }
 
   /**
@@ -106,122 +99,7 @@ export class RemoteWriteClient {
    * `signal` aborts the request (a stop that ran out of drain time); the
    * configured timeout applies as well.
    */
-  async send(body: Uint8Array, signal?: AbortSignal): Promise<ExportResult> {
-    const timeout = AbortSignal.timeout(this._timeoutMs);
-    if (signal === undefined) return this._send(body, timeout);
-    // Composed by hand rather than with AbortSignal.any, so nothing keeps a
-    // listener on the long-lived stop signal once this send is over.
-    const controller = new AbortController();
-    const onTimeout = (): void => controller.abort(timeout.reason);
-    const onStop = (): void => controller.abort(signal.reason);
-    if (signal.aborted) onStop();
-    timeout.addEventListener('abort', onTimeout, { once: true });
-    signal.addEventListener('abort', onStop, { once: true });
-    try {
-      return await this._send(body, controller.signal);
-    } finally {
-      timeout.removeEventListener('abort', onTimeout);
-      signal.removeEventListener('abort', onStop);
-    }
+  send(body: Uint8Array, signal?: AbortSignal): Promise<ExportResult> {
+    return this._http.send(body, signal);
   }
-
-  private async _send(
-    body: Uint8Array,
-    signal: AbortSignal
-  ): Promise<ExportResult> {
-    let response: Response;
-    try {
-      response = await this._fetch(this._url, {
-        method: 'POST',
-        headers: this._headers,
-        body,
-        signal,
-      });
-    } catch (err) {
-      return {
-        status: 'retryable',
-        reason: 'network',
-        httpStatus: undefined,
-        error: new UpstreamError(
-          `cannot forward to ${this.downstream}: ${describeFetchError(err, this._timeoutMs)}`,
-          { cause: err }
-        ),
-      };
-    }
-
-    const httpStatus = response.status;
-    const responseBody = await readBodyHead(response, RESPONSE_BODY_LOG_BYTES);
-    if (httpStatus >= 200 && httpStatus <= 299) {
-      return { status: 'success', httpStatus };
-    }
-
-    const error = new UpstreamError(
-      `cannot forward to ${this.downstream}: HTTP ${httpStatus}: ${responseBody.trim()}`
-    );
-    if (!isRetryableStatus(httpStatus)) {
-      return { status: 'failure', error, httpStatus, responseBody };
-    }
-    const retryInMillis = parseRetryAfter(
-      response.headers.get('retry-after'),
-      this._now()
-    );
-    const reason = httpStatus === 429 ? '429' : '5xx';
-    return retryInMillis === undefined
-      ? { status: 'retryable', reason, httpStatus, error }
-      : { status: 'retryable', reason, httpStatus, error, retryInMillis };
-  }
-}
-
-/**
- * Reads the body to its end (so the connection is reused) and returns its
- * first `keepBytes` as text. Errors while reading do not change the outcome:
- * the status line already said what happened.
- */
-async function readBodyHead(
-  response: Response,
-  keepBytes: number
-): Promise<string> {
-  const stream = response.body;
-  if (stream === null) return '';
-  const kept = new Uint8Array(keepBytes);
-  let keptBytes = 0;
-  let readBytes = 0;
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (keptBytes < keepBytes) {
-        const take = Math.min(keepBytes - keptBytes, value.byteLength);
-        kept.set(value.subarray(0, take), keptBytes);
-        keptBytes += take;
-      }
-      readBytes += value.byteLength;
-      if (readBytes > MAX_DRAINED_BODY_BYTES) {
-        await reader.cancel();
-        break;
-      }
-    }
-  } catch {
-    // A body cut short (reset, timeout) after the status: keep what arrived.
-  }
-  return utf8.decode(kept.subarray(0, keptBytes));
-}
-
-function describeFetchError(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error) {
-    if (err.name === 'TimeoutError')
-      return `no response within ${timeoutMs} ms`;
-    if (err.name === 'AbortError') return 'request aborted';
-    // undici reports "fetch failed" and puts the socket error in `cause`.
-    const cause: unknown = err.cause;
-    if (cause instanceof Error) {
-      const code = (cause as { code?: unknown }).code;
-      return typeof code === 'string'
-        ? `${err.message}: ${code}: ${cause.message}`
-        : `${err.message}: ${cause.message}`;
-    }
-    return err.message;
-  }
-  return String(err);
 }

@@ -63,6 +63,14 @@ export interface QueueCapacity {
   readonly capacityBytes: number;
 }
 
+/** Which downstream a queue from `createQueue` serves (a disk queue's directory). */
+export interface QueueTarget {
+  /** The forwarder's `name` (the `downstream` label). */
+  readonly downstream: string;
+  /** How many shards (queues) the downstream has. */
+  readonly shards: number;
+}
+
 export interface RemoteWriteForwarderDeps {
   readonly logger: Logger;
   readonly metrics: SelfMetrics;
@@ -79,7 +87,8 @@ export interface RemoteWriteForwarderDeps {
   /** The queue of each shard; defaults to a MemoryForwardQueue. */
   readonly createQueue?: (
     shard: number,
-    capacity: QueueCapacity
+    capacity: QueueCapacity,
+    target: QueueTarget
   ) => ForwardQueue;
 }
 
@@ -136,12 +145,16 @@ export class RemoteWriteForwarder implements Forwarder {
     const createQueue =
       deps.createQueue ??
       ((_shard: number, c: QueueCapacity) => new MemoryForwardQueue(c));
+    const target = { downstream: this.name, shards: shardCount };
     for (let s = 0; s < shardCount; s++) {
       this._writers.push(new ProtobufWriter(INITIAL_WRITER_BYTES));
+      const queue = createQueue(s, capacity, target);
+      // A reopened durable queue starts with what the last run left unsent.
+      this._instruments.addQueued(queue.points);
       this._shards.push(
         new RemoteWriteShard({
           index: s,
-          queue: createQueue(s, capacity),
+          queue,
           client,
           backoff: new Backoff(
             config.min_backoff,
@@ -212,6 +225,22 @@ export class RemoteWriteForwarder implements Forwarder {
     const error = this.admit(batch);
     if (error !== undefined) throw error;
     this.append(batch);
+  }
+
+  /**
+   * Resolves when what was appended so far is as durable as each queue's
+   * fsync policy promises before an acknowledgement (ForwardQueue.sync);
+   * rejects with UnavailableError when a queue cannot make it so. Await it
+   * after `append` and before answering 2xx.
+   */
+  async sync(): Promise<void> {
+    const shards = this._shards;
+    const pending: Promise<void>[] = [];
+    for (let s = 0; s < shards.length; s++) {
+      const synced = shards[s]!.queue.sync?.();
+      if (synced !== undefined) pending.push(synced);
+    }
+    if (pending.length > 0) await Promise.all(pending);
   }
 
   start(): void {

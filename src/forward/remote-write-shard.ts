@@ -9,14 +9,29 @@
  *   forever: the queue fills and back-pressure reaches ingest, nothing is lost.
  *
  * Timers are per shard and per wait (STYLE rule 18), never per sample.
+ *
+ * Nothing in the loop is specific to remote write but the default
+ * compression: the log forwarders (forward/logs) run the same loop over
+ * their own queues, clients and compression.
  */
 import { snappyCompress } from '../codec/index.js';
 import type { Logger } from '../telemetry/index.js';
 import type { Backoff } from './backoff.js';
 import { DrainRate } from './drain-rate.js';
+import type { ExportResult } from './export-result.js';
 import type { ForwardInstruments } from './forward-instruments.js';
 import type { ForwardQueue, QueuedBatch } from './forward-queue.js';
-import type { RemoteWriteClient } from './remote-write-client.js';
+
+/** What the loop needs of a client: one POST, classified (RemoteWriteClient, HttpExportClient). */
+export interface ShardClient {
+  send(body: Uint8Array, signal?: AbortSignal): Promise<ExportResult>;
+}
+
+/** What the loop records (ForwardInstruments; the log forwarders count records instead of samples). */
+export type ShardInstruments = Pick<
+  ForwardInstruments,
+  'addQueued' | 'recordRequest' | 'recordRetry' | 'recordDelivered' | 'recordRefused'
+>;
 
 /** What wakes a waiting loop before its timer. */
 type WakeOn = 'any-append' | 'full-batch' | 'stop-only';
@@ -24,9 +39,9 @@ type WakeOn = 'any-append' | 'full-batch' | 'stop-only';
 export interface RemoteWriteShardOptions {
   readonly index: number;
   readonly queue: ForwardQueue;
-  readonly client: RemoteWriteClient;
+  readonly client: ShardClient;
   readonly backoff: Backoff;
-  readonly instruments: ForwardInstruments;
+  readonly instruments: ShardInstruments;
   readonly logger: Logger;
   readonly maxPointsPerSend: number;
   readonly maxBytesPerSend: number;
@@ -34,6 +49,8 @@ export interface RemoteWriteShardOptions {
   readonly minBackoffMs: number;
   /** Unix time in ms. */
   readonly now: () => number;
+  /** Turns the joined fragments into the request body; defaults to snappy (remote write, Loki). */
+  readonly compress?: (body: Uint8Array) => Uint8Array;
 }
 
 export class RemoteWriteShard {
@@ -130,7 +147,7 @@ export class RemoteWriteShard {
     );
     if (batch === undefined) return;
     const takenAtMs = options.now();
-    const body = snappyCompress(this._join(batch));
+    const body = (options.compress ?? snappyCompress)(this._join(batch));
     let retries = 0;
     for (;;) {
       const startedAt = performance.now();

@@ -7,23 +7,18 @@
  */
 import type { SeriesBatch } from '../model/index.js';
 import type { ClusterRegistry, RegisteredCluster } from '../fleet/index.js';
-import { UNSET_LABEL_VALUE } from '../fleet/index.js';
+import {
+  CanonicalLabelResolver,
+  createCanonicalValues,
+  type NormalizeOptions,
+} from './canonical-label-resolver.js';
 import type { Stage, StageContext } from './stage.js';
 
-export const CANONICAL_LABELS = ['cluster', 'region', 'env', 'team'] as const;
-export type CanonicalLabel = (typeof CANONICAL_LABELS)[number];
-
-const CLUSTER = 0;
-const REGION = 1;
-const ENV = 2;
-const TEAM = 3;
-
-export interface NormalizeOptions {
-  /** Sender label names folded into each canonical label. */
-  aliases: Readonly<Record<CanonicalLabel, readonly string[]>>;
-  /** Cluster value for anonymous data that names none. */
-  unknownCluster: string;
-}
+export {
+  CANONICAL_LABELS,
+  type CanonicalLabel,
+  type NormalizeOptions,
+} from './canonical-label-resolver.js';
 
 /** One memoized normalization of a stable input array, for one token identity. */
 interface NormalizeMemo {
@@ -43,27 +38,18 @@ export const UNREGISTERED_CLUSTER = 'unregistered';
 
 export class NormalizeLabels implements Stage {
   readonly name = 'normalize';
-  private readonly _registry: ClusterRegistry;
-  private readonly _unknownCluster: string;
-  /** Label name → canonical index, for canonical names and every alias. */
-  private readonly _canonicalOf = new Map<string, number>();
+  /** Which sender names are canonical labels, and which values win (shared with log normalization). */
+  private readonly _resolver: CanonicalLabelResolver;
   // Scratch for the values a series sent, reused across series (no per-series allocation).
   private readonly _sent: (string | undefined)[] = [undefined, undefined, undefined, undefined];
+  private readonly _resolved = createCanonicalValues();
   private readonly _conflicts: string[] = [];
   private _clusterName = '';
   // Keyed by stable input arrays (see SeriesBatch.stable): a series seen before costs one lookup.
   private readonly _memo = new WeakMap<readonly string[], NormalizeMemo>();
 
   constructor(registry: ClusterRegistry, options: NormalizeOptions) {
-    this._registry = registry;
-    this._unknownCluster = options.unknownCluster;
-    CANONICAL_LABELS.forEach((name, index) => {
-      this._canonicalOf.set(name, index);
-      for (const alias of options.aliases[name]) {
-        // An alias that is another canonical name would silently remap data.
-        if (!this._canonicalOf.has(alias)) this._canonicalOf.set(alias, index);
-      }
-    });
+    this._resolver = new CanonicalLabelResolver(registry, options);
   }
 
   process(batch: SeriesBatch, context: StageContext): void {
@@ -103,54 +89,31 @@ export class NormalizeLabels implements Stage {
     const sent = this._sent;
     const conflicts = this._conflicts;
     conflicts.length = 0;
-    sent[CLUSTER] = sent[REGION] = sent[ENV] = sent[TEAM] = undefined;
+    sent[0] = sent[1] = sent[2] = sent[3] = undefined;
     const out: string[] = [];
-    const canonicalOf = this._canonicalOf;
+    const resolver = this._resolver;
     for (let i = 0; i < labels.length; i += 2) {
       const name = labels[i]!;
-      const index = canonicalOf.get(name);
+      const index = resolver.indexOf(name);
       if (index === undefined) {
         out.push(name, labels[i + 1]!);
         continue;
       }
-      // The canonical name itself wins over an alias when both are sent.
-      if (sent[index] === undefined || name === CANONICAL_LABELS[index]) sent[index] = labels[i + 1];
+      resolver.offer(sent, index, name, labels[i + 1]!);
     }
 
-    let cluster = fixed;
-    let clusterName: string;
-    if (cluster === undefined) {
-      clusterName = sent[CLUSTER] ?? this._unknownCluster;
-      cluster = this._registry.byName(clusterName);
-    } else {
-      clusterName = cluster.name;
-      if (sent[CLUSTER] !== undefined && sent[CLUSTER] !== clusterName) conflicts.push('cluster');
-    }
-
-    let region: string;
-    let env: string;
-    let team: string;
-    if (cluster === undefined) {
-      // Unregistered anonymous data keeps what it says about itself.
-      region = sent[REGION] ?? UNSET_LABEL_VALUE;
-      env = sent[ENV] ?? UNSET_LABEL_VALUE;
-      team = sent[TEAM] ?? UNSET_LABEL_VALUE;
-    } else {
-      region = cluster.region;
-      env = cluster.env;
-      team = cluster.team;
-      if (sent[REGION] !== undefined && sent[REGION] !== region) conflicts.push('region');
-      if (sent[ENV] !== undefined && sent[ENV] !== env) conflicts.push('env');
-      if (sent[TEAM] !== undefined && sent[TEAM] !== team) conflicts.push('team');
-      const extra = cluster.extraLabels;
+    const resolved = this._resolved;
+    resolver.resolve(sent, fixed, resolved, conflicts);
+    if (resolved.registered !== undefined) {
+      const extra = resolved.registered.extraLabels;
       for (let i = 0; i < extra.length; i += 2) setLabel(out, extra[i]!, extra[i + 1]!);
     }
     // Appended then insertion-sorted: four names into a sorted array is cheaper than a merge.
-    this._clusterName = clusterName;
-    insertSorted(out, 'cluster', clusterName);
-    insertSorted(out, 'env', env);
-    insertSorted(out, 'region', region);
-    insertSorted(out, 'team', team);
+    this._clusterName = resolved.cluster;
+    insertSorted(out, 'cluster', resolved.cluster);
+    insertSorted(out, 'env', resolved.env);
+    insertSorted(out, 'region', resolved.region);
+    insertSorted(out, 'team', resolved.team);
     return out;
   }
 }

@@ -204,7 +204,10 @@ export async function sharedClusterSeries(
   keyPrefix: string,
   cluster: string
 ): Promise<number> {
-  const keys = await redisKeys(port, `${keyPrefix}:{c:${cluster}}:hll:series:*`);
+  const keys = await redisKeys(
+    port,
+    `${keyPrefix}:{c:${cluster}}:hll:series:*`
+  );
   if (keys.length === 0) return 0;
   return Number((await redisCli(port, ['pfcount', ...keys])).trim());
 }

@@ -18,7 +18,10 @@ import {
   type CardinalityAnswers,
   type SeriesSample,
 } from '../helpers/gateway-client.js';
-import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import {
+  startGateway,
+  type GatewayProcess,
+} from '../helpers/gateway-process.js';
 import { sleep, waitFor } from '../helpers/peers.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
@@ -88,7 +91,8 @@ describe('two gateway replicas on one Redis', () => {
       startGateway(config),
       startGateway(config),
     ]);
-    for (const s of started) if (s.status === 'fulfilled') gateways.push(s.value);
+    for (const s of started)
+      if (s.status === 'fulfilled') gateways.push(s.value);
     for (const s of started) if (s.status === 'rejected') throw s.reason;
   }, 90_000);
 

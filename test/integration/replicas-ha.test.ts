@@ -16,13 +16,16 @@ import {
   type SeriesSample,
   type WriteOutcome,
 } from '../helpers/gateway-client.js';
-import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import {
+  startGateway,
+  type GatewayProcess,
+} from '../helpers/gateway-process.js';
 import { sleep, waitFor } from '../helpers/peers.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const CLUSTER = 'prod-eu';
 const TOKEN = 'prod-eu-ha-token-0123456789abcdef';
-const FAILOVER_TIMEOUT_MS = 2000;
+const FAILOVER_TIMEOUT_MS = 3000;
 const SEND_INTERVAL_MS = 200;
 const SERIES_PER_REQUEST = 5;
 /** Requests each sender makes while both run (about 3 s). */
@@ -33,11 +36,12 @@ const MAX_FAILOVER_REQUESTS = 100;
 const RETURN_REQUESTS = 10;
 /**
  * The lease is renewed at most every T/3 (ha-election-cache.ts), so the
- * follower can take over no earlier than 2T/3 after the leader's last
- * sample. Upper: T, then one follower recheck (≤ T/3) and one send
+ * follower takes over no earlier than 2T/3 after the leader's last sample
+ * (less 300 ms: times here are send times, the gateway judges receive
+ * times). Upper: T, then one follower recheck (≤ T/3) and one send
  * interval, plus slack for a loaded 2-core machine.
  */
-const FAILOVER_MIN_MS = (2 * FAILOVER_TIMEOUT_MS) / 3 - 100;
+const FAILOVER_MIN_MS = (2 * FAILOVER_TIMEOUT_MS) / 3 - 300;
 const FAILOVER_MAX_MS = FAILOVER_TIMEOUT_MS + 6000;
 /** Sample values tell the replicas apart once the replica label is gone. */
 const VALUE_OF = { r1: 1, r2: 2 } as const;
@@ -120,7 +124,8 @@ describe('HA pair deduplicated across two gateway replicas', () => {
       startGateway(config),
       startGateway(config),
     ]);
-    for (const s of started) if (s.status === 'fulfilled') gateways.push(s.value);
+    for (const s of started)
+      if (s.status === 'fulfilled') gateways.push(s.value);
     for (const s of started) if (s.status === 'rejected') throw s.reason;
   }, 90_000);
 

@@ -56,7 +56,11 @@ export function latestTime(
 ): number | undefined {
   let latest: number | undefined;
   for (const ms of candidates) {
-    if (ms !== undefined && isEventTimeMs(ms) && (latest === undefined || ms > latest))
+    if (
+      ms !== undefined &&
+      isEventTimeMs(ms) &&
+      (latest === undefined || ms > latest)
+    )
       latest = ms;
   }
   return latest;

@@ -97,6 +97,9 @@ export interface CardinalityLimiterOptions {
 }
 
 /** Series budgets per cluster, metric and fleet metric, as a pipeline stage. */
+/** Series republished per flush by republishAll (3 hashes each, under MAX_PENDING_HASHES). */
+const REPUBLISH_CHUNK_SERIES = 50_000;
+
 export class CardinalityLimiter implements Stage, LimitMetricsSource {
   readonly name = 'cardinality';
   readonly replicaId: string;
@@ -199,6 +202,43 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
    */
   get hashes(): Uint32Array {
     return this._hashes;
+  }
+
+  /**
+   * Queues every active series for the shared sketches again, in chunks.
+   * Called when shared state comes back after an outage: a Redis that
+   * restarted empty would otherwise not count this replica's series until
+   * each is republished in its own period, and other replicas could admit
+   * past the budget meanwhile.
+   */
+  async republishAll(): Promise<number> {
+    const shared = this._shared;
+    if (shared === undefined) return 0;
+    const nowSec = this._index.secondsOf(this._now());
+    let published = 0;
+    let inChunk = 0;
+    for (const cluster of [...this._index.clusters()]) {
+      const table = this._index.get(cluster);
+      if (table === undefined) continue;
+      const cutoff = nowSec - table.windowSec;
+      const slots: number[] = [];
+      table.forEachSlot(slot => {
+        if (table.seenAt(slot) >= cutoff) slots.push(slot);
+      });
+      for (const slot of slots) {
+        const metricId = table.metricIdAt(slot);
+        const metric = metricId === OVERFLOW_METRIC_ID ? undefined : table.metrics.nameOf(metricId);
+        shared.publish(cluster, metric, formatSeriesHash(table.hiAt(slot), table.loAt(slot)));
+        published++;
+        // Three sets per series; flushing per chunk keeps the queue under its bound.
+        if (++inChunk >= REPUBLISH_CHUNK_SERIES) {
+          inChunk = 0;
+          await shared.flush();
+        }
+      }
+    }
+    await shared.flush();
+    return published;
   }
 
   /** Applies a reloaded config; the active series are kept. */

@@ -126,6 +126,16 @@ export class SeriesTable {
     this._seen[slot] = sec;
   }
 
+  /** High word of a slot's series hash. */
+  hiAt(slot: number): number {
+    return this._hi[slot]!;
+  }
+
+  /** Low word of a slot's series hash. */
+  loAt(slot: number): number {
+    return this._lo[slot]!;
+  }
+
   metricIdAt(slot: number): number {
     return this._metric[slot]!;
   }

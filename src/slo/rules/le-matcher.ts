@@ -28,7 +28,10 @@ export function formatGoFloat(value: number): string {
   if (value === 0) return Object.is(value, -0) ? '-0' : '0';
   // toExponential() without digits gives the shortest round-trip mantissa,
   // the same digits Go's shortest formatting chooses.
-  const [mantissa, exponentText] = value.toExponential().split('e') as [string, string];
+  const [mantissa, exponentText] = value.toExponential().split('e') as [
+    string,
+    string,
+  ];
   const exponent = Number(exponentText);
   if (exponent < -4 || exponent >= 6) {
     const sign = exponent < 0 ? '-' : '+';
@@ -51,11 +54,13 @@ export function formatFixedFloat(value: number): string {
   const mantissa = text.slice(isNegative ? 1 : 0, e);
   const exponent = Number(text.slice(e + 1));
   const dot = mantissa.indexOf('.');
-  const digits = dot === -1 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
+  const digits =
+    dot === -1 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
   const pointAt = (dot === -1 ? mantissa.length : dot) + exponent;
   let out: string;
   if (pointAt <= 0) out = `0.${'0'.repeat(-pointAt)}${digits}`;
-  else if (pointAt >= digits.length) out = digits + '0'.repeat(pointAt - digits.length);
+  else if (pointAt >= digits.length)
+    out = digits + '0'.repeat(pointAt - digits.length);
   else out = `${digits.slice(0, pointAt)}.${digits.slice(pointAt)}`;
   return isNegative ? `-${out}` : out;
 }
@@ -81,6 +86,8 @@ export function formatLeMatcher(threshold: number): string {
   const spellings = leSpellings(threshold);
   if (spellings.length === 1) return `le="${spellings[0]!}"`;
   // Regex-escape, then escape the backslashes for the PromQL string literal.
-  const pattern = spellings.map(s => s.replace(REGEX_META_RE, '\\$&')).join('|');
+  const pattern = spellings
+    .map(s => s.replace(REGEX_META_RE, '\\$&'))
+    .join('|');
   return `le=~"${pattern.replace(/\\/g, '\\\\')}"`;
 }

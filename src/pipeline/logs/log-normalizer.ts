@@ -1,0 +1,93 @@
+/**
+ * Normalize for logs: every resource of a LogBatch leaves with exactly one
+ * `cluster`, `region`, `env` and `team` attribute, valued by the same rule
+ * as series labels (CanonicalLabelResolver, shared with NormalizeLabels):
+ * the token decides the cluster, the registry the rest; configured aliases
+ * (`k8s.cluster.name`, `cloud.region`, `deployment.environment.name`, …) are
+ * folded in and removed; a sent value that disagrees with the registry is
+ * overwritten and counted as a conflict, once per resource. The cluster's
+ * extra registry labels are set as attributes too.
+ *
+ * Resources are rewritten in place; records are not touched (the canonical
+ * identity is a property of the resource, and a record attribute never
+ * decides it).
+ */
+import type { ClusterRegistry } from '../../fleet/index.js';
+import { formatAnyValue } from '../../ingest/otlp/format-any-value.js';
+import type { LogBatch, LogKeyValue } from '../../model/log-batch.js';
+import {
+  CanonicalLabelResolver,
+  createCanonicalValues,
+  type NormalizeOptions,
+} from '../canonical-label-resolver.js';
+import type { Identity } from '../identify.js';
+import type { StageTally } from '../stage.js';
+
+export class LogNormalizer {
+  private readonly _resolver: CanonicalLabelResolver;
+  // Scratch reused across resources (no per-resource allocation but the output list).
+  private readonly _sent: (string | undefined)[] = [undefined, undefined, undefined, undefined];
+  private readonly _resolved = createCanonicalValues();
+  private readonly _conflicts: string[] = [];
+
+  /** `options`: `normalize.aliases` and `normalize.unknown_cluster` from the config. */
+  constructor(registry: ClusterRegistry, options: NormalizeOptions) {
+    this._resolver = new CanonicalLabelResolver(registry, options);
+  }
+
+  /**
+   * Rewrites every resource of `batch` and sets its `cluster`; adds one
+   * conflict per overwritten canonical attribute per resource to `tally`.
+   */
+  normalize(batch: LogBatch, identity: Identity, tally: StageTally): void {
+    const fixed = identity.kind === 'cluster' ? identity.cluster : undefined;
+    const resolver = this._resolver;
+    const sent = this._sent;
+    const resolved = this._resolved;
+    const conflicts = this._conflicts;
+    const resources = batch.resources;
+    for (let r = 0; r < resources.length; r++) {
+      const resource = resources[r]!;
+      sent[0] = sent[1] = sent[2] = sent[3] = undefined;
+      conflicts.length = 0;
+      const attributes = resource.attributes;
+      const out: LogKeyValue[] = [];
+      for (let i = 0; i < attributes.length; i++) {
+        const attribute = attributes[i]!;
+        const index = resolver.indexOf(attribute.key);
+        if (index === undefined) {
+          out.push(attribute);
+          continue;
+        }
+        const text = formatAnyValue(attribute.value);
+        // An empty value says nothing about the cluster; it is dropped like the alias.
+        if (text !== '') resolver.offer(sent, index, attribute.key, text);
+      }
+      resolver.resolve(sent, fixed, resolved, conflicts);
+      for (let c = 0; c < conflicts.length; c++) tally.addConflict(resolved.cluster, conflicts[c]!);
+      if (resolved.registered !== undefined) {
+        const extra = resolved.registered.extraLabels;
+        for (let i = 0; i < extra.length; i += 2) setAttribute(out, extra[i]!, extra[i + 1]!);
+      }
+      out.push(
+        { key: 'cluster', value: resolved.cluster },
+        { key: 'region', value: resolved.region },
+        { key: 'env', value: resolved.env },
+        { key: 'team', value: resolved.team }
+      );
+      resource.attributes = out;
+      resource.cluster = resolved.cluster;
+    }
+  }
+}
+
+/** Sets `key` to a string value, replacing the first attribute of that key. */
+function setAttribute(attributes: LogKeyValue[], key: string, value: string): void {
+  for (let i = 0; i < attributes.length; i++) {
+    if (attributes[i]!.key === key) {
+      attributes[i] = { key, value };
+      return;
+    }
+  }
+  attributes.push({ key, value });
+}

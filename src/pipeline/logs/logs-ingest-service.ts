@@ -1,0 +1,220 @@
+/**
+ * What every OTLP logs write does after decoding, in order:
+ *
+ * 1. normalize: canonical cluster/region/env/team on every resource (LogNormalizer);
+ * 2. refuse records one by one that no downstream would take (a body over
+ *    `logs.max_line_bytes`): they are reported back as OTLP partial success,
+ *    the rest lands;
+ * 3. limit: log volume per cluster against its token bucket (LogRateLimiter);
+ *    over it, the whole request is refused with a retryable 429;
+ * 4. forward: the live records are encoded and appended to every log
+ *    downstream's queue, all or nothing (a full queue refuses with 429);
+ * 5. count: records and body bytes per cluster, conflicts, refusals;
+ * 6. observe: each observer (tap) sees the normalized batch and the identity,
+ *    after the data is acknowledged, so a sender's retry of a refused request
+ *    is never observed twice. Observers are read-only; one that throws is
+ *    counted and reported through `onObserverError`, and the request still
+ *    succeeds (its data is already queued).
+ *
+ * Built anew with each configuration (like the metrics pipeline); a request
+ * keeps the service it started with.
+ */
+import type { Registry } from 'prom-client';
+import type { LogsConfig } from '../../config/logs-schema.js';
+import type { ClusterRegistry } from '../../fleet/index.js';
+import { formatAnyValue } from '../../ingest/otlp/format-any-value.js';
+import { LogDropReason, type LogAnyValue, type LogBatch } from '../../model/log-batch.js';
+import type { NormalizeOptions } from '../canonical-label-resolver.js';
+import type { Identity } from '../identify.js';
+import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
+import type { TokenBucketStore } from '../rate/index.js';
+import { StageTally } from '../stage.js';
+import { LogIngestMetrics } from './log-ingest-metrics.js';
+import { LogNormalizer } from './log-normalizer.js';
+import { LOG_RATE_LIMITED_REASON, LogRateLimiter, type LogVolume } from './log-rate-limiter.js';
+
+/** `reason` label of records refused for their size. */
+export const LINE_TOO_LONG_REASON = 'line_too_long';
+
+/** A read-only tap on accepted log batches (e.g. the Kubernetes events extractor). */
+export interface LogBatchObserver {
+  /** Bounded name, for `fleetgate_log_observer_errors_total{observer}` and logs. */
+  readonly name: string;
+  /**
+   * Sees one accepted, normalized batch: each resource has its canonical
+   * attributes and `cluster`; refused records are marked in `batch.dropped`
+   * (skip those). Must not change the batch. Awaited before the response.
+   */
+  observe(batch: LogBatch, identity: Identity): void | Promise<void>;
+}
+
+/** Where accepted batches go; LogForwardFanout implements it. */
+export interface LogBatchForwarder {
+  /**
+   * Encodes the live records and appends them to every downstream, or to
+   * none: throws OverloadedError (queue full) or UnavailableError (stopping)
+   * before anything is appended.
+   */
+  enqueue(batch: LogBatch): void;
+}
+
+export interface LogsIngestServiceDeps {
+  /** The cluster registry of this configuration. */
+  readonly registry: ClusterRegistry;
+  /** `normalize.aliases` and `normalize.unknown_cluster` (the same as for metrics). */
+  readonly normalize: NormalizeOptions;
+  /** The `logs` config section (`max_line_bytes`, `limits`). */
+  readonly logs: Pick<LogsConfig, 'max_line_bytes' | 'limits'>;
+  /** Token buckets (the StateStore satisfies it). */
+  readonly store: TokenBucketStore;
+  /** Where the log metrics live (SelfMetrics.registry). */
+  readonly metricsRegistry: Registry;
+  /** Undefined (or a fan-out with no downstream): logs are acknowledged once observed. */
+  readonly forwarder?: LogBatchForwarder | undefined;
+  readonly observers?: readonly LogBatchObserver[] | undefined;
+  /** Told about an observer that threw (the request still succeeds). */
+  readonly onObserverError?: ((err: unknown, observer: string) => void) | undefined;
+}
+
+export interface LogsIngestOutcome {
+  /** Live records, appended to the forward queues (acknowledged). */
+  readonly acceptedRecords: number;
+  /** Records refused one by one (OTLP `partial_success.rejected_log_records`). */
+  readonly rejectedRecords: number;
+  /** Why, for `partial_success.error_message`; '' when nothing was refused. */
+  readonly message: string;
+}
+
+export class LogsIngestService {
+  private readonly _normalizer: LogNormalizer;
+  private readonly _limiter: LogRateLimiter;
+  private readonly _metrics: LogIngestMetrics;
+  private readonly _maxLineBytes: number;
+  private readonly _forwarder: LogBatchForwarder | undefined;
+  private readonly _observers: LogBatchObserver[];
+  private readonly _onObserverError: ((err: unknown, observer: string) => void) | undefined;
+
+  constructor(deps: LogsIngestServiceDeps) {
+    this._normalizer = new LogNormalizer(deps.registry, deps.normalize);
+    this._limiter = new LogRateLimiter(deps.logs.limits, deps.store);
+    this._metrics = new LogIngestMetrics(deps.metricsRegistry);
+    this._maxLineBytes = deps.logs.max_line_bytes;
+    this._forwarder = deps.forwarder;
+    this._observers = [...(deps.observers ?? [])];
+    this._onObserverError = deps.onObserverError;
+  }
+
+  /** Adds a tap that sees every accepted batch from now on. */
+  addObserver(observer: LogBatchObserver): void {
+    this._observers.push(observer);
+  }
+
+  /**
+   * Runs the steps above over a decoded batch. Throws OverloadedError (429,
+   * rate limit or full queue) or UnavailableError (forwarding stopping)
+   * before anything is acknowledged.
+   *
+   * @param receivedAtMs Unix ms the request arrived (stamps records without a time; the rate limit's clock).
+   */
+  async accept(batch: LogBatch, identity: Identity, receivedAtMs: number): Promise<LogsIngestOutcome> {
+    batch.receivedAtMs = receivedAtMs;
+    const tally = new StageTally();
+    this._normalizer.normalize(batch, identity, tally);
+
+    const volumes = new Map<string, LogVolume>();
+    const tooLong = new Map<string, number>();
+    let rejected = 0;
+    const { records, dropped } = batch;
+    for (let i = 0; i < records.length; i++) {
+      if (dropped[i] !== LogDropReason.NONE) continue;
+      const record = records[i]!;
+      const cluster = batch.resourceOf(record).cluster;
+      const bytes = bodyBytes(record.body);
+      if (bytes > this._maxLineBytes) {
+        dropped[i] = LogDropReason.LINE_TOO_LONG;
+        tooLong.set(cluster, (tooLong.get(cluster) ?? 0) + 1);
+        rejected++;
+        continue;
+      }
+      let volume = volumes.get(cluster);
+      if (volume === undefined) {
+        volume = { records: 0, bytes: 0 };
+        volumes.set(cluster, volume);
+      }
+      volume.records++;
+      volume.bytes += bytes;
+    }
+
+    const isAnonymous = identity.kind === 'anonymous';
+    await this._limiter.take(volumes, isAnonymous, receivedAtMs, refusal => {
+      this._metrics.refusedBytes.inc({ cluster: refusal.metricCluster, reason: LOG_RATE_LIMITED_REASON }, refusal.bytes);
+    });
+
+    let accepted = 0;
+    for (const volume of volumes.values()) accepted += volume.records;
+    if (accepted > 0 && this._forwarder !== undefined) this._forwarder.enqueue(batch);
+
+    this._count(identity, volumes, tooLong, tally);
+    await this._observe(batch, identity);
+    return { acceptedRecords: accepted, rejectedRecords: rejected, message: this._message(tooLong) };
+  }
+
+  private _count(
+    identity: Identity,
+    volumes: ReadonlyMap<string, LogVolume>,
+    tooLong: ReadonlyMap<string, number>,
+    tally: StageTally
+  ): void {
+    const metrics = this._metrics;
+    // Bounded label values: a token's registered cluster, else `unregistered` (as metrics do).
+    const fixed = identity.kind === 'cluster' ? identity.cluster.name : UNREGISTERED_CLUSTER;
+    let records = 0;
+    let bytes = 0;
+    for (const volume of volumes.values()) {
+      records += volume.records;
+      bytes += volume.bytes;
+    }
+    if (records > 0) {
+      metrics.receivedRecords.inc({ cluster: fixed }, records);
+      metrics.receivedBytes.inc({ cluster: fixed }, bytes);
+    }
+    let refused = 0;
+    for (const count of tooLong.values()) refused += count;
+    if (refused > 0) metrics.rejectedRecords.inc({ cluster: fixed, reason: LINE_TOO_LONG_REASON }, refused);
+    for (const [key, count] of tally.conflicts) {
+      const label = key.slice(key.indexOf('\x00') + 1);
+      metrics.labelConflicts.inc({ cluster: fixed, label }, count);
+    }
+  }
+
+  private async _observe(batch: LogBatch, identity: Identity): Promise<void> {
+    const observers = this._observers;
+    if (observers.length === 0) return;
+    await Promise.all(
+      observers.map(async observer => {
+        try {
+          await observer.observe(batch, identity);
+        } catch (err) {
+          this._metrics.observerErrors.inc({ observer: observer.name });
+          this._onObserverError?.(err, observer.name);
+        }
+      })
+    );
+  }
+
+  private _message(tooLong: ReadonlyMap<string, number>): string {
+    const parts: string[] = [];
+    for (const [cluster, count] of tooLong) {
+      parts.push(
+        `${count} log records refused for cluster ${cluster}: body longer than the ${this._maxLineBytes}-byte limit (logs.max_line_bytes)`
+      );
+    }
+    return parts.join('; ');
+  }
+}
+
+/** UTF-8 bytes of a body's text: what becomes the Loki line, and the rate-limited volume. */
+function bodyBytes(body: LogAnyValue): number {
+  if (body === null) return 0;
+  return Buffer.byteLength(typeof body === 'string' ? body : formatAnyValue(body));
+}
