@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp, type IngestRuntime, type Readiness } from './api/index.js';
 import { loadConfig, type Config, type Environment } from './config/index.js';
 import { ClusterRegistry } from './fleet/index.js';
+import { FleetMetrics, FleetTracker } from './fleet/health/index.js';
 import { ForwardFanout } from './forward/index.js';
 import { DeltaToCumulative, OtlpMetricsConverter } from './ingest/otlp/index.js';
 import {
@@ -97,6 +98,20 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   cardinality.start();
   const cardinalityQueries = new CardinalityQueries(cardinality);
 
+  let registry = new ClusterRegistry(config.clusters);
+  const fleet = new FleetTracker({
+    registry: () => registry,
+    thresholds: () => config.fleet,
+    store,
+    cardinality: {
+      activeSeries: cluster => cardinality.index.get(cluster)?.size ?? 0,
+      seriesBudget: cluster => cardinality.limitsOf(cluster).maxSeriesPerCluster,
+    },
+    onError: (err: unknown) => logger.warn({ err }, 'fleet health source failed'),
+  });
+  fleet.start();
+  new FleetMetrics(metrics.registry, fleet);
+
   const buildForwarder = (c: Config): ForwardFanout => {
     const fanout = new ForwardFanout(c.forward.remote_write, { metrics, logger });
     fanout.start();
@@ -104,7 +119,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   };
 
   const buildRuntime = (c: Config, forwarder: ForwardFanout): IngestRuntime => {
-    const registry = new ClusterRegistry(c.clusters);
+    registry = new ClusterRegistry(c.clusters);
     // Order: HA dedup before anything counts (a follower's duplicates cost no budget);
     // the rate limit before the cardinality stage, so a refused request adds no series.
     const stages: Stage[] = [
@@ -124,6 +139,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     stages.push(cardinality);
     return {
       config: c,
+      registry,
       identifier: new Identifier(registry, host),
       pipeline: new Pipeline(stages),
       otlpConverter: new OtlpMetricsConverter({
@@ -181,6 +197,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     readiness,
     reload,
     cardinality: () => cardinalityQueries,
+    fleet,
   });
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, app);
   await new Promise<void>((resolve, reject) => {
@@ -207,6 +224,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       clearTimeout(forceAfter);
       await forwarder.stop(timeout);
       await cardinality.stop();
+      await fleet.stop();
       await store.close();
       logger.info('fleetgate stopped');
     })();

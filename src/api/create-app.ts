@@ -7,7 +7,9 @@ import { NotFoundError } from '../errors.js';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { gatewayTracer, type Logger, type SelfMetrics } from '../telemetry/index.js';
 import type { CardinalityQueries } from '../pipeline/index.js';
+import type { FleetTracker } from '../fleet/health/index.js';
 import { createErrorHandler } from './error-handler.js';
+import { fleetClusterHandler, fleetHandler } from './routes/fleet.js';
 import {
   cardinalityLabelNamesHandler,
   cardinalityLabelValuesHandler,
@@ -25,6 +27,7 @@ export interface AppDeps {
   readiness: () => Readiness;
   reload: () => Promise<void>;
   cardinality: () => CardinalityQueries;
+  fleet: FleetTracker;
 }
 
 /**
@@ -53,7 +56,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const ingest = new IngestService(deps.metrics);
+  const ingest = new IngestService(deps.metrics, deps.fleet);
   const ingestDeps = { runtime: deps.runtime, ingest };
   const health = { readiness: deps.readiness, reload: deps.reload };
   const m = deps.metrics;
@@ -68,6 +71,9 @@ export function createApp(deps: AppDeps): Express {
   app.get('/api/v1/cardinality/label_names', timed(m, '/api/v1/cardinality', cardinalityLabelNamesHandler(cardinality)));
   app.get('/api/v1/cardinality/label_values', timed(m, '/api/v1/cardinality', cardinalityLabelValuesHandler(cardinality)));
   app.get('/api/v1/cardinality/metrics', timed(m, '/api/v1/cardinality', cardinalityMetricsHandler(cardinality)));
+
+  app.get('/api/v1/fleet', timed(m, '/api/v1/fleet', fleetHandler({ fleet: deps.fleet })));
+  app.get('/api/v1/fleet/clusters/:cluster', timed(m, '/api/v1/fleet/clusters', fleetClusterHandler({ fleet: deps.fleet })));
 
   app.get('/metrics', async (_req, res) => {
     res.type(m.registry.contentType).send(await m.registry.metrics());

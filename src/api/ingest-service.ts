@@ -17,6 +17,9 @@ import {
 } from '../pipeline/index.js';
 import type { OtlpMetricsConverter } from '../ingest/otlp/index.js';
 import type { SelfMetrics } from '../telemetry/index.js';
+import { GatewayError } from '../errors.js';
+import type { ClusterRegistry } from '../fleet/index.js';
+import { summarizeMetricsBatch, type CollectorResource, type IngestReport } from '../fleet/health/index.js';
 
 /** Where normalized batches go; the forward fan-out implements it. */
 export interface MetricsForwarder {
@@ -24,9 +27,22 @@ export interface MetricsForwarder {
   enqueue(batch: SeriesBatch): void;
 }
 
+/** What the fleet view learns from each write (FleetTracker implements it). */
+export interface IngestObserver {
+  recordIngest(cluster: string, signal: 'metrics' | 'logs' | 'events', report: IngestReport, receivedAtMs: number): void;
+}
+
+/** What a route knows about the sender besides the data. */
+export interface SenderInfo {
+  readonly userAgent?: string | undefined;
+  /** OTLP resource attributes of the first resource (collector identity). */
+  readonly resource?: CollectorResource | undefined;
+}
+
 /** Everything built from one configuration; swapped whole on reload. */
 export interface IngestRuntime {
   readonly config: Config;
+  readonly registry: ClusterRegistry;
   readonly identifier: Identifier;
   readonly pipeline: Pipeline;
   readonly otlpConverter: OtlpMetricsConverter;
@@ -53,9 +69,11 @@ export function metricClusterOf(identity: Identity): string {
 
 export class IngestService {
   private readonly _metrics: SelfMetrics;
+  private readonly _observer: IngestObserver | undefined;
 
-  constructor(metrics: SelfMetrics) {
+  constructor(metrics: SelfMetrics, observer?: IngestObserver) {
     this._metrics = metrics;
+    this._observer = observer;
   }
 
   /** Runs the pipeline over a decoded batch and forwards it. */
@@ -64,11 +82,28 @@ export class IngestService {
     batch: SeriesBatch,
     identity: Identity,
     protocol: IngestProtocol,
-    receivedAtMs: number
+    receivedAtMs: number,
+    sender: SenderInfo = {}
   ): Promise<IngestOutcome> {
     const tally = new StageTally();
-    await runtime.pipeline.run(batch, { identity, protocol, receivedAtMs, tally });
-    runtime.forwarder.enqueue(batch);
+    try {
+      await runtime.pipeline.run(batch, { identity, protocol, receivedAtMs, tally });
+      runtime.forwarder.enqueue(batch);
+    } catch (err) {
+      // A refusal the sender will retry (rate limit, full queue) still tells the fleet view the cluster is alive.
+      if (this._observer !== undefined && identity.kind === 'cluster' && err instanceof GatewayError) {
+        const refused = err.code === 'GW_ERR_OVERLOADED' ? ((err as { reason?: string }).reason ?? 'overloaded') : err.code;
+        this._observer.recordIngest(identity.cluster.name, 'metrics', { refused, userAgent: sender.userAgent }, receivedAtMs);
+      }
+      throw err;
+    }
+    if (this._observer !== undefined) {
+      const fixed = identity.kind === 'cluster' ? identity.cluster.name : undefined;
+      const reports = summarizeMetricsBatch(batch, tally, fixed, runtime.config.normalize.unknown_cluster);
+      for (const [cluster, report] of reports) {
+        this._observer.recordIngest(cluster, 'metrics', { ...report, userAgent: sender.userAgent, resource: sender.resource }, receivedAtMs);
+      }
+    }
 
     const cluster = metricClusterOf(identity);
     const metricProtocol = protocol === 'otlp' ? 'otlp' : 'remote_write';

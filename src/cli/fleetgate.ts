@@ -8,6 +8,7 @@ import { loadConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { startGateway } from '../main.js';
 import { runSloRulesCommand } from '../slo/rules/index.js';
+import { runFleetCommand } from './fleet-command.js';
 import { createLogger, startTracing } from '../telemetry/index.js';
 
 const USAGE = `usage: fleetgate <command> [options]
@@ -15,6 +16,7 @@ const USAGE = `usage: fleetgate <command> [options]
 commands:
   serve [--config FILE] [--listen HOST:PORT]   run the gateway (embedded default without --config)
   check-config FILE                            validate a config file; exit 0 if valid, 1 with the errors
+  fleet [--url URL] [--json]                   the fleet's health from a running gateway; exit 1 if any cluster is down or degraded
   slo rules --config FILE [--output FILE]      write Prometheus recording and alerting rules for the SLOs
   help                                         this text
 
@@ -93,6 +95,8 @@ async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'check-config':
       return checkConfig(rest);
+    case 'fleet':
+      return runFleetCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'slo':
       if (rest[0] === 'rules') {
         return runSloRulesCommand(rest.slice(1), { stdout: process.stdout, stderr: process.stderr });

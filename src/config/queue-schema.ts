@@ -84,7 +84,10 @@ export const queueSchema = z
     fsync_interval: positiveDuration.default(100),
     /** Bytes on disk per downstream before senders are told to retry (503 + Retry-After). */
     max_bytes: byteSize
-      .refine(bytes => bytes >= MIN_MAX_BYTES, `must be at least ${MIN_MAX_BYTES} bytes (64KiB)`)
+      .refine(
+        bytes => bytes >= MIN_MAX_BYTES,
+        `must be at least ${MIN_MAX_BYTES} bytes (64KiB)`
+      )
       .default(1024 ** 3),
     /** Records queued longer than this are dropped unsent, counted; absent: never. */
     max_age: positiveDuration.optional(),

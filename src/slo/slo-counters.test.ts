@@ -128,3 +128,46 @@ describe('SloCounters', () => {
     });
   });
 });
+
+/** A plain reading of the rings: the finest tier keeping the window, bucket by bucket, the straddling one prorated. */
+function naiveWindow(c: SloCounters, windowMs: number, nowMs: number): [number, number] {
+  const tiers = c.exportTiers();
+  const spanOf = (k: number): number => tiers[k]!.resMs * (tiers[k]!.data.length / 2 - 1);
+  let k = 0;
+  while (k < tiers.length - 1 && spanOf(k) < windowMs) k++;
+  const { resMs, head, data } = tiers[k]!;
+  const slots = data.length / 2;
+  let a = 0;
+  let t = 0;
+  for (let b = head - slots + 1; b <= head; b++) {
+    const lo = b * resMs;
+    const hi = (b + 1) * resMs;
+    if (hi <= nowMs - windowMs || lo >= nowMs) continue;
+    const share = lo < nowMs - windowMs ? (hi - (nowMs - windowMs)) / resMs : 1;
+    a += data[2 * (b % slots)]! * share;
+    t += data[2 * (b % slots) + 1]! * share;
+  }
+  return [a, t];
+}
+
+describe('SloCounters.addWindowsTo()', () => {
+  it('reads several windows in one pass exactly as one at a time', () => {
+    let seed = 7;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const c = new SloCounters(7 * DAY_MS);
+    const now = T0 + 9 * DAY_MS + 7_321;
+    for (let t = T0; t <= now; t += Math.floor(random() * 90 * SECOND_MS) + 1) c.add(t, random() < 0.1 ? 0 : 1, Math.floor(random() * 100));
+    // Uneven windows, two of them closer than a bucket, some not on a bucket boundary.
+    const windows = [MINUTE_MS, 5 * MINUTE_MS, 5 * MINUTE_MS + 5 * SECOND_MS, 59 * MINUTE_MS, 2 * HOUR_MS, 6 * HOUR_MS, 25 * HOUR_MS, 3 * DAY_MS, 7 * DAY_MS];
+    const together = new Float64Array(2 * windows.length);
+    c.addWindowsTo(windows, now, together, 0);
+    windows.forEach((w, j) => {
+      const [a, t] = naiveWindow(c, w, now);
+      expect(together[2 * j]).toBeCloseTo(a, 6);
+      expect(together[2 * j + 1]).toBeCloseTo(t, 6);
+    });
+  });
+});

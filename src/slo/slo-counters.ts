@@ -84,6 +84,7 @@ export class SloCounters {
   lastEventMs = 0;
   /** Events were added since the owner last published the state (the engine sets it). */
   isDirty = false;
+  private readonly _one = new Float64Array(1);
 
   /** `sloWindowMs` sizes the last tier (see sloTierResolutionMs). */
   constructor(sloWindowMs: number) {
@@ -140,35 +141,65 @@ export class SloCounters {
    * what is kept.
    */
   addWindowTo(windowMs: number, nowMs: number, out: Float64Array, at: number): void {
+    const one = this._one;
+    one[0] = windowMs;
+    this.addWindowsTo(one, nowMs, out, at);
+  }
+
+  /**
+   * The same for several windows at once (ascending): `[A, T]` of window j
+   * are added to `out[at + 2j]`, `out[at + 2j + 1]`. Each tier is read
+   * once, newest bucket first, however many of the windows it serves:
+   * the answer for the whole SLO list costs one pass per tier.
+   */
+  addWindowsTo(windowsMs: ArrayLike<number>, nowMs: number, out: Float64Array, at: number): void {
     const tiers = this._data.length;
-    let k = 0;
-    while (k < tiers - 1 && this._spans[k]! < windowMs) k++;
-    const head = this._heads[k]!;
-    if (head < 0) return;
-    const res = this._res[k]!;
-    const slots = this._slots[k]!;
-    const data = this._data[k]!;
-    const from = nowMs - windowMs;
-    const first = Math.floor(from / res);
-    const last = Math.floor((nowMs - 1) / res);
-    const oldest = head - slots + 1;
-    const end = last < head ? last : head;
-    let a = 0;
-    let t = 0;
-    for (let b = first > oldest ? first : oldest; b <= end; b++) {
-      const i = 2 * (b % slots);
-      if (b === first) {
-        // The straddling bucket: only the share inside the window counts.
-        const share = ((first + 1) * res - from) / res;
-        a += data[i]! * share;
-        t += data[i + 1]! * share;
-      } else {
-        a += data[i]!;
-        t += data[i + 1]!;
+    const count = windowsMs.length;
+    let j = 0;
+    for (let k = 0; k < tiers && j < count; k++) {
+      const span = this._spans[k]!;
+      let jEnd = j;
+      while (jEnd < count && (k === tiers - 1 || windowsMs[jEnd]! <= span)) jEnd++;
+      if (jEnd === j) continue;
+      const head = this._heads[k]!;
+      if (head < 0) {
+        j = jEnd;
+        continue;
+      }
+      const res = this._res[k]!;
+      const slots = this._slots[k]!;
+      const data = this._data[k]!;
+      const oldest = head - slots + 1;
+      const last = Math.floor((nowMs - 1) / res);
+      let b = last < head ? last : head;
+      // Slot index of bucket b, walked down with a wrap instead of a modulo per bucket.
+      let i = b >= oldest ? 2 * (b % slots) : 0;
+      let a = 0;
+      let t = 0;
+      for (; j < jEnd; j++) {
+        const from = nowMs - windowsMs[j]!;
+        const first = Math.floor(from / res);
+        const stop = first + 1 > oldest ? first + 1 : oldest;
+        // Whole buckets inside the window, newest first (kept for the longer windows next).
+        for (; b >= stop; b--) {
+          a += data[i]!;
+          t += data[i + 1]!;
+          i -= 2;
+          if (i < 0) i = 2 * slots - 2;
+        }
+        let wa = a;
+        let wt = t;
+        if (first >= oldest && first <= head && first <= last) {
+          // The straddling bucket: only the share inside the window counts.
+          const share = ((first + 1) * res - from) / res;
+          const fi = 2 * (first % slots);
+          wa += data[fi]! * share;
+          wt += data[fi + 1]! * share;
+        }
+        out[at + 2 * j]! += wa;
+        out[at + 2 * j + 1]! += wt;
       }
     }
-    out[at]! += a;
-    out[at + 1]! += t;
   }
 
   /** The rings, for a snapshot. The arrays are live views. */

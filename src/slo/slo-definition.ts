@@ -125,6 +125,10 @@ export class SloDefinition {
   /** `formatDuration` of each of `windowsMs` (the API's keys). */
   readonly windowNames: readonly string[];
   readonly alertPairs: readonly AlertPair[];
+  /** Per pair, the indices in `windowsMs` of its long and short windows: `[long0, short0, long1, …]`. */
+  readonly alertWindowIndices: Int32Array;
+  /** Index of the SLO's own window in `windowsMs`. */
+  readonly ownWindowIndex: number;
   readonly severities: readonly string[];
   /** Channel A counts good events (bad = total − good) rather than bad ones. */
   readonly isGoodChannel: boolean;
@@ -160,6 +164,10 @@ export class SloDefinition {
     }
     this.windowsMs = [...windows].sort((a, b) => a - b);
     this.windowNames = this.windowsMs.map(formatDuration);
+    this.ownWindowIndex = this.windowsMs.indexOf(spec.window);
+    this.alertWindowIndices = Int32Array.from(
+      this.alertPairs.flatMap(p => [this.windowsMs.indexOf(p.longMs), this.windowsMs.indexOf(p.shortMs)])
+    );
     this.inputs = inputs;
     const sli = spec.sli;
     this.isGoodChannel = 'latency' in sli || sli.ratio.good !== undefined;

@@ -678,8 +678,7 @@ export class SloEngine implements Stage, SloQueries {
         const state = orphan.slos.get(def.name);
         if (state === undefined || state.stateKey !== def.stateKey) continue;
         for (const [cluster, counters] of state.counters) {
-          const sums = sumsOf(cluster);
-          for (let j = 0; j < def.windowsMs.length; j++) counters.addWindowTo(def.windowsMs[j]!, nowMs, sums, 2 * j);
+          counters.addWindowsTo(def.windowsMs, nowMs, sumsOf(cluster), 0);
         }
       }
       const extra = mismatched.map(
@@ -852,7 +851,7 @@ export class SloEngine implements Stage, SloQueries {
 /** `[A, T]` per window of one cluster's counters. */
 function windowSumsOf(def: SloDefinition, counters: SloCounters, nowMs: number): Float64Array {
   const sums = new Float64Array(2 * def.windowsMs.length);
-  for (let j = 0; j < def.windowsMs.length; j++) counters.addWindowTo(def.windowsMs[j]!, nowMs, sums, 2 * j);
+  counters.addWindowsTo(def.windowsMs, nowMs, sums, 0);
   return sums;
 }
 

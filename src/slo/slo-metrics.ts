@@ -22,7 +22,7 @@
  * | fleetgate_slo_state_bytes | | bytes of bucket arrays over all (SLO, cluster) |
  * | fleetgate_slo_samples_ignored_total | reason | out_of_order, untracked |
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
 import type { SloReport } from './slo-report.js';
 
 export const SLO_METRIC_NAMES = [
@@ -91,59 +91,53 @@ export class SloMetrics {
         (g, r) => g.set({ slo: r.name }, r.objective)
       ),
     });
-    const errorRatio: Gauge<'slo' | 'cluster' | 'window'> = new Gauge({
-      name: 'fleetgate_slo_error_ratio',
-      help: 'Bad events / total events over the window; cluster="" is the fleet (events summed over clusters). Absent without traffic.',
-      labelNames: ['slo', 'cluster', 'window'],
-      registers,
-      collect: fromReports(
-        () => errorRatio,
-        (g, r) =>
-          forEachScope(r, (cluster, figures) => {
-            for (const [window, w] of Object.entries(figures.windows))
-              if (w.error_ratio !== null) g.set({ slo: r.name, cluster, window }, w.error_ratio);
-          })
-      ),
-    });
-    const burnRate: Gauge<'slo' | 'cluster' | 'window'> = new Gauge({
-      name: 'fleetgate_slo_burn_rate',
-      help: 'Error ratio / (1 - objective) over the window; cluster="" is the fleet. Absent without traffic.',
-      labelNames: ['slo', 'cluster', 'window'],
-      registers,
-      collect: fromReports(
-        () => burnRate,
-        (g, r) =>
-          forEachScope(r, (cluster, figures) => {
-            for (const [window, w] of Object.entries(figures.windows))
-              if (w.burn_rate !== null) g.set({ slo: r.name, cluster, window }, w.burn_rate);
-          })
-      ),
-    });
-    const remaining: Gauge<'slo' | 'cluster'> = new Gauge({
-      name: 'fleetgate_slo_error_budget_remaining',
-      help: 'Share of the error budget left over the SLO window (1 = untouched, below 0 = overspent); cluster="" is the fleet.',
-      labelNames: ['slo', 'cluster'],
-      registers,
-      collect: fromReports(
-        () => remaining,
-        (g, r) =>
-          forEachScope(r, (cluster, figures) => g.set({ slo: r.name, cluster }, figures.error_budget.remaining))
-      ),
-    });
-    const alert: Gauge<'slo' | 'cluster' | 'severity'> = new Gauge({
-      name: 'fleetgate_slo_alert',
-      help: 'Multi-window multi-burn-rate alert state (1 firing, 0 not) by SLO, cluster ("" = fleet) and severity.',
-      labelNames: ['slo', 'cluster', 'severity'],
-      registers,
-      collect: fromReports(
-        () => alert,
-        (g, r) =>
-          forEachScope(r, (cluster, figures) => {
-            for (const [severity, firing] of Object.entries(figures.alerts))
-              g.set({ slo: r.name, cluster, severity }, firing ? 1 : 0);
-          })
-      ),
-    });
+    // The per-cluster families hold (SLOs × clusters × windows) values (80,000 for 50 SLOs over
+    // 100 clusters): built as plain arrays, without a Gauge.set (label hashing) per value.
+    const perScope = (
+      name: string,
+      help: string,
+      fill: (out: ComputedValue[], slo: string, cluster: string, figures: ScopeFigures) => void
+    ): void => {
+      const gauge = new ComputedGauge(name, help, async () => {
+        const out: ComputedValue[] = [];
+        for (const report of await source.metricsReports()) {
+          forEachScope(report, (cluster, figures) => fill(out, report.name, cluster, figures));
+        }
+        return out;
+      });
+      registry.registerMetric(gauge as unknown as Metric);
+    };
+    perScope(
+      'fleetgate_slo_error_ratio',
+      'Bad events / total events over the window; cluster="" is the fleet (events summed over clusters). Absent without traffic.',
+      (out, slo, cluster, figures) => {
+        for (const [window, w] of Object.entries(figures.windows))
+          if (w.error_ratio !== null) out.push({ labels: { slo, cluster, window }, value: w.error_ratio });
+      }
+    );
+    perScope(
+      'fleetgate_slo_burn_rate',
+      'Error ratio / (1 - objective) over the window; cluster="" is the fleet. Absent without traffic.',
+      (out, slo, cluster, figures) => {
+        for (const [window, w] of Object.entries(figures.windows))
+          if (w.burn_rate !== null) out.push({ labels: { slo, cluster, window }, value: w.burn_rate });
+      }
+    );
+    perScope(
+      'fleetgate_slo_error_budget_remaining',
+      'Share of the error budget left over the SLO window (1 = untouched, below 0 = overspent); cluster="" is the fleet.',
+      (out, slo, cluster, figures) => {
+        out.push({ labels: { slo, cluster }, value: figures.error_budget.remaining });
+      }
+    );
+    perScope(
+      'fleetgate_slo_alert',
+      'Multi-window multi-burn-rate alert state (1 firing, 0 not) by SLO, cluster ("" = fleet) and severity.',
+      (out, slo, cluster, figures) => {
+        for (const [severity, firing] of Object.entries(figures.alerts))
+          out.push({ labels: { slo, cluster, severity }, value: firing ? 1 : 0 });
+      }
+    );
     const warnings: Gauge<'slo'> = new Gauge({
       name: 'fleetgate_slo_warnings',
       help: 'Warnings about an SLO (listed in GET /api/v1/slos/{name}), e.g. a latency threshold that is not an observed le bucket.',
@@ -181,11 +175,43 @@ export class SloMetrics {
   }
 }
 
+type ScopeFigures = Pick<SloReport, 'windows' | 'alerts' | 'error_budget'>;
+
+interface ComputedValue {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/**
+ * A gauge family computed at scrape time. It has the two methods the
+ * Registry calls on a metric (`get`, and `reset` from resetMetrics), so
+ * prom-client formats it like its own Gauge, minus the per-value
+ * `set` bookkeeping.
+ */
+class ComputedGauge {
+  readonly type = 'gauge';
+  readonly aggregator = 'sum';
+  readonly name: string;
+  readonly help: string;
+  private readonly _compute: () => Promise<ComputedValue[]>;
+
+  constructor(name: string, help: string, compute: () => Promise<ComputedValue[]>) {
+    this.name = name;
+    this.help = help;
+    this._compute = compute;
+  }
+
+  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ComputedValue[] }> {
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: await this._compute() };
+  }
+
+  reset(): void {
+    // Nothing held between scrapes.
+  }
+}
+
 /** The fleet (cluster="") and every cluster of a report. */
-function forEachScope(
-  report: SloReport,
-  fn: (cluster: string, figures: Pick<SloReport, 'windows' | 'alerts' | 'error_budget'>) => void
-): void {
+function forEachScope(report: SloReport, fn: (cluster: string, figures: ScopeFigures) => void): void {
   fn(FLEET_CLUSTER_LABEL, report);
   for (const c of report.clusters) fn(c.cluster, c);
 }

@@ -14,7 +14,6 @@
  * from an average of ratios (PROTOCOLS.md §4 item 17).
  */
 import { formatDuration } from '../config/duration.js';
-import { evaluateAlerts } from './alert-policy.js';
 import type { SloDefinition } from './slo-definition.js';
 
 export interface SloWindowFigures {
@@ -93,29 +92,40 @@ export function figuresOf(
   windowIndex?: number
 ): SloFigures {
   const budget = 1 - def.objective;
-  const burn = (j: number): number | null => {
-    const ratio = errorRatioOf(def, sums, j);
-    return ratio === null ? null : ratio / budget;
-  };
+  const count = def.windowsMs.length;
+  // Error ratios once per window (NaN without traffic); everything below reads them.
+  const ratios = new Float64Array(count);
+  for (let j = 0; j < count; j++) ratios[j] = errorRatioOf(def, sums, j) ?? Number.NaN;
   const windows: Record<string, SloWindowFigures> = {};
-  for (let j = 0; j < def.windowsMs.length; j++) {
+  for (let j = 0; j < count; j++) {
     if (windowIndex !== undefined && windowIndex !== j) continue;
-    const ratio = errorRatioOf(def, sums, j);
-    windows[def.windowNames[j]!] = {
-      error_ratio: ratio,
-      burn_rate: ratio === null ? null : ratio / budget,
-    };
+    const ratio = ratios[j]!;
+    windows[def.windowNames[j]!] = Number.isNaN(ratio)
+      ? NO_TRAFFIC
+      : { error_ratio: ratio, burn_rate: ratio / budget };
   }
-  const own = def.windowIndex(def.windowMs);
-  const ownRatio = errorRatioOf(def, sums, own);
-  const consumed = burn(own) ?? 0;
+  const ownRatio = ratios[def.ownWindowIndex]!;
+  const consumed = Number.isNaN(ownRatio) ? 0 : ownRatio / budget;
+  // Multi-window multi-burn-rate (alert-policy.ts): both windows of a pair above its factor; NaN never fires.
+  const alerts: Record<string, boolean> = {};
+  const pairs = def.alertPairs;
+  const indices = def.alertWindowIndices;
+  for (let p = 0; p < pairs.length; p++) {
+    const pair = pairs[p]!;
+    if (alerts[pair.severity] === true) continue;
+    // Compared as burn rates (not ratio > factor × budget), so the answer agrees with the burn_rate it shows.
+    alerts[pair.severity] =
+      ratios[indices[2 * p]!]! / budget > pair.factor && ratios[indices[2 * p + 1]!]! / budget > pair.factor;
+  }
   return {
-    sli: ownRatio === null ? null : 1 - ownRatio,
+    sli: Number.isNaN(ownRatio) ? null : 1 - ownRatio,
     error_budget: { total: budget, consumed, remaining: 1 - consumed },
     windows,
-    alerts: evaluateAlerts(def.alertPairs, w => burn(def.windowIndex(w))),
+    alerts,
   };
 }
+
+const NO_TRAFFIC: SloWindowFigures = Object.freeze({ error_ratio: null, burn_rate: null });
 
 /** Sums of every cluster added up, in cluster-name order (same order, same floats, on every replica). */
 export function fleetSums(def: SloDefinition, clusters: ReadonlyMap<string, Float64Array>): Float64Array {

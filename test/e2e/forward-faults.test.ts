@@ -266,7 +266,10 @@ class LoadGenerator {
   }
 
   /** Sends one body until a 2xx, the way Prometheus' queue manager retries. */
-  private async _deliver(body: Uint8Array, seqs: readonly number[]): Promise<void> {
+  private async _deliver(
+    body: Uint8Array,
+    seqs: readonly number[]
+  ): Promise<void> {
     let backoffMs = 30;
     const nextBackoff = (): number => {
       const wait = backoffMs;
@@ -310,7 +313,9 @@ class LoadGenerator {
         continue;
       }
       // A 4xx is a bug in this test, not a fault under test: report it.
-      this.unexpected.push(`${res.status} for seqs ${seqs[0]}..${seqs[seqs.length - 1]}`);
+      this.unexpected.push(
+        `${res.status} for seqs ${seqs[0]}..${seqs[seqs.length - 1]}`
+      );
       return;
     }
   }
@@ -427,7 +432,10 @@ describe('forwarding faults: every acknowledged sample arrives', () => {
     receiverPort = await getFreePort();
     receiverDir = await makeTempDir('fault-receiver');
     const url = `http://${LOOPBACK_HOST}:${receiverPort}`;
-    receiver = { url, process: await startReceiverAt(receiverPort, receiverDir) };
+    receiver = {
+      url,
+      process: await startReceiverAt(receiverPort, receiverDir),
+    };
     proxy = await startCountingProxy(url);
   });
 
@@ -436,7 +444,9 @@ describe('forwarding faults: every acknowledged sample arrives', () => {
     await proxy?.stop();
     await receiver?.process.stop();
     await rm(receiverDir, { recursive: true, force: true });
-    await Promise.all(tempDirs.map(d => rm(d, { recursive: true, force: true })));
+    await Promise.all(
+      tempDirs.map(d => rm(d, { recursive: true, force: true }))
+    );
   });
 
   it('(a) the downstream is stopped for 60 s under steady load and started again on the same port and data dir', async () => {
@@ -463,7 +473,10 @@ describe('forwarding faults: every acknowledged sample arrives', () => {
     expect(report.unexpected, diagnostics()).toEqual([]);
     // The queue absorbed the outage: senders kept being acknowledged.
     expect(ackedDuringOutage).toBeGreaterThan(1000);
-    expect(missing, `acknowledged but not delivered: ${some(missing)}\n${diagnostics()}`).toEqual([]);
+    expect(
+      missing,
+      `acknowledged but not delivered: ${some(missing)}\n${diagnostics()}`
+    ).toEqual([]);
   });
 
   it('(b) the gateway is SIGKILLed under load and restarted with the same queue_dir', async () => {
@@ -505,7 +518,10 @@ describe('forwarding faults: every acknowledged sample arrives', () => {
     expect(killed.process.exitStatus()).toBe('signal SIGKILL');
     // The restarted gateway replayed what the killed one had acknowledged.
     expect(backlogAtKill.length).toBeGreaterThan(0);
-    expect(missing, `acknowledged but not delivered: ${some(missing)}\n${diagnostics()}`).toEqual([]);
+    expect(
+      missing,
+      `acknowledged but not delivered: ${some(missing)}\n${diagnostics()}`
+    ).toEqual([]);
   });
 
   it('(c) a tiny queue limit: senders get 503 with Retry-After, retry, and nothing acknowledged is missing', async () => {
@@ -532,6 +548,9 @@ describe('forwarding faults: every acknowledged sample arrives', () => {
     expect(report.retryAfters).toBeGreaterThan(0);
     // The senders retried until every request was taken.
     expect(report.acknowledged).toBe(report.sent);
-    expect(missing, `acknowledged but not delivered: ${some(missing)}\n${diagnostics()}`).toEqual([]);
+    expect(
+      missing,
+      `acknowledged but not delivered: ${some(missing)}\n${diagnostics()}`
+    ).toEqual([]);
   });
 });

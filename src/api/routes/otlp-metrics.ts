@@ -49,7 +49,10 @@ export function otlpMetricsHandler(deps: OtlpRouteDeps): RequestHandler {
     let message: string;
     try {
       const converted = runtime.otlpConverter.convert(request, batch, scope);
-      const outcome = await deps.ingest.acceptMetrics(runtime, batch, identity, 'otlp', receivedAtMs);
+      const outcome = await deps.ingest.acceptMetrics(runtime, batch, identity, 'otlp', receivedAtMs, {
+        userAgent: req.headers['user-agent'],
+        resource: request.resourceMetrics[0]?.resource.attributes,
+      });
       rejected = converted.rejectedPoints + outcome.pointsDropped;
       message = [...converted.errors, ...outcome.dropMessages].join('; ');
     } finally {

@@ -52,7 +52,9 @@ export function remoteWriteHandler(deps: RemoteWriteRouteDeps): RequestHandler {
       if (version === 'v2') decodeWriteRequestV2(raw, batch);
       else decodeWriteRequestV1(raw, batch, seriesCache);
       const protocol = version === 'v2' ? 'remote_write_v2' : 'remote_write_v1';
-      const outcome = await deps.ingest.acceptMetrics(runtime, batch, identity, protocol, receivedAtMs);
+      const outcome = await deps.ingest.acceptMetrics(runtime, batch, identity, protocol, receivedAtMs, {
+        userAgent: req.headers['user-agent'],
+      });
       if (version === 'v2') setWritten(res, outcome.samplesWritten, outcome.histogramsWritten, outcome.exemplarsWritten);
     } finally {
       pool.release(batch);

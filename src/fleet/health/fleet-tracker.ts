@@ -55,6 +55,7 @@ import {
 } from './cluster-record.js';
 import {
   identifyCollector,
+  type CollectorIdentity,
   type CollectorResource,
 } from './collector-identity.js';
 import {
@@ -91,6 +92,7 @@ export const UNREGISTERED_OVERFLOW = 'unregistered';
 /** Warning events by reason shown in a cluster's detail. */
 export const WARNING_DETAIL_WINDOW_MS = 60 * 60_000;
 const SNAPSHOT_VERSION = 1;
+const MAX_CACHED_USER_AGENTS = 256;
 
 /** The registry as the tracker reads it (ClusterRegistry fits). */
 export interface ClusterDirectory {
@@ -209,6 +211,10 @@ export class FleetTracker {
   private _unregisteredCount = 0;
   /** Peers' records from the last sync, by replica. */
   private _peers = new Map<string, PeerRecords>();
+  private readonly _collectorCache = new Map<
+    string,
+    CollectorIdentity | undefined
+  >();
   private _timer: NodeJS.Timeout | undefined;
   private _ticking: Promise<void> | undefined;
 
@@ -256,10 +262,26 @@ export class FleetTracker {
         record.count(DROPS_PREFIX + reason, receivedAtMs, n);
     }
     if (report.userAgent !== undefined || report.resource !== undefined) {
-      const collector = identifyCollector(report.userAgent, report.resource);
+      const collector = this._identify(report.userAgent, report.resource);
       if (collector !== undefined)
         record.noteCollector(collector, [signal], receivedAtMs);
     }
+  }
+
+  /** identifyCollector, memoized per User-Agent when there are no resource attributes (most requests). */
+  private _identify(
+    userAgent: string | undefined,
+    resource: CollectorResource | undefined
+  ): CollectorIdentity | undefined {
+    if (resource !== undefined || userAgent === undefined)
+      return identifyCollector(userAgent, resource);
+    const cache = this._collectorCache;
+    if (cache.has(userAgent)) return cache.get(userAgent);
+    const collector = identifyCollector(userAgent, undefined);
+    // Senders choose the header: a full cache starts over rather than grow.
+    if (cache.size >= MAX_CACHED_USER_AGENTS) cache.clear();
+    cache.set(userAgent, collector);
+    return collector;
   }
 
   /**
@@ -681,13 +703,16 @@ export class FleetTracker {
     thresholds: FleetThresholds,
     directory: ClusterDirectory
   ): void {
+    let unregistered = 0;
     for (const [name, record] of this._local) {
       record.prune(nowMs);
       if (directory.byName(name) !== undefined) continue;
-      if (!this._isForgotten(record, nowMs, thresholds)) continue;
-      this._local.delete(name);
-      this._unregisteredCount = Math.max(0, this._unregisteredCount - 1);
+      if (this._isForgotten(record, nowMs, thresholds))
+        this._local.delete(name);
+      else unregistered++;
     }
+    // Recounted, not decremented: a reload may have registered (or dropped) a tracked name.
+    this._unregisteredCount = unregistered;
   }
 
   private _takePeers(

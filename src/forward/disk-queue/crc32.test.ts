@@ -19,9 +19,9 @@ describe('crc32()', () => {
     const whole = randomBytes(10_000);
     const first = crc32(whole.subarray(0, 3333));
     expect(crc32(whole.subarray(3333), first)).toBe(crc32(whole));
-    expect(crc32Table(whole.subarray(3333), crc32Table(whole.subarray(0, 3333)))).toBe(
-      crc32(whole)
-    );
+    expect(
+      crc32Table(whole.subarray(3333), crc32Table(whole.subarray(0, 3333)))
+    ).toBe(crc32(whole));
   });
 
   it('the table fallback agrees with zlib on random data', () => {

@@ -35,5 +35,4 @@ export function crc32Table(data: Uint8Array, value = 0): number {
 const native = (zlib as { crc32?: Crc32 }).crc32;
 
 /** CRC-32 of `data`, continuing from `value` (0 to start); an unsigned 32-bit integer. */
-export const crc32: Crc32 =
-  typeof native === 'function' ? native : crc32Table;
+export const crc32: Crc32 = typeof native === 'function' ? native : crc32Table;

@@ -58,10 +58,14 @@ describe('DiskForwardQueue append of a 150 KB fragment (ops = appends)', () => {
   for (const fsync of ['never', 'interval', 'always'] as const) {
     const queue = openQueue(fsync);
     queues.push(queue);
-    bench(`fsync ${fsync}, one request at a time`, async () => {
-      await appendAndAck(queue);
-      await drainIfDue(queue);
-    }, OPTIONS);
+    bench(
+      `fsync ${fsync}, one request at a time`,
+      async () => {
+        await appendAndAck(queue);
+        await drainIfDue(queue);
+      },
+      OPTIONS
+    );
   }
 
   const grouped = openQueue('always');
@@ -70,7 +74,8 @@ describe('DiskForwardQueue append of a 150 KB fragment (ops = appends)', () => {
     `fsync always, ${CONCURRENT_REQUESTS} requests in flight (op = ${CONCURRENT_REQUESTS} appends)`,
     async () => {
       const acks: Promise<void>[] = [];
-      for (let i = 0; i < CONCURRENT_REQUESTS; i++) acks.push(appendAndAck(grouped));
+      for (let i = 0; i < CONCURRENT_REQUESTS; i++)
+        acks.push(appendAndAck(grouped));
       await Promise.all(acks);
       await drainIfDue(grouped);
     },

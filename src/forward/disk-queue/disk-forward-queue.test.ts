@@ -51,10 +51,7 @@ function segmentFiles(dir: string): string[] {
     .sort();
 }
 
-async function counterValue(
-  registry: Registry,
-  name: string
-): Promise<number> {
+async function counterValue(registry: Registry, name: string): Promise<number> {
   const metric = registry.getSingleMetric(name);
   if (metric === undefined) return 0;
   const { values } = await metric.get();
@@ -70,7 +67,11 @@ describe('DiskForwardQueue', () => {
   let dir: string;
   let registry: Registry;
   let clock: number;
-  let logs: { level: string; message: string; fields: Readonly<Record<string, unknown>> }[];
+  let logs: {
+    level: string;
+    message: string;
+    fields: Readonly<Record<string, unknown>>;
+  }[];
   let drops: QueueDrop[];
   const open: DiskForwardQueue[] = [];
 
@@ -140,7 +141,9 @@ describe('DiskForwardQueue', () => {
       const batch = await q.peek(100, 10_000);
       expect(ids(batch)).toEqual([1, 2, 3]);
       expect(batch?.fragments.map(f => f.byteLength)).toEqual([50, 70, 30]);
-      expect(Buffer.from(batch!.fragments[1]!)).toEqual(Buffer.from(fragment(2, 70)));
+      expect(Buffer.from(batch!.fragments[1]!)).toEqual(
+        Buffer.from(fragment(2, 70))
+      );
       expect([batch?.points, batch?.bytes]).toEqual([8, 150]);
     });
 
@@ -172,7 +175,9 @@ describe('DiskForwardQueue', () => {
       const q = openQueue({ segmentBytes: 4096 });
       for (let i = 1; i <= 10; i++) q.tryAppend(fragment(i, 1000), 1);
       expect(segmentFiles(dir).length).toBeGreaterThan(2);
-      expect(ids(await q.peek(100, 100_000))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(ids(await q.peek(100, 100_000))).toEqual([
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+      ]);
     });
   });
 
@@ -321,7 +326,9 @@ describe('DiskForwardQueue', () => {
       writeFileSync(join(dir, 'cursor'), '\u0000\u0000garbage');
       q = openQueue();
       expect(ids(await q.peek(1e9, 1e9))).toEqual([1, 2, 3]);
-      expect(logs.some(l => l.level === 'warn' && l.message.includes('cursor'))).toBe(true);
+      expect(
+        logs.some(l => l.level === 'warn' && l.message.includes('cursor'))
+      ).toBe(true);
     });
 
     it('starts empty and deletes sent segments when everything was committed', async () => {
@@ -338,7 +345,10 @@ describe('DiskForwardQueue', () => {
 
   describe('torn and corrupt tails', () => {
     /** Three 100-byte records in one segment; returns its path and the records' offsets. */
-    async function threeRecords(): Promise<{ file: string; offsets: number[] }> {
+    async function threeRecords(): Promise<{
+      file: string;
+      offsets: number[];
+    }> {
       const q = openQueue();
       for (let i = 1; i <= 3; i++) q.tryAppend(fragment(i), 1);
       await q.close();
@@ -366,27 +376,35 @@ describe('DiskForwardQueue', () => {
     it.each([
       {
         name: 'a record cut mid-payload',
-        damage: (file: string, offsets: number[]) => truncateSync(file, offsets[2]! + 50),
+        damage: (file: string, offsets: number[]) =>
+          truncateSync(file, offsets[2]! + 50),
         want: [1, 2],
       },
       {
         name: 'a record cut mid-header',
-        damage: (file: string, offsets: number[]) => truncateSync(file, offsets[2]! + 7),
+        damage: (file: string, offsets: number[]) =>
+          truncateSync(file, offsets[2]! + 7),
         want: [1, 2],
       },
       {
         name: 'a flipped byte in the last CRC',
-        damage: (file: string, offsets: number[]) => flipByte(file, offsets[2]! + 5),
+        damage: (file: string, offsets: number[]) =>
+          flipByte(file, offsets[2]! + 5),
         want: [1, 2],
       },
       {
         name: 'a flipped byte in the last payload',
-        damage: (file: string, offsets: number[]) => flipByte(file, offsets[2]! + RECORD_HEADER_BYTES + 60),
+        damage: (file: string, offsets: number[]) =>
+          flipByte(file, offsets[2]! + RECORD_HEADER_BYTES + 60),
         want: [1, 2],
       },
       {
         name: 'garbage appended',
-        damage: (file: string) => appendFileSync(file, Buffer.from('this is not a record, but it is long enough to parse')),
+        damage: (file: string) =>
+          appendFileSync(
+            file,
+            Buffer.from('this is not a record, but it is long enough to parse')
+          ),
         want: [1, 2, 3],
       },
       {
@@ -394,22 +412,36 @@ describe('DiskForwardQueue', () => {
         damage: (file: string) => appendFileSync(file, Buffer.alloc(4096)),
         want: [1, 2, 3],
       },
-    ])('cuts off $name, counts it and keeps the records before it', async ({ damage, want }) => {
-      const { file, offsets } = await threeRecords();
-      damage(file, offsets);
-      const q = openQueue();
-      expect(ids(await q.peek(1e9, 1e9))).toEqual(want);
-      expect(await counterValue(registry, 'fleetgate_queue_corrupt_records_total')).toBe(1);
-      const goodEnd = SEGMENT_HEADER_BYTES + want.length * (RECORD_HEADER_BYTES + 100);
-      expect(statSync(file).size).toBe(goodEnd);
-      expect(logs.some(l => l.level === 'warn' && l.message.includes('torn or corrupt'))).toBe(true);
-      expect(drops).toEqual([expect.objectContaining({ reason: 'corrupt', records: 1 })]);
-      // Appends after the repair survive another restart.
-      q.tryAppend(fragment(9), 1);
-      const again = await reopen(q);
-      expect(ids(await again.peek(1e9, 1e9))).toEqual([...want, 9]);
-      expect(await counterValue(registry, 'fleetgate_queue_corrupt_records_total')).toBe(1);
-    });
+    ])(
+      'cuts off $name, counts it and keeps the records before it',
+      async ({ damage, want }) => {
+        const { file, offsets } = await threeRecords();
+        damage(file, offsets);
+        const q = openQueue();
+        expect(ids(await q.peek(1e9, 1e9))).toEqual(want);
+        expect(
+          await counterValue(registry, 'fleetgate_queue_corrupt_records_total')
+        ).toBe(1);
+        const goodEnd =
+          SEGMENT_HEADER_BYTES + want.length * (RECORD_HEADER_BYTES + 100);
+        expect(statSync(file).size).toBe(goodEnd);
+        expect(
+          logs.some(
+            l => l.level === 'warn' && l.message.includes('torn or corrupt')
+          )
+        ).toBe(true);
+        expect(drops).toEqual([
+          expect.objectContaining({ reason: 'corrupt', records: 1 }),
+        ]);
+        // Appends after the repair survive another restart.
+        q.tryAppend(fragment(9), 1);
+        const again = await reopen(q);
+        expect(ids(await again.peek(1e9, 1e9))).toEqual([...want, 9]);
+        expect(
+          await counterValue(registry, 'fleetgate_queue_corrupt_records_total')
+        ).toBe(1);
+      }
+    );
 
     it('cuts a corrupt middle segment at the bad record and keeps the later segments', async () => {
       let q = openQueue({ segmentBytes: 4096 });
@@ -417,11 +449,16 @@ describe('DiskForwardQueue', () => {
       await q.close();
       open.splice(open.indexOf(q), 1);
       const [first] = segmentFiles(dir);
-      flipByte(join(dir, first!), SEGMENT_HEADER_BYTES + (RECORD_HEADER_BYTES + 1000) + 30);
+      flipByte(
+        join(dir, first!),
+        SEGMENT_HEADER_BYTES + (RECORD_HEADER_BYTES + 1000) + 30
+      );
       q = openQueue({ segmentBytes: 4096 });
       // Records 2–4 shared the first segment with the bad one; 5–6 are in the next.
       expect(ids(await q.peek(1e9, 1e9))).toEqual([1, 5, 6]);
-      expect(await counterValue(registry, 'fleetgate_queue_corrupt_records_total')).toBe(1);
+      expect(
+        await counterValue(registry, 'fleetgate_queue_corrupt_records_total')
+      ).toBe(1);
     });
 
     it('removes a segment file left empty or with a torn header, without counting it', async () => {
@@ -432,20 +469,32 @@ describe('DiskForwardQueue', () => {
       expect(ids(await q.peek(1e9, 1e9))).toEqual([1, 2, 3]);
       expect(existsSync(join(dir, '0000000000000099.seg'))).toBe(false);
       expect(existsSync(file)).toBe(true);
-      expect(await counterValue(registry, 'fleetgate_queue_corrupt_records_total')).toBe(0);
+      expect(
+        await counterValue(registry, 'fleetgate_queue_corrupt_records_total')
+      ).toBe(0);
     });
 
     it('drops a record found corrupt when read, counted, and sends the rest', async () => {
       const q = openQueue();
       for (let i = 1; i <= 3; i++) q.tryAppend(fragment(i), 2);
       const [name] = segmentFiles(dir);
-      flipByte(join(dir, name!), SEGMENT_HEADER_BYTES + (RECORD_HEADER_BYTES + 100) + RECORD_HEADER_BYTES + 10);
+      flipByte(
+        join(dir, name!),
+        SEGMENT_HEADER_BYTES +
+          (RECORD_HEADER_BYTES + 100) +
+          RECORD_HEADER_BYTES +
+          10
+      );
       const before = await q.peek(1e9, 1e9);
       expect(ids(before)).toEqual([1]);
       await q.commit(before!);
       expect(ids(await q.peek(1e9, 1e9))).toEqual([3]);
-      expect(await counterValue(registry, 'fleetgate_queue_corrupt_records_total')).toBe(1);
-      expect(drops).toEqual([{ reason: 'corrupt', records: 1, points: 2, bytes: 100 }]);
+      expect(
+        await counterValue(registry, 'fleetgate_queue_corrupt_records_total')
+      ).toBe(1);
+      expect(drops).toEqual([
+        { reason: 'corrupt', records: 1, points: 2, bytes: 100 },
+      ]);
       expect([q.points, q.fragmentCount]).toEqual([2, 1]);
     });
   });
@@ -460,10 +509,18 @@ describe('DiskForwardQueue', () => {
       clock += 600;
       expect(ids(await q.peek(1e9, 1e9))).toEqual([3]);
       expect([q.points, q.fragmentCount]).toEqual([5, 1]);
-      expect(await counterValue(registry, 'fleetgate_queue_expired_records_total')).toBe(2);
-      expect(await counterValue(registry, 'fleetgate_queue_expired_samples_total')).toBe(7);
-      expect(drops).toEqual([{ reason: 'expired', records: 2, points: 7, bytes: 200 }]);
-      expect(logs.some(l => l.level === 'warn' && l.message.includes('max_age'))).toBe(true);
+      expect(
+        await counterValue(registry, 'fleetgate_queue_expired_records_total')
+      ).toBe(2);
+      expect(
+        await counterValue(registry, 'fleetgate_queue_expired_samples_total')
+      ).toBe(7);
+      expect(drops).toEqual([
+        { reason: 'expired', records: 2, points: 7, bytes: 200 },
+      ]);
+      expect(
+        logs.some(l => l.level === 'warn' && l.message.includes('max_age'))
+      ).toBe(true);
     });
 
     it('frees room for fresh data when asked for it, even under a batch being retried', async () => {
@@ -487,13 +544,17 @@ describe('DiskForwardQueue', () => {
       q.tryAppend(fragment(2), 1);
       q = await reopen(q, { maxAgeMs: 3000 });
       expect(ids(await q.peek(1e9, 1e9))).toEqual([2]);
-      expect(await counterValue(registry, 'fleetgate_queue_expired_records_total')).toBe(1);
+      expect(
+        await counterValue(registry, 'fleetgate_queue_expired_records_total')
+      ).toBe(1);
     });
   });
 
   describe('fsync', () => {
     async function fsyncRounds(): Promise<number> {
-      const metric = registry.getSingleMetric('fleetgate_queue_fsync_duration_seconds');
+      const metric = registry.getSingleMetric(
+        'fleetgate_queue_fsync_duration_seconds'
+      );
       if (metric === undefined) return 0;
       const { values } = await metric.get();
       const count = values.find(
@@ -553,7 +614,9 @@ describe('DiskForwardQueue', () => {
       openQueue();
       await open.pop()!.close();
       writeFileSync(join(dir, LOCK_FILE), `${process.ppid}\n`);
-      expect(() => openQueue()).toThrow(new RegExp(`process ${process.ppid} holds it`));
+      expect(() => openQueue()).toThrow(
+        new RegExp(`process ${process.ppid} holds it`)
+      );
     });
 
     it('takes over the lock of a process that is gone (SIGKILL)', async () => {
@@ -578,8 +641,9 @@ describe('DiskForwardQueue', () => {
   it('reports the bytes on disk per downstream on the registry', async () => {
     const q = openQueue();
     q.tryAppend(fragment(1), 1);
-    expect(await counterValue(registry, 'fleetgate_queue_disk_bytes')).toBe(q.diskBytes);
+    expect(await counterValue(registry, 'fleetgate_queue_disk_bytes')).toBe(
+      q.diskBytes
+    );
     expect(q.diskBytes).toBe(SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES + 100);
   });
 });
-

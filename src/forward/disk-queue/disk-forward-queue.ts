@@ -217,8 +217,7 @@ export class DiskForwardQueue implements ForwardQueue {
     this._dir = options.dir;
     this._downstream = options.downstream;
     this.capacityBytes = options.capacityBytes;
-    this.capacityPoints =
-      options.capacityPoints ?? Number.POSITIVE_INFINITY;
+    this.capacityPoints = options.capacityPoints ?? Number.POSITIVE_INFINITY;
     this._fsync = options.fsync;
     this._segmentBytes = Math.max(
       MIN_SEGMENT_BYTES,
@@ -435,11 +434,15 @@ export class DiskForwardQueue implements ForwardQueue {
     try {
       await this._persistCursor();
     } catch (err) {
-      this._log('warn', 'cannot write the queue cursor on close; records may be sent twice', {
-        downstream: this._downstream,
-        dir: this._dir,
-        err,
-      });
+      this._log(
+        'warn',
+        'cannot write the queue cursor on close; records may be sent twice',
+        {
+          downstream: this._downstream,
+          dir: this._dir,
+          err,
+        }
+      );
     }
     for (const fd of this._retiredFds.splice(0)) closeQuietly(fd);
     for (const segment of this._segments) {
@@ -455,11 +458,15 @@ export class DiskForwardQueue implements ForwardQueue {
     const dir = this._dir;
     const { cursor, problem } = readCursorSync(dir);
     if (problem !== undefined) {
-      this._log('warn', 'queue cursor unreadable; replaying every segment (records may be sent twice)', {
-        downstream: this._downstream,
-        dir,
-        problem,
-      });
+      this._log(
+        'warn',
+        'queue cursor unreadable; replaying every segment (records may be sent twice)',
+        {
+          downstream: this._downstream,
+          dir,
+          problem,
+        }
+      );
     }
     rmSync(join(dir, CURSOR_TEMP_FILE), { force: true });
     const ids: number[] = [];
@@ -477,7 +484,8 @@ export class DiskForwardQueue implements ForwardQueue {
         unlinkSync(path);
         continue;
       }
-      const fromOffset = cursor !== undefined && id === cursor.segment ? cursor.offset : 0;
+      const fromOffset =
+        cursor !== undefined && id === cursor.segment ? cursor.offset : 0;
       const bytes = this._recoverSegment(id, path, fromOffset);
       if (bytes !== undefined) {
         this._segments.push({ id, bytes, fd: undefined });
@@ -537,14 +545,23 @@ export class DiskForwardQueue implements ForwardQueue {
         const cutBytes = fileBytes - scan.validBytes;
         this._metrics.corruptRecords.inc();
         this._metrics.corruptBytes.inc(cutBytes);
-        this._onDropped?.({ reason: 'corrupt', records: 1, points: 0, bytes: cutBytes });
-        this._log('warn', 'queue segment has a torn or corrupt tail; cut it off', {
-          downstream: this._downstream,
-          file: path,
-          offset: scan.validBytes,
-          cutBytes,
-          problem: scan.problem,
+        this._onDropped?.({
+          reason: 'corrupt',
+          records: 1,
+          points: 0,
+          bytes: cutBytes,
         });
+        this._log(
+          'warn',
+          'queue segment has a torn or corrupt tail; cut it off',
+          {
+            downstream: this._downstream,
+            file: path,
+            offset: scan.validBytes,
+            cutBytes,
+            problem: scan.problem,
+          }
+        );
       }
       if (scan.validBytes < SEGMENT_HEADER_BYTES) {
         unlinkSync(path);
@@ -606,11 +623,15 @@ export class DiskForwardQueue implements ForwardQueue {
     }
     this._failedUntilMs = this._now() + WRITE_FAILURE_PAUSE_MS;
     const message = err instanceof Error ? err.message : String(err);
-    this._log('error', 'cannot append to the queue; refusing appends for a while', {
-      downstream: this._downstream,
-      dir: this._dir,
-      err,
-    });
+    this._log(
+      'error',
+      'cannot append to the queue; refusing appends for a while',
+      {
+        downstream: this._downstream,
+        dir: this._dir,
+        err,
+      }
+    );
     throw new UnavailableError(
       `cannot append to the forward queue of ${this._downstream}: ${message}`,
       { cause: err }
@@ -691,11 +712,15 @@ export class DiskForwardQueue implements ForwardQueue {
     }
     this._onDropped?.(drop);
     this._persistCursor().catch((err: unknown) => {
-      this._log('warn', 'cannot write the queue cursor; records may be sent twice', {
-        downstream: this._downstream,
-        dir: this._dir,
-        err,
-      });
+      this._log(
+        'warn',
+        'cannot write the queue cursor; records may be sent twice',
+        {
+          downstream: this._downstream,
+          dir: this._dir,
+          err,
+        }
+      );
     });
   }
 
@@ -833,11 +858,15 @@ export class DiskForwardQueue implements ForwardQueue {
     } catch (err) {
       this._retiredFds.unshift(...retired);
       this._isDirDirty ||= isDirDirty;
-      this._log('error', 'cannot fsync the queue; appends since the last fsync may not survive a power loss', {
-        downstream: this._downstream,
-        dir: this._dir,
-        err,
-      });
+      this._log(
+        'error',
+        'cannot fsync the queue; appends since the last fsync may not survive a power loss',
+        {
+          downstream: this._downstream,
+          dir: this._dir,
+          err,
+        }
+      );
       const message = err instanceof Error ? err.message : String(err);
       throw new UnavailableError(
         `cannot make the forward queue of ${this._downstream} durable: ${message}`,
@@ -874,8 +903,15 @@ function writeAllSync(
     let at = skip;
     skip = 0;
     while (at < chunk.byteLength) {
-      const n = writeSync(fd, chunk, at, chunk.byteLength - at, position + written);
-      if (n === 0) throw new Error(`cannot write: no progress at ${position + written}`);
+      const n = writeSync(
+        fd,
+        chunk,
+        at,
+        chunk.byteLength - at,
+        position + written
+      );
+      if (n === 0)
+        throw new Error(`cannot write: no progress at ${position + written}`);
       at += n;
       written += n;
     }

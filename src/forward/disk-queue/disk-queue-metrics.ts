@@ -8,11 +8,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 type DownstreamLabel = 'downstream';
 
-function getOrCreate<T>(
-  registry: Registry,
-  name: string,
-  create: () => T
-): T {
+function getOrCreate<T>(registry: Registry, name: string, create: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? create();
 }
 
@@ -91,7 +87,9 @@ export class DiskQueueMetrics {
           name: 'fleetgate_queue_fsync_duration_seconds',
           help: 'Time of one queue fsync round (all segments with unsynced appends), by downstream.',
           labelNames,
-          buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+          buckets: [
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+          ],
           registers,
         })
     ).labels(labels);

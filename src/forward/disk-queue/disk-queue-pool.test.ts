@@ -1,4 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -37,8 +43,11 @@ describe('DiskQueuePool', () => {
     const target = { downstream: 'central:9090/api/v1/write', shards: 4 };
     const queues = [0, 1, 2, 3].map(s => pool.createQueue(s, CAPACITY, target));
     const base = join(root, queueDirName(target.downstream));
-    for (let s = 0; s < 4; s++) expect(existsSync(join(base, `shard-${s}`))).toBe(true);
-    expect(queues.map(q => q.capacityBytes)).toEqual([1, 1, 1, 1].map(() => 1024 * 1024));
+    for (let s = 0; s < 4; s++)
+      expect(existsSync(join(base, `shard-${s}`))).toBe(true);
+    expect(queues.map(q => q.capacityBytes)).toEqual(
+      [1, 1, 1, 1].map(() => 1024 * 1024)
+    );
     // Bytes bind a disk queue, not the forwarder's point capacity.
     expect(queues[0]!.capacityPoints).toBe(Number.POSITIVE_INFINITY);
   });
@@ -57,6 +66,8 @@ describe('DiskQueuePool', () => {
     mkdirSync(join(base, 'shard-3'), { recursive: true });
     writeFileSync(join(base, 'shard-3', '0000000000000001.seg'), 'x');
     pool.createQueue(0, CAPACITY, { downstream: 'b', shards: 2 });
-    expect(logs.some(m => m.includes('beyond the configured shard count'))).toBe(true);
+    expect(
+      logs.some(m => m.includes('beyond the configured shard count'))
+    ).toBe(true);
   });
 });

@@ -7,10 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { ForwardQueue } from '../forward-queue.js';
-import type {
-  QueueCapacity,
-  QueueTarget,
-} from '../remote-write-forwarder.js';
+import type { QueueCapacity, QueueTarget } from '../remote-write-forwarder.js';
 import {
   DiskForwardQueue,
   type FsyncPolicy,
@@ -75,7 +72,9 @@ export class DiskQueuePool {
       ...(options.log === undefined ? {} : { log: options.log }),
       ...(onDropped === undefined
         ? {}
-        : { onDropped: (drop: QueueDrop) => onDropped(target.downstream, drop) }),
+        : {
+            onDropped: (drop: QueueDrop) => onDropped(target.downstream, drop),
+          }),
       ...(options.now === undefined ? {} : { now: options.now }),
     });
     this._queues.push(queue);
@@ -107,11 +106,15 @@ export class DiskQueuePool {
         file.endsWith('.seg')
       );
       if (!hasSegments) continue;
-      log('warn', 'queued data in a shard beyond the configured shard count is not sent; restore the shard count to send it', {
-        downstream: target.downstream,
-        dir: join(downstreamDir, name),
-        shards: target.shards,
-      });
+      log(
+        'warn',
+        'queued data in a shard beyond the configured shard count is not sent; restore the shard count to send it',
+        {
+          downstream: target.downstream,
+          dir: join(downstreamDir, name),
+          shards: target.shards,
+        }
+      );
     }
   }
 }

@@ -24,7 +24,10 @@ describe('queue cursor', () => {
   });
 
   it('has no cursor and no problem in a new queue', () => {
-    expect(readCursorSync(dir)).toEqual({ cursor: undefined, problem: undefined });
+    expect(readCursorSync(dir)).toEqual({
+      cursor: undefined,
+      problem: undefined,
+    });
   });
 
   it.each([

@@ -13,6 +13,9 @@ export function queueDirName(downstream: string): string {
     .replace(/[^A-Za-z0-9._-]+/g, '_')
     .replace(/^[._]+/, '')
     .slice(0, MAX_READABLE_CHARS);
-  const hash = createHash('sha256').update(downstream).digest('hex').slice(0, 8);
+  const hash = createHash('sha256')
+    .update(downstream)
+    .digest('hex')
+    .slice(0, 8);
   return readable === '' ? hash : `${readable}-${hash}`;
 }

@@ -1,4 +1,10 @@
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -29,7 +35,11 @@ describe('segment format', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function scan(bytes: Buffer): { records: ScannedRecord[]; validBytes: number; problem: string | undefined } {
+  function scan(bytes: Buffer): {
+    records: ScannedRecord[];
+    validBytes: number;
+    problem: string | undefined;
+  } {
     const file = join(dir, segmentFileName(1));
     writeFileSync(file, bytes);
     const fd = openSync(file, 'r');
@@ -52,23 +62,62 @@ describe('segment format', () => {
   it('scans back the records it encoded', () => {
     const a = new Uint8Array([1, 2, 3]);
     const b = new Uint8Array(0);
-    const bytes = Buffer.concat([encodeSegmentHeader(), record(a, 7, 1000.5), record(b, 0, 2000)]);
+    const bytes = Buffer.concat([
+      encodeSegmentHeader(),
+      record(a, 7, 1000.5),
+      record(b, 0, 2000),
+    ]);
     const got = scan(bytes);
     expect(got.problem).toBeUndefined();
     expect(got.validBytes).toBe(bytes.length);
     expect(got.records).toEqual([
-      { offset: SEGMENT_HEADER_BYTES, length: 3, points: 7, appendedAtMs: 1000.5 },
-      { offset: SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES + 3, length: 0, points: 0, appendedAtMs: 2000 },
+      {
+        offset: SEGMENT_HEADER_BYTES,
+        length: 3,
+        points: 7,
+        appendedAtMs: 1000.5,
+      },
+      {
+        offset: SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES + 3,
+        length: 0,
+        points: 0,
+        appendedAtMs: 2000,
+      },
     ]);
   });
 
   it.each([
     ['a torn segment header', (good: Buffer) => good.subarray(0, 5), 0],
-    ['a bad magic', (good: Buffer) => Buffer.concat([Buffer.from('NOPE'), good.subarray(4)]), 0],
-    ['a torn record header', (good: Buffer) => good.subarray(0, good.length - 3 - 10), SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES + 3],
-    ['a torn record', (good: Buffer) => good.subarray(0, good.length - 1), SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES + 3],
-    ['a zero-filled tail', (good: Buffer) => Buffer.concat([good, Buffer.alloc(4096)]), 2 * (RECORD_HEADER_BYTES + 3) + SEGMENT_HEADER_BYTES],
-    ['an implausible length', (good: Buffer) => Buffer.concat([good, Buffer.from([255, 255, 255, 255]), Buffer.alloc(30)]), 2 * (RECORD_HEADER_BYTES + 3) + SEGMENT_HEADER_BYTES],
+    [
+      'a bad magic',
+      (good: Buffer) => Buffer.concat([Buffer.from('NOPE'), good.subarray(4)]),
+      0,
+    ],
+    [
+      'a torn record header',
+      (good: Buffer) => good.subarray(0, good.length - 3 - 10),
+      SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES + 3,
+    ],
+    [
+      'a torn record',
+      (good: Buffer) => good.subarray(0, good.length - 1),
+      SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES + 3,
+    ],
+    [
+      'a zero-filled tail',
+      (good: Buffer) => Buffer.concat([good, Buffer.alloc(4096)]),
+      2 * (RECORD_HEADER_BYTES + 3) + SEGMENT_HEADER_BYTES,
+    ],
+    [
+      'an implausible length',
+      (good: Buffer) =>
+        Buffer.concat([
+          good,
+          Buffer.from([255, 255, 255, 255]),
+          Buffer.alloc(30),
+        ]),
+      2 * (RECORD_HEADER_BYTES + 3) + SEGMENT_HEADER_BYTES,
+    ],
   ])('stops at %s', (_name, damage, validBytes) => {
     const good = Buffer.concat([
       encodeSegmentHeader(),

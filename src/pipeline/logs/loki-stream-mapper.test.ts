@@ -278,7 +278,7 @@ describe('LokiStreamMapper', () => {
                 name: 'app.logger',
                 records: [
                   {
-                    body: { msg: 'declined', amount: 9007199254740993 },
+                    body: { msg: 'declined', amount: 9007199254740992 },
                     severityNumber: 17,
                     severityText: 'ERROR',
                     traceId: '5b8efff798038103d269b633813fc60c',
@@ -294,7 +294,7 @@ describe('LokiStreamMapper', () => {
       const entry = stream!.entries[0]!;
       expect(entry.structuredMetadata).toEqual([]);
       expect(JSON.parse(entry.line)).toEqual({
-        body: { msg: 'declined', amount: '9007199254740993' },
+        body: { msg: 'declined', amount: '9007199254740992' },
         severity: 'ERROR',
         severity_number: 17,
         traceid: '5b8efff798038103d269b633813fc60c',

@@ -1,0 +1,75 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { logsSchema } from '../../config/logs-schema.js';
+import { ConfigError, OverloadedError } from '../../errors.js';
+import { buildLogBatch } from '../../ingest/otlp/logs/testing/otlp-logs-fixtures.js';
+import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
+import { LogForwardFanout } from './log-forward-fanout.js';
+import { LogSink } from './testing/log-sink.js';
+
+const batch = () => buildLogBatch([{ attributes: { cluster: 'prod-eu' }, records: [{ body: 'a' }, { body: 'b' }] }]);
+
+describe('LogForwardFanout', () => {
+  let loki: LogSink;
+  let otlp: LogSink;
+  const running: LogForwardFanout[] = [];
+
+  beforeEach(async () => {
+    loki = await LogSink.start('/loki/api/v1/push');
+    otlp = await LogSink.start('/v1/logs');
+  });
+
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map(f => f.stop(100)));
+    await loki.close();
+    await otlp.close();
+  });
+
+  function fanout(forward: Record<string, unknown> = {}, targets?: { loki: unknown[]; otlp: unknown[] }): LogForwardFanout {
+    const logs = logsSchema.parse({ forward: { batch_send_deadline: '5ms', min_backoff: '5ms', max_backoff: '20ms', ...forward } });
+    const created = new LogForwardFanout(
+      (targets as never) ?? {
+        loki: [{ url: loki.url, headers: {}, timeout: 2000 }],
+        otlp: [{ url: otlp.url, headers: {}, timeout: 2000 }],
+      },
+      logs,
+      { logger: silentLogger(), metrics: new SelfMetrics({ collectProcessMetrics: false }), version: 'test' }
+    );
+    running.push(created);
+    return created;
+  }
+
+  it('sends every record to every downstream', async () => {
+    const out = fanout();
+    out.start();
+    out.enqueue(batch());
+    await loki.waitForRequests(1);
+    await otlp.waitForRequests(1);
+    expect(LogSink.lokiStreams(loki.requests[0]!).flatMap(s => s.entries.map(e => e.line))).toEqual(['a', 'b']);
+    expect(LogSink.otlpBatch(otlp.requests[0]!).records.map(r => r.body)).toEqual(['a', 'b']);
+  });
+
+  it('appends to none when one downstream is full', () => {
+    const out = fanout({ capacity_records: 2 });
+    out.enqueue(batch());
+    expect(() => out.enqueue(batch())).toThrow(OverloadedError);
+    expect(out.stats().map(s => [s.downstream, s.queuedPoints])).toEqual([
+      ['127.0.0.1:' + new URL(loki.url).port + '/loki/api/v1/push', 2],
+      ['127.0.0.1:' + new URL(otlp.url).port + '/v1/logs', 2],
+    ]);
+  });
+
+  it('refuses two log targets with the same name', () => {
+    expect(() =>
+      fanout({}, {
+        loki: [{ url: loki.url, name: 'central', headers: {}, timeout: 1000 }],
+        otlp: [{ url: otlp.url, name: 'central', headers: {}, timeout: 1000 }],
+      })
+    ).toThrow(ConfigError);
+  });
+
+  it('is empty without log downstreams, and enqueue does nothing', () => {
+    const out = fanout({}, { loki: [], otlp: [] });
+    expect(out.isEmpty).toBe(true);
+    expect(() => out.enqueue(batch())).not.toThrow();
+  });
+});
