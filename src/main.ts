@@ -12,6 +12,7 @@ import { loadConfig, type Config, type Environment } from './config/index.js';
 import { ClusterRegistry } from './fleet/index.js';
 import { FleetMetrics, FleetTracker } from './fleet/health/index.js';
 import { ForwardFanout } from './forward/index.js';
+import { DiskQueuePool } from './forward/disk-queue/index.js';
 import { DeltaToCumulative, OtlpMetricsConverter } from './ingest/otlp/index.js';
 import {
   CardinalityLimiter,
@@ -112,10 +113,44 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   fleet.start();
   new FleetMetrics(metrics.registry, fleet);
 
-  const buildForwarder = (c: Config): ForwardFanout => {
-    const fanout = new ForwardFanout(c.forward.remote_write, { metrics, logger });
+  /** The forwarders of one config and the disk queues they own. */
+  interface Forwarding {
+    readonly fanout: ForwardFanout;
+    readonly pool: DiskQueuePool | undefined;
+  }
+
+  const buildForwarding = (c: Config): Forwarding => {
+    const queue = c.forward.queue;
+    const pool =
+      queue.type === 'disk' && c.forward.remote_write.length > 0
+        ? new DiskQueuePool({
+            queueDir: c.forward.queue_dir,
+            fsync: queue.fsync,
+            fsyncIntervalMs: queue.fsync_interval,
+            maxBytes: queue.max_bytes,
+            maxAgeMs: queue.max_age,
+            segmentBytes: queue.segment_bytes,
+            registry: metrics.registry,
+            log: (level, message, fields) => logger[level](fields, message),
+            onDropped: (downstream, drop) => {
+              metrics.forwardQueueSamples.dec({ downstream }, drop.points);
+              metrics.forwardFailedSamples.inc({ downstream, reason: drop.reason }, drop.points);
+            },
+          })
+        : undefined;
+    const fanout = new ForwardFanout(c.forward.remote_write, {
+      metrics,
+      logger,
+      ...(pool === undefined ? {} : { createQueue: pool.createQueue }),
+    });
     fanout.start();
-    return fanout;
+    return { fanout, pool };
+  };
+
+  /** Stops a generation: memory queues drain for up to `drainMs`; disk queues keep what is unsent for the next start. */
+  const closeForwarding = async (forwarding: Forwarding, drainMs: number): Promise<void> => {
+    await forwarding.fanout.stop(forwarding.pool === undefined ? drainMs : Math.min(drainMs, 5000));
+    await forwarding.pool?.close();
   };
 
   const buildRuntime = (c: Config, forwarder: ForwardFanout): IngestRuntime => {
@@ -150,26 +185,39 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     };
   };
 
-  let forwarder = buildForwarder(config);
-  let runtime = buildRuntime(config, forwarder);
+  let forwarding = buildForwarding(config);
+  let runtime = buildRuntime(config, forwarding.fanout);
   let draining = false;
 
   const reload = async (): Promise<void> => {
     try {
       let next = await loadConfig(options.configPath, env);
       next = { ...next, server: { ...next.server, listen: config.server.listen } };
-      let nextForwarder = forwarder;
-      if (!sameJson(next.forward.remote_write, config.forward.remote_write)) {
-        nextForwarder = buildForwarder(next);
-        const old = forwarder;
-        // The old queues drain in the background; new writes go to the new downstreams.
-        void old.stop(config.server.shutdown_timeout).catch((err: unknown) => {
-          logger.error({ err }, 'cannot drain the previous forwarders after reload');
-        });
+      let nextForwarding = forwarding;
+      if (!sameJson(next.forward, config.forward)) {
+        const old = forwarding;
+        if (old.pool !== undefined || next.forward.queue.type === 'disk') {
+          // A queue directory is open once at a time: close the old queues (their data stays on disk
+          // and is sent by the new ones) before the new forwarders reopen them.
+          await closeForwarding(old, 0);
+          try {
+            nextForwarding = buildForwarding(next);
+          } catch (err) {
+            forwarding = buildForwarding(config);
+            runtime = buildRuntime(config, forwarding.fanout);
+            throw err;
+          }
+        } else {
+          nextForwarding = buildForwarding(next);
+          // Memory queues drain in the background; new writes go to the new downstreams.
+          void closeForwarding(old, config.server.shutdown_timeout).catch((err: unknown) => {
+            logger.error({ err }, 'cannot drain the previous forwarders after reload');
+          });
+        }
       }
       cardinality.reconfigure(next.limits);
-      runtime = buildRuntime(next, nextForwarder);
-      forwarder = nextForwarder;
+      runtime = buildRuntime(next, nextForwarding.fanout);
+      forwarding = nextForwarding;
       config = next;
       metrics.configReloads.inc({ result: 'success' });
       metrics.configLastReloadSuccess.set(1);
@@ -222,7 +270,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       const forceAfter = setTimeout(() => server.closeAllConnections(), timeout);
       await stopped;
       clearTimeout(forceAfter);
-      await forwarder.stop(timeout);
+      await closeForwarding(forwarding, timeout);
       await cardinality.stop();
       await fleet.stop();
       await store.close();

@@ -23,8 +23,12 @@ import { summarizeMetricsBatch, type CollectorResource, type IngestReport } from
 
 /** Where normalized batches go; the forward fan-out implements it. */
 export interface MetricsForwarder {
-  /** Copies the live series out of `batch`; throws OverloadedError when full. */
-  enqueue(batch: SeriesBatch): void;
+  /**
+   * Copies the live series out of `batch` (synchronously: the batch may be
+   * reused at once); throws OverloadedError when full. A returned promise
+   * resolves when the data is durable, and the request waits for it.
+   */
+  enqueue(batch: SeriesBatch): Promise<void> | undefined;
 }
 
 /** What the fleet view learns from each write (FleetTracker implements it). */
@@ -88,7 +92,8 @@ export class IngestService {
     const tally = new StageTally();
     try {
       await runtime.pipeline.run(batch, { identity, protocol, receivedAtMs, tally });
-      runtime.forwarder.enqueue(batch);
+      const durable = runtime.forwarder.enqueue(batch);
+      if (durable !== undefined) await durable;
     } catch (err) {
       // A refusal the sender will retry (rate limit, full queue) still tells the fleet view the cluster is alive.
       if (this._observer !== undefined && identity.kind === 'cluster' && err instanceof GatewayError) {

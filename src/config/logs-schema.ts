@@ -34,7 +34,10 @@ import { parseDuration } from './duration.js';
 const duration = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(text)} (want e.g. 100ms, 1s, 5m)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid duration ${JSON.stringify(text)} (want e.g. 100ms, 1s, 5m)`,
+    });
     return z.NEVER;
   }
   return ms;
@@ -44,8 +47,10 @@ const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Why `name` cannot be a Loki stream label, or undefined when it can. */
 function lokiLabelNameProblem(name: string): string | undefined {
-  if (!LABEL_NAME_RE.test(name)) return 'invalid Loki label name (want [a-zA-Z_][a-zA-Z0-9_]*)';
-  if (name.startsWith('__')) return 'names starting with "__" are reserved in Loki';
+  if (!LABEL_NAME_RE.test(name))
+    return 'invalid Loki label name (want [a-zA-Z_][a-zA-Z0-9_]*)';
+  if (name.startsWith('__'))
+    return 'names starting with "__" are reserved in Loki';
   return undefined;
 }
 
@@ -65,7 +70,9 @@ const nonNegativeInt = z.number().int().nonnegative();
  * otherwise derive one itself). `k8s.pod.labels.*` is where the collector's
  * k8sattributes processor puts extracted pod labels by default.
  */
-export const DEFAULT_LOKI_STREAM_LABELS: Readonly<Record<string, readonly string[]>> = {
+export const DEFAULT_LOKI_STREAM_LABELS: Readonly<
+  Record<string, readonly string[]>
+> = {
   cluster: ['cluster'],
   region: ['region'],
   env: ['env'],
@@ -119,7 +126,13 @@ export const logsSchema = z
         stream_labels: z
           // Keys are checked in the refinement below: zod reports a bad record key without its reason.
           .record(z.string(), z.array(z.string().min(1)).min(1))
-          .default(() => structuredClone(DEFAULT_LOKI_STREAM_LABELS) as Record<string, string[]>),
+          .default(
+            () =>
+              structuredClone(DEFAULT_LOKI_STREAM_LABELS) as Record<
+                string,
+                string[]
+              >
+          ),
         /** Label carrying the level from severity_number/severity_text; '' for none. */
         level_label: z.union([lokiLabelName, z.literal('')]).default('level'),
         /**
@@ -152,7 +165,12 @@ export const logsSchema = z
   .superRefine((logs, ctx) => {
     for (const name of Object.keys(logs.loki.stream_labels)) {
       const problem = lokiLabelNameProblem(name);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['loki', 'stream_labels', name], message: problem });
+      if (problem !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['loki', 'stream_labels', name],
+          message: problem,
+        });
     }
     const level = logs.loki.level_label;
     if (level !== '' && Object.hasOwn(logs.loki.stream_labels, level)) {
@@ -163,7 +181,11 @@ export const logsSchema = z
       });
     }
     if (logs.forward.max_backoff < logs.forward.min_backoff) {
-      ctx.addIssue({ code: 'custom', path: ['forward', 'max_backoff'], message: 'must not be below min_backoff' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['forward', 'max_backoff'],
+        message: 'must not be below min_backoff',
+      });
     }
   })
   .prefault({});

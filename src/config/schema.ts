@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { validateRelabelRule } from '../pipeline/relabel.js';
 import { parseDuration } from './duration.js';
+import { queueSchema } from './queue-schema.js';
 
 const duration = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
@@ -227,6 +228,8 @@ const forward = z
     loki: z.array(logTarget).default([]),
     otlp: z.array(logTarget).default([]),
     queue_dir: z.string().default('./data/queue'),
+    /** The forward queue: durable on disk by default (see queue-schema.ts). */
+    queue: queueSchema,
   })
   .strict()
   .prefault({});

@@ -39,18 +39,31 @@ import { parseDuration } from './duration.js';
 const duration = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(text)} (want e.g. 5m, 1h, 30d)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid duration ${JSON.stringify(text)} (want e.g. 5m, 1h, 30d)`,
+    });
     return z.NEVER;
   }
   return ms;
 });
 
-const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'invalid label name (want [a-zA-Z_][a-zA-Z0-9_]*)');
+const labelName = z
+  .string()
+  .regex(
+    /^[a-zA-Z_][a-zA-Z0-9_]*$/,
+    'invalid label name (want [a-zA-Z_][a-zA-Z0-9_]*)'
+  );
 
 /** One multi-window pair. `budget_consumed` or `factor` (validateSloSpec checks exactly one). */
 export const sloAlertWindowSchema = z
   .object({
-    severity: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_-]*$/, 'want a severity name such as page or ticket'),
+    severity: z
+      .string()
+      .regex(
+        /^[a-zA-Z_][a-zA-Z0-9_-]*$/,
+        'want a severity name such as page or ticket'
+      ),
     long: duration,
     short: duration,
     budget_consumed: z.number().optional(),
@@ -60,14 +73,24 @@ export const sloAlertWindowSchema = z
 
 const ratioSli = z
   .object({
-    ratio: z.object({ bad: z.string().optional(), good: z.string().optional(), total: z.string() }).strict(),
+    ratio: z
+      .object({
+        bad: z.string().optional(),
+        good: z.string().optional(),
+        total: z.string(),
+      })
+      .strict(),
   })
   .strict();
 
 const latencySli = z
   .object({
     latency: z
-      .object({ histogram: z.string().min(1), threshold: z.number(), selector: z.string().default('{}') })
+      .object({
+        histogram: z.string().min(1),
+        threshold: z.number(),
+        selector: z.string().default('{}'),
+      })
       .strict(),
   })
   .strict();
@@ -75,7 +98,9 @@ const latencySli = z
 /** One SLO spec (a superset of schema.ts's `sloSpec`). */
 export const sloSpecSchema = z
   .object({
-    name: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'want letters, digits, ".", "_" or "-"'),
+    name: z
+      .string()
+      .regex(/^[a-zA-Z0-9_.-]+$/, 'want letters, digits, ".", "_" or "-"'),
     service: z.string().min(1),
     description: z.string().default(''),
     // The range is checked by validateSloSpec, which also spots percentages (99.9).
@@ -83,12 +108,19 @@ export const sloSpecSchema = z
     window: duration.default(30 * 86_400_000),
     labels: z.record(labelName, z.string()).default({}),
     sli: z.union([ratioSli, latencySli]),
-    alerting: z.object({ windows: z.array(sloAlertWindowSchema).optional() }).strict().optional(),
+    alerting: z
+      .object({ windows: z.array(sloAlertWindowSchema).optional() })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
     for (const problem of validateSloSpec(spec)) {
-      ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
+      ctx.addIssue({
+        code: 'custom',
+        path: [...problem.path],
+        message: problem.message,
+      });
     }
   });
 
@@ -99,7 +131,9 @@ export const slosSchema = z.array(sloSpecSchema).default([]);
 export const sloFilesSchema = z.array(z.string().min(1)).default([]);
 
 /** The content of one SLO file. */
-export const sloFileSchema = z.object({ slos: z.array(sloSpecSchema).default([]) }).strict();
+export const sloFileSchema = z
+  .object({ slos: z.array(sloSpecSchema).default([]) })
+  .strict();
 
 export type SloSpecConfig = z.output<typeof sloSpecSchema>;
 
@@ -117,10 +151,15 @@ export async function loadSloFiles(
   configPath: string | undefined,
   inline: readonly { readonly name: string }[] = []
 ): Promise<SloSpecConfig[]> {
-  const base = configPath === undefined || configPath === '' ? process.cwd() : dirname(configPath);
+  const base =
+    configPath === undefined || configPath === ''
+      ? process.cwd()
+      : dirname(configPath);
   const problems: string[] = [];
   const specs: SloSpecConfig[] = [];
-  const names = new Map<string, string>(inline.map((s, i) => [s.name, `slos[${i}]`]));
+  const names = new Map<string, string>(
+    inline.map((s, i) => [s.name, `slos[${i}]`])
+  );
   for (const path of paths) {
     const file = isAbsolute(path) ? path : resolve(base, path);
     let text: string;
@@ -134,26 +173,43 @@ export async function loadSloFiles(
     problems.push(...parsed.problems);
     parsed.specs.forEach((spec, i) => {
       const first = names.get(spec.name);
-      if (first !== undefined) problems.push(`${path}: slos[${i}].name: duplicate SLO name ${JSON.stringify(spec.name)} (also ${first})`);
+      if (first !== undefined)
+        problems.push(
+          `${path}: slos[${i}].name: duplicate SLO name ${JSON.stringify(spec.name)} (also ${first})`
+        );
       else names.set(spec.name, `${path}: slos[${i}]`);
       specs.push(spec);
     });
   }
-  if (problems.length > 0) throw new ConfigError(`invalid SLO files:\n  ${problems.join('\n  ')}`, problems);
+  if (problems.length > 0)
+    throw new ConfigError(
+      `invalid SLO files:\n  ${problems.join('\n  ')}`,
+      problems
+    );
   return specs;
 }
 
 /** Parses one SLO file's text; problems are prefixed with `source`. */
-export function parseSloFile(text: string, source: string): { specs: SloSpecConfig[]; problems: string[] } {
+export function parseSloFile(
+  text: string,
+  source: string
+): { specs: SloSpecConfig[]; problems: string[] } {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
-    return { specs: [], problems: doc.errors.map(e => `${source}: ${e.message.split('\n')[0] ?? e.message}`) };
+    return {
+      specs: [],
+      problems: doc.errors.map(
+        e => `${source}: ${e.message.split('\n')[0] ?? e.message}`
+      ),
+    };
   }
   const result = sloFileSchema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
     return {
       specs: [],
-      problems: result.error.issues.map(issue => `${source}: ${formatIssuePath(issue.path)}: ${issue.message}`),
+      problems: result.error.issues.map(
+        issue => `${source}: ${formatIssuePath(issue.path)}: ${issue.message}`
+      ),
     };
   }
   return { specs: result.data.slos, problems: [] };

@@ -56,14 +56,19 @@ export class ForwardFanout {
    * Hands `batch` to every downstream, or to none: throws the first refusal
    * (OverloadedError, UnavailableError) before anything is appended. The batch
    * may be reused by the caller once this returns: data is encoded by then.
+   * The promise resolves when the data is durable (disk queues with fsync
+   * `always`): only then may the request be acknowledged.
    */
-  enqueue(batch: SeriesBatch): void {
+  enqueue(batch: SeriesBatch): Promise<void> | undefined {
     const forwarders = this._forwarders;
+    if (forwarders.length === 0) return undefined;
     for (let i = 0; i < forwarders.length; i++) {
       const error = forwarders[i]!.admit(batch);
       if (error !== undefined) throw error;
     }
     for (let i = 0; i < forwarders.length; i++) forwarders[i]!.append(batch);
+    if (forwarders.length === 1) return forwarders[0]!.sync();
+    return Promise.all(forwarders.map(f => f.sync())).then(() => undefined);
   }
 
   /** Starts every downstream's sender loops. */

@@ -51,6 +51,12 @@ export interface Forwarder {
   /** `admit` then `append`; throws the admit error. All or nothing. */
   enqueue(batch: SeriesBatch): void;
 
+  /**
+   * Resolves once everything appended so far is as durable as the queue's
+   * fsync policy promises; the request is acknowledged only after it.
+   */
+  sync(): Promise<void>;
+
   /** Starts the sender loops (idempotent). */
   start(): void;
 

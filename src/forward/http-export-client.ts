@@ -76,7 +76,10 @@ export class HttpExportClient {
     }
   }
 
-  private async _send(body: Uint8Array, signal: AbortSignal): Promise<ExportResult> {
+  private async _send(
+    body: Uint8Array,
+    signal: AbortSignal
+  ): Promise<ExportResult> {
     let response: Response;
     try {
       response = await this._fetch(this._url, {
@@ -109,7 +112,10 @@ export class HttpExportClient {
     if (!isRetryableStatus(httpStatus)) {
       return { status: 'failure', error, httpStatus, responseBody };
     }
-    const retryInMillis = parseRetryAfter(response.headers.get('retry-after'), this._now());
+    const retryInMillis = parseRetryAfter(
+      response.headers.get('retry-after'),
+      this._now()
+    );
     const reason = httpStatus === 429 ? '429' : '5xx';
     return retryInMillis === undefined
       ? { status: 'retryable', reason, httpStatus, error }
@@ -122,7 +128,10 @@ export class HttpExportClient {
  * first `keepBytes` as text. Errors while reading do not change the outcome:
  * the status line already said what happened.
  */
-async function readBodyHead(response: Response, keepBytes: number): Promise<string> {
+async function readBodyHead(
+  response: Response,
+  keepBytes: number
+): Promise<string> {
   const stream = response.body;
   if (stream === null) return '';
   const kept = new Uint8Array(keepBytes);
@@ -152,13 +161,16 @@ async function readBodyHead(response: Response, keepBytes: number): Promise<stri
 
 function describeFetchError(err: unknown, timeoutMs: number): string {
   if (err instanceof Error) {
-    if (err.name === 'TimeoutError') return `no response within ${timeoutMs} ms`;
+    if (err.name === 'TimeoutError')
+      return `no response within ${timeoutMs} ms`;
     if (err.name === 'AbortError') return 'request aborted';
     // undici reports "fetch failed" and puts the socket error in `cause`.
     const cause: unknown = err.cause;
     if (cause instanceof Error) {
       const code = (cause as { code?: unknown }).code;
-      return typeof code === 'string' ? `${err.message}: ${code}: ${cause.message}` : `${err.message}: ${cause.message}`;
+      return typeof code === 'string'
+        ? `${err.message}: ${code}: ${cause.message}`
+        : `${err.message}: ${cause.message}`;
     }
     return err.message;
   }

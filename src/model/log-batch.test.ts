@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { LogBatch, LogDropReason, emptyLogResource, findAttribute, type LogRecord } from './log-batch.js';
+import {
+  LogBatch,
+  LogDropReason,
+  emptyLogResource,
+  findAttribute,
+  type LogRecord,
+} from './log-batch.js';
 
 function record(scope: number, body: string): LogRecord {
   return {
@@ -19,12 +25,26 @@ function record(scope: number, body: string): LogRecord {
 }
 
 describe('LogBatch', () => {
-  it('reaches each record\'s scope and resource by index', () => {
+  it("reaches each record's scope and resource by index", () => {
     const batch = new LogBatch();
     const r0 = batch.addResource({ ...emptyLogResource(), cluster: 'a' });
     const r1 = batch.addResource({ ...emptyLogResource(), cluster: 'b' });
-    const s0 = batch.addScope({ resource: r0, name: 's0', version: '', attributes: [], droppedAttributesCount: 0, schemaUrl: '' });
-    const s1 = batch.addScope({ resource: r1, name: 's1', version: '', attributes: [], droppedAttributesCount: 0, schemaUrl: '' });
+    const s0 = batch.addScope({
+      resource: r0,
+      name: 's0',
+      version: '',
+      attributes: [],
+      droppedAttributesCount: 0,
+      schemaUrl: '',
+    });
+    const s1 = batch.addScope({
+      resource: r1,
+      name: 's1',
+      version: '',
+      attributes: [],
+      droppedAttributesCount: 0,
+      schemaUrl: '',
+    });
     batch.addRecord(record(s0, 'x'));
     batch.addRecord(record(s1, 'y'));
     expect(batch.recordCount).toBe(2);
@@ -35,7 +55,14 @@ describe('LogBatch', () => {
   it('counts live records', () => {
     const batch = new LogBatch();
     batch.addResource(emptyLogResource());
-    batch.addScope({ resource: 0, name: '', version: '', attributes: [], droppedAttributesCount: 0, schemaUrl: '' });
+    batch.addScope({
+      resource: 0,
+      name: '',
+      version: '',
+      attributes: [],
+      droppedAttributesCount: 0,
+      schemaUrl: '',
+    });
     for (let i = 0; i < 3; i++) batch.addRecord(record(0, String(i)));
     batch.dropped[1] = LogDropReason.LINE_TOO_LONG;
     expect(batch.liveRecordCount()).toBe(2);

@@ -100,7 +100,8 @@ export const LogDropReason = {
   LINE_TOO_LONG: 1,
 } as const;
 
-export type LogDropReasonCode = (typeof LogDropReason)[keyof typeof LogDropReason];
+export type LogDropReasonCode =
+  (typeof LogDropReason)[keyof typeof LogDropReason];
 
 /** One request's log records. Built by a decoder; used by one request at a time. */
 export class LogBatch {
@@ -138,7 +139,8 @@ export class LogBatch {
   liveRecordCount(): number {
     let live = 0;
     const dropped = this.dropped;
-    for (let i = 0; i < dropped.length; i++) if (dropped[i] === LogDropReason.NONE) live++;
+    for (let i = 0; i < dropped.length; i++)
+      if (dropped[i] === LogDropReason.NONE) live++;
     return live;
   }
 
@@ -155,11 +157,19 @@ export class LogBatch {
 
 /** A resource with nothing set (what an absent `ResourceLogs.resource` means). */
 export function emptyLogResource(): LogResource {
-  return { attributes: [], droppedAttributesCount: 0, schemaUrl: '', cluster: '' };
+  return {
+    attributes: [],
+    droppedAttributesCount: 0,
+    schemaUrl: '',
+    cluster: '',
+  };
 }
 
 /** The value of the first attribute named `key`, or undefined. */
-export function findAttribute(attributes: readonly LogKeyValue[], key: string): LogAnyValue | undefined {
+export function findAttribute(
+  attributes: readonly LogKeyValue[],
+  key: string
+): LogAnyValue | undefined {
   for (let i = 0; i < attributes.length; i++) {
     if (attributes[i]!.key === key) return attributes[i]!.value;
   }

@@ -75,8 +75,14 @@ export class CanonicalLabelResolver {
    * `sent`: the first alias wins among aliases, and the canonical name itself
    * wins over any alias.
    */
-  offer(sent: (string | undefined)[], index: number, name: string, value: string): void {
-    if (sent[index] === undefined || name === CANONICAL_LABELS[index]) sent[index] = value;
+  offer(
+    sent: (string | undefined)[],
+    index: number,
+    name: string,
+    value: string
+  ): void {
+    if (sent[index] === undefined || name === CANONICAL_LABELS[index])
+      sent[index] = value;
   }
 
   /**
@@ -97,7 +103,8 @@ export class CanonicalLabelResolver {
       cluster = this._registry.byName(out.cluster);
     } else {
       out.cluster = cluster.name;
-      if (sent[CLUSTER] !== undefined && sent[CLUSTER] !== out.cluster) conflicts.push('cluster');
+      if (sent[CLUSTER] !== undefined && sent[CLUSTER] !== out.cluster)
+        conflicts.push('cluster');
     }
     out.registered = cluster;
     if (cluster === undefined) {
@@ -110,8 +117,10 @@ export class CanonicalLabelResolver {
     out.region = cluster.region;
     out.env = cluster.env;
     out.team = cluster.team;
-    if (sent[REGION] !== undefined && sent[REGION] !== out.region) conflicts.push('region');
+    if (sent[REGION] !== undefined && sent[REGION] !== out.region)
+      conflicts.push('region');
     if (sent[ENV] !== undefined && sent[ENV] !== out.env) conflicts.push('env');
-    if (sent[TEAM] !== undefined && sent[TEAM] !== out.team) conflicts.push('team');
+    if (sent[TEAM] !== undefined && sent[TEAM] !== out.team)
+      conflicts.push('team');
   }
 }

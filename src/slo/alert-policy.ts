@@ -48,10 +48,30 @@ const DAY_MS = 24 * HOUR_MS;
 
 /** The workbook's (and Sloth's) four pairs. */
 export const DEFAULT_ALERT_WINDOWS: readonly AlertWindowSpec[] = Object.freeze([
-  { severity: 'page', longMs: HOUR_MS, shortMs: 5 * MINUTE_MS, budgetConsumed: 0.02 },
-  { severity: 'page', longMs: 6 * HOUR_MS, shortMs: 30 * MINUTE_MS, budgetConsumed: 0.05 },
-  { severity: 'ticket', longMs: DAY_MS, shortMs: 2 * HOUR_MS, budgetConsumed: 0.1 },
-  { severity: 'ticket', longMs: 3 * DAY_MS, shortMs: 6 * HOUR_MS, budgetConsumed: 0.1 },
+  {
+    severity: 'page',
+    longMs: HOUR_MS,
+    shortMs: 5 * MINUTE_MS,
+    budgetConsumed: 0.02,
+  },
+  {
+    severity: 'page',
+    longMs: 6 * HOUR_MS,
+    shortMs: 30 * MINUTE_MS,
+    budgetConsumed: 0.05,
+  },
+  {
+    severity: 'ticket',
+    longMs: DAY_MS,
+    shortMs: 2 * HOUR_MS,
+    budgetConsumed: 0.1,
+  },
+  {
+    severity: 'ticket',
+    longMs: 3 * DAY_MS,
+    shortMs: 6 * HOUR_MS,
+    budgetConsumed: 0.1,
+  },
 ]);
 
 /** Resolves the factor of every pair for an SLO window (see the header on scaling). */
@@ -63,8 +83,7 @@ export function resolveAlertPairs(
     severity: w.severity,
     longMs: w.longMs,
     shortMs: w.shortMs,
-    factor:
-      w.factor ?? ((w.budgetConsumed ?? 0) * sloWindowMs) / w.longMs,
+    factor: w.factor ?? ((w.budgetConsumed ?? 0) * sloWindowMs) / w.longMs,
   }));
 }
 
@@ -89,7 +108,10 @@ export function evaluateAlerts(
     const long = burnRateOf(pair.longMs);
     const short = burnRateOf(pair.shortMs);
     out[pair.severity] =
-      long !== null && short !== null && long > pair.factor && short > pair.factor;
+      long !== null &&
+      short !== null &&
+      long > pair.factor &&
+      short > pair.factor;
   }
   return out;
 }

@@ -59,6 +59,14 @@ export {
   type SloWindowFigures,
   type SloErrorBudget,
 } from './slo-report.js';
-export { SloMetrics, FLEET_CLUSTER_LABEL, SLO_METRIC_NAMES, type SloEngineStats } from './slo-metrics.js';
-export { SLO_WINDOWS_SNAPSHOT_KIND, sloStateSnapshotKind } from './slo-snapshot.js';
+export {
+  SloMetrics,
+  FLEET_CLUSTER_LABEL,
+  SLO_METRIC_NAMES,
+  type SloEngineStats,
+} from './slo-metrics.js';
+export {
+  SLO_WINDOWS_SNAPSHOT_KIND,
+  sloStateSnapshotKind,
+} from './slo-snapshot.js';
 export type { SloStore, SloSnapshot } from './slo-store.js';

@@ -21,7 +21,7 @@ export class SeriesEntry {
   generation: number;
   /** Counters fed by this series, with the channel of each (0: A, 1: total). */
   counters: SloCounters[];
-  channels: Uint8Array;
+  channels: number[];
   /** Last counter value and its timestamp (−Infinity: no sample yet). */
   lastValue = 0;
   lastTs = Number.NEGATIVE_INFINITY;
@@ -34,7 +34,7 @@ export class SeriesEntry {
     key: string,
     generation: number,
     counters: SloCounters[],
-    channels: Uint8Array
+    channels: number[]
   ) {
     this.key = key;
     this.generation = generation;

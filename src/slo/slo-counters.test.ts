@@ -4,10 +4,20 @@ import {
   SloCounters,
   sloTierResolutionMs,
 } from './slo-counters.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, T0 } from './testing/slo-fixtures.js';
+import {
+  DAY_MS,
+  HOUR_MS,
+  MINUTE_MS,
+  SECOND_MS,
+  T0,
+} from './testing/slo-fixtures.js';
 
 /** [A, T] of one window. */
-function window(counters: SloCounters, windowMs: number, nowMs: number): [number, number] {
+function window(
+  counters: SloCounters,
+  windowMs: number,
+  nowMs: number
+): [number, number] {
   const out = new Float64Array(2);
   counters.addWindowTo(windowMs, nowMs, out, 0);
   return [out[0]!, out[1]!];
@@ -42,13 +52,17 @@ describe('SloCounters', () => {
       ['1d', DAY_MS, 15 * MINUTE_MS],
       ['3d', 3 * DAY_MS, 15 * MINUTE_MS],
       ['30d', 30 * DAY_MS, 2 * HOUR_MS],
-    ])('reads the %s window exactly from its tier', (_name, windowMs, stepMs) => {
-      const c = new SloCounters(30 * DAY_MS);
-      // One event per step for twice the window: the window holds windowMs / stepMs of them.
-      const now = T0 + 60 * DAY_MS;
-      for (let t = now - 2 * windowMs + stepMs; t <= now; t += stepMs) c.add(t, 1, 1);
-      expect(window(c, windowMs, now)[1]).toBeCloseTo(windowMs / stepMs, 6);
-    });
+    ])(
+      'reads the %s window exactly from its tier',
+      (_name, windowMs, stepMs) => {
+        const c = new SloCounters(30 * DAY_MS);
+        // One event per step for twice the window: the window holds windowMs / stepMs of them.
+        const now = T0 + 60 * DAY_MS;
+        for (let t = now - 2 * windowMs + stepMs; t <= now; t += stepMs)
+          c.add(t, 1, 1);
+        expect(window(c, windowMs, now)[1]).toBeCloseTo(windowMs / stepMs, 6);
+      }
+    );
 
     it('keeps each tier to its span: events older than the SLO window are gone', () => {
       const c = new SloCounters(30 * DAY_MS);
@@ -86,15 +100,19 @@ describe('SloCounters', () => {
       ['90d', 90 * DAY_MS],
       ['365d', 365 * DAY_MS],
       ['1000d', 1000 * DAY_MS],
-    ])('stays within 64 KiB per (SLO, cluster) for a %s SLO', (_name, windowMs) => {
-      const c = new SloCounters(windowMs);
-      const before = c.stateBytes;
-      expect(before).toBeLessThanOrEqual(17_152);
-      expect(before).toBeLessThanOrEqual(MAX_COUNTERS_BYTES);
-      // Traffic does not grow it.
-      for (let t = T0; t < T0 + 40 * DAY_MS; t += 37 * SECOND_MS) c.add(t, 1, 1);
-      expect(c.stateBytes).toBe(before);
-    });
+    ])(
+      'stays within 64 KiB per (SLO, cluster) for a %s SLO',
+      (_name, windowMs) => {
+        const c = new SloCounters(windowMs);
+        const before = c.stateBytes;
+        expect(before).toBeLessThanOrEqual(17_152);
+        expect(before).toBeLessThanOrEqual(MAX_COUNTERS_BYTES);
+        // Traffic does not grow it.
+        for (let t = T0; t < T0 + 40 * DAY_MS; t += 37 * SECOND_MS)
+          c.add(t, 1, 1);
+        expect(c.stateBytes).toBe(before);
+      }
+    );
   });
 
   it('uses W/360 buckets for the SLO window (2h for 30d and 28d)', () => {
@@ -130,9 +148,14 @@ describe('SloCounters', () => {
 });
 
 /** A plain reading of the rings: the finest tier keeping the window, bucket by bucket, the straddling one prorated. */
-function naiveWindow(c: SloCounters, windowMs: number, nowMs: number): [number, number] {
+function naiveWindow(
+  c: SloCounters,
+  windowMs: number,
+  nowMs: number
+): [number, number] {
   const tiers = c.exportTiers();
-  const spanOf = (k: number): number => tiers[k]!.resMs * (tiers[k]!.data.length / 2 - 1);
+  const spanOf = (k: number): number =>
+    tiers[k]!.resMs * (tiers[k]!.data.length / 2 - 1);
   let k = 0;
   while (k < tiers.length - 1 && spanOf(k) < windowMs) k++;
   const { resMs, head, data } = tiers[k]!;
@@ -159,9 +182,20 @@ describe('SloCounters.addWindowsTo()', () => {
     };
     const c = new SloCounters(7 * DAY_MS);
     const now = T0 + 9 * DAY_MS + 7_321;
-    for (let t = T0; t <= now; t += Math.floor(random() * 90 * SECOND_MS) + 1) c.add(t, random() < 0.1 ? 0 : 1, Math.floor(random() * 100));
+    for (let t = T0; t <= now; t += Math.floor(random() * 90 * SECOND_MS) + 1)
+      c.add(t, random() < 0.1 ? 0 : 1, Math.floor(random() * 100));
     // Uneven windows, two of them closer than a bucket, some not on a bucket boundary.
-    const windows = [MINUTE_MS, 5 * MINUTE_MS, 5 * MINUTE_MS + 5 * SECOND_MS, 59 * MINUTE_MS, 2 * HOUR_MS, 6 * HOUR_MS, 25 * HOUR_MS, 3 * DAY_MS, 7 * DAY_MS];
+    const windows = [
+      MINUTE_MS,
+      5 * MINUTE_MS,
+      5 * MINUTE_MS + 5 * SECOND_MS,
+      59 * MINUTE_MS,
+      2 * HOUR_MS,
+      6 * HOUR_MS,
+      25 * HOUR_MS,
+      3 * DAY_MS,
+      7 * DAY_MS,
+    ];
     const together = new Float64Array(2 * windows.length);
     c.addWindowsTo(windows, now, together, 0);
     windows.forEach((w, j) => {

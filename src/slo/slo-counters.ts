@@ -32,12 +32,14 @@ const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 
 /** Resolution and span of the three fixed tiers. */
-export const FIXED_TIERS: readonly { readonly resMs: number; readonly spanMs: number }[] =
-  Object.freeze([
-    { resMs: 15_000, spanMs: HOUR_MS },
-    { resMs: 2 * MINUTE_MS, spanMs: 6 * HOUR_MS },
-    { resMs: 15 * MINUTE_MS, spanMs: 72 * HOUR_MS },
-  ]);
+export const FIXED_TIERS: readonly {
+  readonly resMs: number;
+  readonly spanMs: number;
+}[] = Object.freeze([
+  { resMs: 15_000, spanMs: HOUR_MS },
+  { resMs: 2 * MINUTE_MS, spanMs: 6 * HOUR_MS },
+  { resMs: 15 * MINUTE_MS, spanMs: 72 * HOUR_MS },
+]);
 
 /** Buckets of the SLO-window tier, at most (plus one for the straddling bucket). */
 export const SLO_TIER_BUCKETS = 360;
@@ -140,7 +142,12 @@ export class SloCounters {
    * `out[at]` and `out[at + 1]`. Windows longer than `maxWindowMs` read
    * what is kept.
    */
-  addWindowTo(windowMs: number, nowMs: number, out: Float64Array, at: number): void {
+  addWindowTo(
+    windowMs: number,
+    nowMs: number,
+    out: Float64Array,
+    at: number
+  ): void {
     const one = this._one;
     one[0] = windowMs;
     this.addWindowsTo(one, nowMs, out, at);
@@ -152,14 +159,20 @@ export class SloCounters {
    * once, newest bucket first, however many of the windows it serves:
    * the answer for the whole SLO list costs one pass per tier.
    */
-  addWindowsTo(windowsMs: ArrayLike<number>, nowMs: number, out: Float64Array, at: number): void {
+  addWindowsTo(
+    windowsMs: ArrayLike<number>,
+    nowMs: number,
+    out: Float64Array,
+    at: number
+  ): void {
     const tiers = this._data.length;
     const count = windowsMs.length;
     let j = 0;
     for (let k = 0; k < tiers && j < count; k++) {
       const span = this._spans[k]!;
       let jEnd = j;
-      while (jEnd < count && (k === tiers - 1 || windowsMs[jEnd]! <= span)) jEnd++;
+      while (jEnd < count && (k === tiers - 1 || windowsMs[jEnd]! <= span))
+        jEnd++;
       if (jEnd === j) continue;
       const head = this._heads[k]!;
       if (head < 0) {
@@ -206,7 +219,11 @@ export class SloCounters {
   exportTiers(): TierState[] {
     const out: TierState[] = [];
     for (let k = 0; k < this._data.length; k++)
-      out.push({ resMs: this._res[k]!, head: this._heads[k]!, data: this._data[k]! });
+      out.push({
+        resMs: this._res[k]!,
+        head: this._heads[k]!,
+        data: this._data[k]!,
+      });
     return out;
   }
 
@@ -218,11 +235,19 @@ export class SloCounters {
    */
   mergeTiers(tiers: readonly TierState[]): void {
     if (tiers.length !== this._data.length)
-      throw new RangeError(`cannot merge ${tiers.length} tiers into ${this._data.length}`);
+      throw new RangeError(
+        `cannot merge ${tiers.length} tiers into ${this._data.length}`
+      );
     for (let k = 0; k < tiers.length; k++) {
       const tier = tiers[k]!;
-      if (tier.resMs !== this._res[k] || tier.data.length !== 2 * this._slots[k]! || !Number.isInteger(tier.head))
-        throw new RangeError(`cannot merge tier ${k}: resolution, size or head differs`);
+      if (
+        tier.resMs !== this._res[k] ||
+        tier.data.length !== 2 * this._slots[k]! ||
+        !Number.isInteger(tier.head)
+      )
+        throw new RangeError(
+          `cannot merge tier ${k}: resolution, size or head differs`
+        );
     }
     for (let k = 0; k < tiers.length; k++) {
       const tier = tiers[k]!;
@@ -231,7 +256,11 @@ export class SloCounters {
       if (tier.head > this._heads[k]!) this._advance(k, tier.head);
       const head = this._heads[k]!;
       const data = this._data[k]!;
-      for (let b = Math.max(tier.head - slots + 1, head - slots + 1, 0); b <= tier.head; b++) {
+      for (
+        let b = Math.max(tier.head - slots + 1, head - slots + 1, 0);
+        b <= tier.head;
+        b++
+      ) {
         const i = 2 * (b % slots);
         data[i]! += tier.data[i]!;
         data[i + 1]! += tier.data[i + 1]!;
@@ -240,7 +269,11 @@ export class SloCounters {
     // Expiry only needs an upper bound of the newest event: the newest bucket end.
     for (let k = 0; k < this._data.length; k++) {
       const head = this._heads[k]!;
-      if (head >= 0) this.lastEventMs = Math.max(this.lastEventMs, (head + 1) * this._res[k]!);
+      if (head >= 0)
+        this.lastEventMs = Math.max(
+          this.lastEventMs,
+          (head + 1) * this._res[k]!
+        );
     }
   }
 

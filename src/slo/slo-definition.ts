@@ -83,8 +83,7 @@ export interface SloSpec {
   readonly labels?: Readonly<Record<string, string>> | undefined;
   readonly sli: RatioSliSpec | LatencySliSpec;
   readonly alerting?:
-    | { readonly windows?: readonly AlertWindowConfig[] | undefined }
-    | undefined;
+    { readonly windows?: readonly AlertWindowConfig[] | undefined } | undefined;
 }
 
 /** A problem in a spec: the key path below the SLO, and what is wrong. */
@@ -166,15 +165,24 @@ export class SloDefinition {
     this.windowNames = this.windowsMs.map(formatDuration);
     this.ownWindowIndex = this.windowsMs.indexOf(spec.window);
     this.alertWindowIndices = Int32Array.from(
-      this.alertPairs.flatMap(p => [this.windowsMs.indexOf(p.longMs), this.windowsMs.indexOf(p.shortMs)])
+      this.alertPairs.flatMap(p => [
+        this.windowsMs.indexOf(p.longMs),
+        this.windowsMs.indexOf(p.shortMs),
+      ])
     );
     this.inputs = inputs;
     const sli = spec.sli;
     this.isGoodChannel = 'latency' in sli || sli.ratio.good !== undefined;
     this.threshold = 'latency' in sli ? sli.latency.threshold : undefined;
     this.histogram = 'latency' in sli ? sli.latency.histogram : undefined;
-    this.stateKey = JSON.stringify({ sli: normalizeSli(spec), window: spec.window });
-    this.fingerprint = JSON.stringify({ state: this.stateKey, windows: this.windowsMs });
+    this.stateKey = JSON.stringify({
+      sli: normalizeSli(spec),
+      window: spec.window,
+    });
+    this.fingerprint = JSON.stringify({
+      state: this.stateKey,
+      windows: this.windowsMs,
+    });
     const warnings: string[] = [];
     for (const pair of this.alertPairs) {
       const threshold = pair.factor * (1 - spec.objective);
@@ -224,12 +232,16 @@ export function validateSloSpec(spec: SloSpec): SloProblem[] {
     );
   }
   if (!(spec.window >= MIN_SLO_WINDOW_MS)) {
-    problem(['window'], `must be at least ${formatDuration(MIN_SLO_WINDOW_MS)}, got ${formatDuration(spec.window)}`);
+    problem(
+      ['window'],
+      `must be at least ${formatDuration(MIN_SLO_WINDOW_MS)}, got ${formatDuration(spec.window)}`
+    );
   }
   const sli = spec.sli;
   if ('ratio' in sli) {
     const { bad, good, total } = sli.ratio;
-    if ((bad === undefined) === (good === undefined)) problem(['sli', 'ratio'], 'set exactly one of bad or good');
+    if ((bad === undefined) === (good === undefined))
+      problem(['sli', 'ratio'], 'set exactly one of bad or good');
     for (const [key, text] of [
       ['bad', bad],
       ['good', good],
@@ -245,7 +257,10 @@ export function validateSloSpec(spec: SloSpec): SloProblem[] {
   } else {
     const { histogram, threshold, selector } = sli.latency;
     if (!METRIC_NAME_RE.test(histogram)) {
-      problem(['sli', 'latency', 'histogram'], `invalid metric name ${JSON.stringify(histogram)}`);
+      problem(
+        ['sli', 'latency', 'histogram'],
+        `invalid metric name ${JSON.stringify(histogram)}`
+      );
     } else if (/_(bucket|count|sum)$/.test(histogram)) {
       const base = histogram.replace(/_(bucket|count|sum)$/, '');
       problem(
@@ -254,7 +269,10 @@ export function validateSloSpec(spec: SloSpec): SloProblem[] {
       );
     }
     if (!(Number.isFinite(threshold) && threshold > 0)) {
-      problem(['sli', 'latency', 'threshold'], `must be a finite number > 0 (an le bucket bound), got ${threshold}`);
+      problem(
+        ['sli', 'latency', 'threshold'],
+        `must be a finite number > 0 (an le bucket bound), got ${threshold}`
+      );
     }
     try {
       const parsed = parseSloSelector(selector ?? '{}', { allowEmpty: true });
@@ -265,7 +283,10 @@ export function validateSloSpec(spec: SloSpec): SloProblem[] {
             `must not name a metric (the histogram is ${JSON.stringify(histogram)}; write only label matchers such as {job="checkout"})`
           );
         } else if (m.name === 'le') {
-          problem(['sli', 'latency', 'selector'], 'must not match "le": the threshold picks the bucket');
+          problem(
+            ['sli', 'latency', 'selector'],
+            'must not match "le": the threshold picks the bucket'
+          );
         }
       }
     } catch (err) {
@@ -276,11 +297,21 @@ export function validateSloSpec(spec: SloSpec): SloProblem[] {
   alertWindowsOf(spec).forEach((w, i) => {
     const path = ['alerting', 'windows', i];
     if ((w.factor === undefined) === (w.budgetConsumed === undefined)) {
-      problem(path, 'set exactly one of budget_consumed (scaled with the SLO window) or factor (fixed)');
+      problem(
+        path,
+        'set exactly one of budget_consumed (scaled with the SLO window) or factor (fixed)'
+      );
     }
-    if (w.factor !== undefined && !(w.factor > 0)) problem([...path, 'factor'], `must be > 0, got ${w.factor}`);
-    if (w.budgetConsumed !== undefined && !(w.budgetConsumed > 0 && w.budgetConsumed <= 1)) {
-      problem([...path, 'budget_consumed'], `must be in (0, 1] (0.02 = 2% of the budget), got ${w.budgetConsumed}`);
+    if (w.factor !== undefined && !(w.factor > 0))
+      problem([...path, 'factor'], `must be > 0, got ${w.factor}`);
+    if (
+      w.budgetConsumed !== undefined &&
+      !(w.budgetConsumed > 0 && w.budgetConsumed <= 1)
+    ) {
+      problem(
+        [...path, 'budget_consumed'],
+        `must be in (0, 1] (0.02 = 2% of the budget), got ${w.budgetConsumed}`
+      );
     }
     if (!(w.shortMs < w.longMs)) {
       problem(
@@ -293,7 +324,10 @@ export function validateSloSpec(spec: SloSpec): SloProblem[] {
       ['short', w.shortMs],
     ] as const) {
       if (!(ms >= MIN_ALERT_WINDOW_MS)) {
-        problem([...path, key], `must be at least ${formatDuration(MIN_ALERT_WINDOW_MS)}, got ${formatDuration(ms)}`);
+        problem(
+          [...path, key],
+          `must be at least ${formatDuration(MIN_ALERT_WINDOW_MS)}, got ${formatDuration(ms)}`
+        );
       } else if (ms > keptMs) {
         problem(
           [...path, key],
@@ -303,7 +337,10 @@ export function validateSloSpec(spec: SloSpec): SloProblem[] {
     }
   });
   if (spec.alerting?.windows?.length === 0) {
-    problem(['alerting', 'windows'], 'give at least one pair, or leave alerting.windows out for the default table');
+    problem(
+      ['alerting', 'windows'],
+      'give at least one pair, or leave alerting.windows out for the default table'
+    );
   }
   return problems;
 }
@@ -311,7 +348,8 @@ export function validateSloSpec(spec: SloSpec): SloProblem[] {
 /** The formatted path and message of a problem, as check-config prints it. */
 export function formatSloProblem(prefix: string, problem: SloProblem): string {
   let path = prefix;
-  for (const part of problem.path) path += typeof part === 'number' ? `[${part}]` : `.${part}`;
+  for (const part of problem.path)
+    path += typeof part === 'number' ? `[${part}]` : `.${part}`;
   return `${path}: ${problem.message}`;
 }
 
@@ -321,7 +359,11 @@ function inputsOf(spec: SloSpec): SloInput[] {
     const inputs: SloInput[] = [];
     const a = sli.ratio.bad ?? sli.ratio.good!;
     inputs.push({ channel: 0, selector: parseSloSelector(a), kind: 'counter' });
-    inputs.push({ channel: 1, selector: parseSloSelector(sli.ratio.total), kind: 'counter' });
+    inputs.push({
+      channel: 1,
+      selector: parseSloSelector(sli.ratio.total),
+      kind: 'counter',
+    });
     return inputs;
   }
   const { histogram, selector } = sli.latency;
@@ -331,12 +373,20 @@ function inputsOf(spec: SloSpec): SloInput[] {
   return [
     {
       channel: 0,
-      selector: withMatchers(base, [equalityMatcher(METRIC_NAME_LABEL, bucket)], `${bucket}${base.text}`),
+      selector: withMatchers(
+        base,
+        [equalityMatcher(METRIC_NAME_LABEL, bucket)],
+        `${bucket}${base.text}`
+      ),
       kind: 'bucket',
     },
     {
       channel: 1,
-      selector: withMatchers(base, [equalityMatcher(METRIC_NAME_LABEL, count)], `${count}${base.text}`),
+      selector: withMatchers(
+        base,
+        [equalityMatcher(METRIC_NAME_LABEL, count)],
+        `${count}${base.text}`
+      ),
       kind: 'counter',
     },
   ];
@@ -344,7 +394,8 @@ function inputsOf(spec: SloSpec): SloInput[] {
 
 function alertWindowsOf(spec: SloSpec): readonly AlertWindowSpec[] {
   const windows = spec.alerting?.windows;
-  if (windows === undefined || windows.length === 0) return DEFAULT_ALERT_WINDOWS;
+  if (windows === undefined || windows.length === 0)
+    return DEFAULT_ALERT_WINDOWS;
   return windows.map(w => ({
     severity: w.severity,
     longMs: w.long,
@@ -356,9 +407,20 @@ function alertWindowsOf(spec: SloSpec): readonly AlertWindowSpec[] {
 
 function normalizeSli(spec: SloSpec): unknown {
   const sli = spec.sli;
-  if ('ratio' in sli) return { ratio: { bad: sli.ratio.bad, good: sli.ratio.good, total: sli.ratio.total } };
+  if ('ratio' in sli)
+    return {
+      ratio: {
+        bad: sli.ratio.bad,
+        good: sli.ratio.good,
+        total: sli.ratio.total,
+      },
+    };
   return {
-    latency: { histogram: sli.latency.histogram, threshold: sli.latency.threshold, selector: sli.latency.selector ?? '{}' },
+    latency: {
+      histogram: sli.latency.histogram,
+      threshold: sli.latency.threshold,
+      selector: sli.latency.selector ?? '{}',
+    },
   };
 }
 

@@ -2,7 +2,11 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DropReason, type SeriesBatch } from '../model/index.js';
 import { MemoryStateStore } from '../state/index.js';
-import { SLO_OVERFLOW_CLUSTER, SloEngine, type SloEngineOptions } from './slo-engine.js';
+import {
+  SLO_OVERFLOW_CLUSTER,
+  SloEngine,
+  type SloEngineOptions,
+} from './slo-engine.js';
 import type { SloSpec } from './slo-definition.js';
 import type { SloReport } from './slo-report.js';
 import {
@@ -37,7 +41,13 @@ const LATENCY: SloSpec = {
   service: 'checkout',
   objective: 0.99,
   window: 28 * DAY_MS,
-  sli: { latency: { histogram: 'http_request_duration_seconds', threshold: 0.3, selector: '{job="checkout"}' } },
+  sli: {
+    latency: {
+      histogram: 'http_request_duration_seconds',
+      threshold: 0.3,
+      selector: '{job="checkout"}',
+    },
+  },
 };
 
 /** Cumulative request counters of one cluster's checkout service, scraped as two series. */
@@ -53,7 +63,12 @@ class Checkout {
   }
 
   points(t: number): Point[] {
-    const labels = (code: string) => ({ __name__: 'http_requests_total', cluster: this.cluster, job: 'checkout', code });
+    const labels = (code: string) => ({
+      __name__: 'http_requests_total',
+      cluster: this.cluster,
+      job: 'checkout',
+      code,
+    });
     return [
       { labels: labels('200'), value: this.ok, t, start: this.start },
       { labels: labels('500'), value: this.bad, t, start: this.start },
@@ -63,14 +78,22 @@ class Checkout {
 
 let engines: SloEngine[] = [];
 
-function engine(specs: readonly SloSpec[] = [AVAILABILITY], options: SloEngineOptions = {}): SloEngine {
+function engine(
+  specs: readonly SloSpec[] = [AVAILABILITY],
+  options: SloEngineOptions = {}
+): SloEngine {
   const e = new SloEngine(specs, { now: () => Date.now(), ...options });
   engines.push(e);
   return e;
 }
 
 /** Sets the clock to `t` and sends one scrape of every service. */
-function scrape(e: SloEngine, feed: SeriesFeed, t: number, services: readonly Checkout[]): SeriesBatch {
+function scrape(
+  e: SloEngine,
+  feed: SeriesFeed,
+  t: number,
+  services: readonly Checkout[]
+): SeriesBatch {
   vi.setSystemTime(t);
   const batch = feed.batch(services.flatMap(s => s.points(t)));
   e.process(batch, contextOf());
@@ -96,15 +119,24 @@ function run(
   }
 }
 
-function ratio(report: Pick<SloReport, 'windows'>, window: string): number | null {
+function ratio(
+  report: Pick<SloReport, 'windows'>,
+  window: string
+): number | null {
   return report.windows[window]!.error_ratio;
 }
 
-function clusterOf(report: SloReport, cluster: string): SloReport['clusters'][number] {
+function clusterOf(
+  report: SloReport,
+  cluster: string
+): SloReport['clusters'][number] {
   return report.clusters.find(c => c.cluster === cluster)!;
 }
 
-async function fleet(e: SloEngine, name = AVAILABILITY.name): Promise<SloReport> {
+async function fleet(
+  e: SloEngine,
+  name = AVAILABILITY.name
+): Promise<SloReport> {
   return (await e.report(name))!;
 }
 
@@ -163,7 +195,10 @@ describe('SloEngine', () => {
       a.ok = 200; // restarted at T0 + 20s and served 200 since
       a.start = T0 + 20 * SECOND_MS;
       scrape(e, feed, T0 + 2 * STEP_MS, [a]);
-      expect((await fleet(e)).windows['5m']).toEqual({ error_ratio: 0, burn_rate: 0 });
+      expect((await fleet(e)).windows['5m']).toEqual({
+        error_ratio: 0,
+        burn_rate: 0,
+      });
       expect(clusterOf(await fleet(e), 'a').error_budget.consumed).toBe(0);
       // 200 events, not 100: check through a bad event that makes the total visible.
       a.bad = 2;
@@ -208,7 +243,9 @@ describe('SloEngine', () => {
       const feed = new SeriesFeed();
       const a = new Checkout('a', 0, 0);
       scrape(e, feed, T0 + STEP_MS, [a]);
-      const stale = feed.batch(a.points(T0 + 2 * STEP_MS).map(p => ({ ...p, value: Number.NaN })));
+      const stale = feed.batch(
+        a.points(T0 + 2 * STEP_MS).map(p => ({ ...p, value: Number.NaN }))
+      );
       e.process(stale, contextOf());
       a.ok = 9;
       a.bad = 1;
@@ -237,9 +274,17 @@ describe('SloEngine', () => {
       a.ok = 5;
       vi.setSystemTime(T0 + 2 * STEP_MS);
       const batch = feed.batch(a.points(T0 + 2 * STEP_MS));
-      const before = JSON.stringify({ labels: batch.labels, values: [...batch.values.subarray(0, 2)], dropped: [...batch.dropped.subarray(0, 2)] });
+      const before = JSON.stringify({
+        labels: batch.labels,
+        values: [...batch.values.subarray(0, 2)],
+        dropped: [...batch.dropped.subarray(0, 2)],
+      });
       e.process(batch, contextOf());
-      const after = JSON.stringify({ labels: batch.labels, values: [...batch.values.subarray(0, 2)], dropped: [...batch.dropped.subarray(0, 2)] });
+      const after = JSON.stringify({
+        labels: batch.labels,
+        values: [...batch.values.subarray(0, 2)],
+        dropped: [...batch.dropped.subarray(0, 2)],
+      });
       expect(after).toBe(before);
       // The feed's label arrays are frozen: a write would have thrown.
     });
@@ -248,11 +293,21 @@ describe('SloEngine', () => {
       const e = engine([AVAILABILITY, LATENCY]);
       const feed = new SeriesFeed(true);
       const a = new Checkout('a');
-      const unrelated: Point = { labels: { __name__: 'up', cluster: 'a', job: 'x' }, value: 1, t: 0 };
+      const unrelated: Point = {
+        labels: { __name__: 'up', cluster: 'a', job: 'x' },
+        value: 1,
+        t: 0,
+      };
       for (let i = 1; i <= 10; i++) {
         a.ok += 10;
         vi.setSystemTime(T0 + i * STEP_MS);
-        e.process(feed.batch([...a.points(T0 + i * STEP_MS), { ...unrelated, t: T0 + i * STEP_MS }]), contextOf());
+        e.process(
+          feed.batch([
+            ...a.points(T0 + i * STEP_MS),
+            { ...unrelated, t: T0 + i * STEP_MS },
+          ]),
+          contextOf()
+        );
       }
       // Two checkout series and one unrelated series, matched on their first request only.
       expect(e.stats().matchRuns).toBe(3);
@@ -314,7 +369,11 @@ describe('SloEngine', () => {
     it('lists clusters by budget consumed, most first', async () => {
       const e = engine();
       const feed = new SeriesFeed();
-      const services = [new Checkout('a'), new Checkout('b'), new Checkout('c')];
+      const services = [
+        new Checkout('a'),
+        new Checkout('b'),
+        new Checkout('c'),
+      ];
       scrape(e, feed, T0 + STEP_MS, services);
       services[0]!.ok += 100;
       services[1]!.ok += 90;
@@ -355,7 +414,10 @@ describe('SloEngine', () => {
       expect(ratio(clusterOf(report, 'c'), '1h')).toBe(0.01);
       // c's first scrape adds nothing: 39 of its 40 steps count.
       expect(ratio(report, '5m')).toBe(0.01);
-      expect(ratio(report, '1h')).toBeCloseTo((40 + 39) / (159 * 100 + 39 * 100), 12);
+      expect(ratio(report, '1h')).toBeCloseTo(
+        (40 + 39) / (159 * 100 + 39 * 100),
+        12
+      );
     });
 
     it('folds clusters past maxClustersPerSlo into one overflow entry, keeping the fleet whole', async () => {
@@ -364,7 +426,11 @@ describe('SloEngine', () => {
       const services = ['a', 'b', 'c', 'd'].map(name => new Checkout(name));
       run(e, feed, T0, T0 + 2 * STEP_MS, services, 9, 1);
       const report = await fleet(e);
-      expect(report.clusters.map(c => c.cluster).sort()).toEqual([SLO_OVERFLOW_CLUSTER, 'a', 'b']);
+      expect(report.clusters.map(c => c.cluster).sort()).toEqual([
+        SLO_OVERFLOW_CLUSTER,
+        'a',
+        'b',
+      ]);
       expect(ratio(report, '5m')).toBe(0.1);
     });
   });
@@ -375,9 +441,26 @@ describe('SloEngine', () => {
       const feed = new SeriesFeed();
       const a = new Checkout('a');
       run(e, feed, T0, T0 + 2 * HOUR_MS, [a], 1000, 0);
-      run(e, feed, T0 + 2 * HOUR_MS, T0 + 2 * HOUR_MS + 5 * MINUTE_MS, [a], 998, 2);
+      run(
+        e,
+        feed,
+        T0 + 2 * HOUR_MS,
+        T0 + 2 * HOUR_MS + 5 * MINUTE_MS,
+        [a],
+        998,
+        2
+      );
       const report = await fleet(e);
-      expect(Object.keys(report.windows)).toEqual(['5m', '30m', '1h', '2h', '6h', '1d', '3d', '30d']);
+      expect(Object.keys(report.windows)).toEqual([
+        '5m',
+        '30m',
+        '1h',
+        '2h',
+        '6h',
+        '1d',
+        '3d',
+        '30d',
+      ]);
       expect(report.windows['5m']!.error_ratio).toBe(0.002);
       expect(report.windows['5m']!.burn_rate).toBeCloseTo(2, 9);
       // 40 bad of 480 + 20 steps of 1000 over everything kept.
@@ -419,24 +502,59 @@ describe('SloEngine', () => {
       const start = T0;
       run(e, feed, start, start + 2 * HOUR_MS, [a], 100, 0);
       // 5% errors: burn rate 50 over 5m.
-      run(e, feed, start + 2 * HOUR_MS, start + 2 * HOUR_MS + 10 * MINUTE_MS, [a], 95, 5);
+      run(
+        e,
+        feed,
+        start + 2 * HOUR_MS,
+        start + 2 * HOUR_MS + 10 * MINUTE_MS,
+        [a],
+        95,
+        5
+      );
       let report = await fleet(e);
       expect(report.windows['5m']!.burn_rate).toBeCloseTo(50, 9);
       // 1h burn 8.3 < 14.4 and 6h burn 3.8 < 6: no page yet; 2h 4.2 and 1d 3.8 > 3: ticket.
-      expect(report.windows['1h']!.burn_rate).toBeCloseTo(200 / 24_000 / 0.001, 6);
+      expect(report.windows['1h']!.burn_rate).toBeCloseTo(
+        200 / 24_000 / 0.001,
+        6
+      );
       expect(report.alerts).toEqual({ page: false, ticket: true });
-      run(e, feed, start + 2 * HOUR_MS + 10 * MINUTE_MS, start + 2 * HOUR_MS + 30 * MINUTE_MS, [a], 95, 5);
+      run(
+        e,
+        feed,
+        start + 2 * HOUR_MS + 10 * MINUTE_MS,
+        start + 2 * HOUR_MS + 30 * MINUTE_MS,
+        [a],
+        95,
+        5
+      );
       report = await fleet(e);
       expect(report.windows['1h']!.burn_rate).toBeCloseTo(25, 6);
       expect(report.alerts.page).toBe(true);
       expect(clusterOf(report, 'a').alerts.page).toBe(true);
       // Errors stop. After 5m the fast pair is quiet, the slow one (6h/30m) still pages.
-      run(e, feed, start + 2 * HOUR_MS + 30 * MINUTE_MS, start + 2 * HOUR_MS + 35 * MINUTE_MS, [a], 100, 0);
+      run(
+        e,
+        feed,
+        start + 2 * HOUR_MS + 30 * MINUTE_MS,
+        start + 2 * HOUR_MS + 35 * MINUTE_MS,
+        [a],
+        100,
+        0
+      );
       report = await fleet(e);
       expect(report.windows['5m']!.burn_rate).toBe(0);
       expect(report.alerts.page).toBe(true);
       // After 30m both short windows are clean: resolved, though the 1h burn is still 25.
-      run(e, feed, start + 2 * HOUR_MS + 35 * MINUTE_MS, start + 3 * HOUR_MS, [a], 100, 0);
+      run(
+        e,
+        feed,
+        start + 2 * HOUR_MS + 35 * MINUTE_MS,
+        start + 3 * HOUR_MS,
+        [a],
+        100,
+        0
+      );
       report = await fleet(e);
       expect(report.windows['1h']!.burn_rate).toBeCloseTo(25, 6);
       expect(report.alerts.page).toBe(false);
@@ -446,7 +564,16 @@ describe('SloEngine', () => {
       const e = engine([
         {
           ...AVAILABILITY,
-          alerting: { windows: [{ severity: 'critical', long: HOUR_MS, short: 5 * MINUTE_MS, factor: 1 }] },
+          alerting: {
+            windows: [
+              {
+                severity: 'critical',
+                long: HOUR_MS,
+                short: 5 * MINUTE_MS,
+                factor: 1,
+              },
+            ],
+          },
         },
       ]);
       const feed = new SeriesFeed();
@@ -458,13 +585,32 @@ describe('SloEngine', () => {
 
   describe('latency SLI', () => {
     /** Cumulative histogram of one cluster: per step 50 ≤ 0.1s, 95 ≤ 0.3s, 99 ≤ 1s, 100 in all. */
-    function histogram(cluster: string, step: number, t: number, le = ['0.1', '0.3', '1', '+Inf']): Point[] {
-      const per: Record<string, number> = { '0.1': 50, '0.25': 80, '0.3': 95, '1': 99, '+Inf': 100 };
+    function histogram(
+      cluster: string,
+      step: number,
+      t: number,
+      le = ['0.1', '0.3', '1', '+Inf']
+    ): Point[] {
+      const per: Record<string, number> = {
+        '0.1': 50,
+        '0.25': 80,
+        '0.3': 95,
+        '1': 99,
+        '+Inf': 100,
+      };
       const base = { cluster, job: 'checkout' };
       const name = 'http_request_duration_seconds';
       return [
-        ...le.map(bound => ({ labels: { ...base, __name__: `${name}_bucket`, le: bound }, value: per[bound]! * step, t })),
-        { labels: { ...base, __name__: `${name}_count` }, value: 100 * step, t },
+        ...le.map(bound => ({
+          labels: { ...base, __name__: `${name}_bucket`, le: bound },
+          value: per[bound]! * step,
+          t,
+        })),
+        {
+          labels: { ...base, __name__: `${name}_count` },
+          value: 100 * step,
+          t,
+        },
         { labels: { ...base, __name__: `${name}_sum` }, value: 12 * step, t },
       ];
     }
@@ -474,7 +620,13 @@ describe('SloEngine', () => {
       const feed = new SeriesFeed();
       for (let i = 1; i <= 5; i++) {
         vi.setSystemTime(T0 + i * STEP_MS);
-        e.process(feed.batch([...histogram('a', i, T0 + i * STEP_MS), ...histogram('b', 2 * i, T0 + i * STEP_MS)]), contextOf());
+        e.process(
+          feed.batch([
+            ...histogram('a', i, T0 + i * STEP_MS),
+            ...histogram('b', 2 * i, T0 + i * STEP_MS),
+          ]),
+          contextOf()
+        );
       }
       const report = await fleet(e, LATENCY.name);
       expect(report.windows['5m']!.error_ratio).toBeCloseTo(0.05, 12);
@@ -484,7 +636,20 @@ describe('SloEngine', () => {
     });
 
     it('warns when the threshold is not one of the le buckets seen', async () => {
-      const e = engine([{ ...LATENCY, sli: { latency: { ...('latency' in LATENCY.sli ? LATENCY.sli.latency : { histogram: '' }), threshold: 0.25, selector: '{job="checkout"}' } } }]);
+      const e = engine([
+        {
+          ...LATENCY,
+          sli: {
+            latency: {
+              ...('latency' in LATENCY.sli
+                ? LATENCY.sli.latency
+                : { histogram: '' }),
+              threshold: 0.25,
+              selector: '{job="checkout"}',
+            },
+          },
+        },
+      ]);
       const feed = new SeriesFeed();
       for (let i = 1; i <= 3; i++) {
         vi.setSystemTime(T0 + i * STEP_MS);
@@ -505,7 +670,11 @@ describe('SloEngine', () => {
         'no series matching the total selector http_request_duration_seconds_count{job="checkout"} seen yet',
       ]);
       expect(report.sli).toBeNull();
-      expect(report.error_budget).toEqual({ total: 0.010000000000000009, consumed: 0, remaining: 1 });
+      expect(report.error_budget).toEqual({
+        total: 0.010000000000000009,
+        consumed: 0,
+        remaining: 1,
+      });
     });
   });
 
@@ -513,7 +682,10 @@ describe('SloEngine', () => {
     it('keeps at most 64 KiB per (SLO, cluster), however long it runs', () => {
       const e = engine([AVAILABILITY, LATENCY]);
       const feed = new SeriesFeed();
-      const services = Array.from({ length: 20 }, (_, i) => new Checkout(`c${i}`));
+      const services = Array.from(
+        { length: 20 },
+        (_, i) => new Checkout(`c${i}`)
+      );
       run(e, feed, T0, T0 + 30 * MINUTE_MS, services, 10, 1);
       const first = e.stats();
       expect(first.counters).toBe(20);
@@ -523,7 +695,10 @@ describe('SloEngine', () => {
     });
 
     it('forgets idle series after seriesTtlMs, and a returning series starts over', async () => {
-      const e = engine([AVAILABILITY], { seriesTtlMs: 5 * MINUTE_MS, maxGapMs: HOUR_MS });
+      const e = engine([AVAILABILITY], {
+        seriesTtlMs: 5 * MINUTE_MS,
+        maxGapMs: HOUR_MS,
+      });
       const feed = new SeriesFeed();
       const a = new Checkout('a');
       run(e, feed, T0, T0 + 2 * STEP_MS, [a], 10, 0);
@@ -542,7 +717,9 @@ describe('SloEngine', () => {
     });
 
     it('drops a cluster with no event in anything the SLO keeps', async () => {
-      const e = engine([{ ...AVAILABILITY, window: DAY_MS }], { seriesTtlMs: HOUR_MS });
+      const e = engine([{ ...AVAILABILITY, window: DAY_MS }], {
+        seriesTtlMs: HOUR_MS,
+      });
       const feed = new SeriesFeed();
       run(e, feed, T0, T0 + 2 * STEP_MS, [new Checkout('gone')], 10, 1);
       expect(e.stats().counters).toBe(1);
@@ -555,7 +732,15 @@ describe('SloEngine', () => {
     it('does not track series past maxSeries, and counts them', () => {
       const e = engine([AVAILABILITY], { maxSeries: 2 });
       const feed = new SeriesFeed();
-      run(e, feed, T0, T0 + 2 * STEP_MS, [new Checkout('a'), new Checkout('b')], 1, 1);
+      run(
+        e,
+        feed,
+        T0,
+        T0 + 2 * STEP_MS,
+        [new Checkout('a'), new Checkout('b')],
+        1,
+        1
+      );
       expect(e.stats().trackedSeries).toBe(2);
       expect(e.stats().ignoredUntracked).toBeGreaterThan(0);
     });
@@ -567,7 +752,11 @@ describe('SloEngine', () => {
       const a = engine([AVAILABILITY, LATENCY], { store, replicaId: 'a' });
       const b = engine([AVAILABILITY, LATENCY], { store, replicaId: 'b' });
       const alone = engine([AVAILABILITY, LATENCY]);
-      const [feedA, feedB, feedAlone] = [new SeriesFeed(), new SeriesFeed(), new SeriesFeed()];
+      const [feedA, feedB, feedAlone] = [
+        new SeriesFeed(),
+        new SeriesFeed(),
+        new SeriesFeed(),
+      ];
       const x = [new Checkout('x'), new Checkout('x')];
       const y = [new Checkout('y'), new Checkout('y')];
       for (let i = 1; i <= 20; i++) {
@@ -585,9 +774,13 @@ describe('SloEngine', () => {
       const fromB = await b.reports();
       expect(fromB).toEqual(fromA);
       expect(fromA).toEqual(await alone.reports());
-      expect(clusterOf(fromA[0]!, 'y').windows['5m']!.error_ratio).not.toBeNull();
+      expect(
+        clusterOf(fromA[0]!, 'y').windows['5m']!.error_ratio
+      ).not.toBeNull();
       // Each replica published only its own events.
-      expect((await a.report(AVAILABILITY.name, { cluster: 'x' }))!.windows['5m']).toEqual(
+      expect(
+        (await a.report(AVAILABILITY.name, { cluster: 'x' }))!.windows['5m']
+      ).toEqual(
         (await alone.report(AVAILABILITY.name, { cluster: 'x' }))!.windows['5m']
       );
     });
@@ -624,11 +817,22 @@ describe('SloEngine', () => {
       expect(after.windows['30d']).toEqual(before.windows['30d']);
       expect(after.windows['1h']!.error_ratio).toBeCloseTo(0.01, 12);
       // Its series start over (first samples add nothing): the restart counts nothing twice.
-      run(second, new SeriesFeed(), T0 + HOUR_MS + 30 * SECOND_MS, T0 + HOUR_MS + 90 * SECOND_MS, [x], 100, 0);
+      run(
+        second,
+        new SeriesFeed(),
+        T0 + HOUR_MS + 30 * SECOND_MS,
+        T0 + HOUR_MS + 90 * SECOND_MS,
+        [x],
+        100,
+        0
+      );
       await second.publish();
       const later = await fleet(second);
       // The first run's first scrape was its baseline: 239 steps; the second adds 3 clean steps.
-      expect(later.windows['6h']!.error_ratio).toBeCloseTo(239 / (239 * 100 + 3 * 100), 12);
+      expect(later.windows['6h']!.error_ratio).toBeCloseTo(
+        239 / (239 * 100 + 3 * 100),
+        12
+      );
     });
 
     it('keeps counting a replica that is gone, from its last bucket state', async () => {
@@ -678,10 +882,22 @@ describe('SloEngine', () => {
       run(e, feed, T0, T0 + 4 * STEP_MS, [new Checkout('a')], 9, 1);
       e.reconfigure([
         { ...AVAILABILITY, objective: 0.99, description: 'now 99%' },
-        { ...AVAILABILITY, name: 'other', sli: { ratio: { good: 'http_requests_total{code="200"}', total: 'http_requests_total' } } },
+        {
+          ...AVAILABILITY,
+          name: 'other',
+          sli: {
+            ratio: {
+              good: 'http_requests_total{code="200"}',
+              total: 'http_requests_total',
+            },
+          },
+        },
       ]);
       const [kept, other] = await e.reports();
-      expect(kept!.windows['5m']).toEqual({ error_ratio: 0.1, burn_rate: 0.1 / (1 - 0.99) });
+      expect(kept!.windows['5m']).toEqual({
+        error_ratio: 0.1,
+        burn_rate: 0.1 / (1 - 0.99),
+      });
       expect(kept!.description).toBe('now 99%');
       expect(other!.windows['5m']!.error_ratio).toBeNull();
     });
@@ -690,8 +906,19 @@ describe('SloEngine', () => {
   describe('queries', () => {
     it('narrows to one cluster and one window', async () => {
       const e = engine();
-      run(e, new SeriesFeed(), T0, T0 + 4 * STEP_MS, [new Checkout('a'), new Checkout('b')], 9, 1);
-      const report = (await e.report(AVAILABILITY.name, { cluster: 'b', window: '1h' }))!;
+      run(
+        e,
+        new SeriesFeed(),
+        T0,
+        T0 + 4 * STEP_MS,
+        [new Checkout('a'), new Checkout('b')],
+        9,
+        1
+      );
+      const report = (await e.report(AVAILABILITY.name, {
+        cluster: 'b',
+        window: '1h',
+      }))!;
       expect(report.cluster).toBe('b');
       expect(report.clusters.map(c => c.cluster)).toEqual(['b']);
       expect(Object.keys(report.windows)).toEqual(['1h']);
@@ -700,10 +927,14 @@ describe('SloEngine', () => {
 
     it('refuses a window the SLO does not report, naming those it does', async () => {
       const e = engine();
-      await expect(e.report(AVAILABILITY.name, { window: '7h' })).rejects.toThrow(
+      await expect(
+        e.report(AVAILABILITY.name, { window: '7h' })
+      ).rejects.toThrow(
         `cannot use 'window' param "7h": SLO "checkout-availability" reports 5m, 30m, 1h, 2h, 6h, 1d, 3d, 30d`
       );
-      await expect(e.reports({ window: 'soon' })).rejects.toThrow(/cannot parse 'window' param "soon"/);
+      await expect(e.reports({ window: 'soon' })).rejects.toThrow(
+        /cannot parse 'window' param "soon"/
+      );
     });
 
     it('answers undefined for an unknown SLO', async () => {
@@ -715,19 +946,46 @@ describe('SloEngine', () => {
     it('exposes the figures, cluster="" being the fleet', async () => {
       const registry = new Registry();
       const e = engine([AVAILABILITY], { registry });
-      run(e, new SeriesFeed(), T0, T0 + 4 * STEP_MS, [new Checkout('a'), new Checkout('b', 0, 0)], 9, 1);
+      run(
+        e,
+        new SeriesFeed(),
+        T0,
+        T0 + 4 * STEP_MS,
+        [new Checkout('a'), new Checkout('b', 0, 0)],
+        9,
+        1
+      );
       const text = await registry.metrics();
-      expect(text).toContain('fleetgate_slo_objective{slo="checkout-availability"} 0.999');
-      expect(text).toContain('fleetgate_slo_error_ratio{slo="checkout-availability",cluster="",window="5m"} 0.1');
-      expect(text).toContain('fleetgate_slo_error_ratio{slo="checkout-availability",cluster="a",window="30d"} 0.1');
-      const burn = /fleetgate_slo_burn_rate\{slo="checkout-availability",cluster="b",window="1h"\} (\S+)/.exec(text);
+      expect(text).toContain(
+        'fleetgate_slo_objective{slo="checkout-availability"} 0.999'
+      );
+      expect(text).toContain(
+        'fleetgate_slo_error_ratio{slo="checkout-availability",cluster="",window="5m"} 0.1'
+      );
+      expect(text).toContain(
+        'fleetgate_slo_error_ratio{slo="checkout-availability",cluster="a",window="30d"} 0.1'
+      );
+      const burn =
+        /fleetgate_slo_burn_rate\{slo="checkout-availability",cluster="b",window="1h"\} (\S+)/.exec(
+          text
+        );
       expect(Number(burn?.[1])).toBeCloseTo(100, 9);
-      expect(text).toContain('fleetgate_slo_alert{slo="checkout-availability",cluster="",severity="page"} 1');
-      expect(text).toContain('fleetgate_slo_alert{slo="checkout-availability",cluster="a",severity="ticket"} 1');
-      expect(text).toMatch(/fleetgate_slo_error_budget_remaining\{slo="checkout-availability",cluster=""\} -/);
+      expect(text).toContain(
+        'fleetgate_slo_alert{slo="checkout-availability",cluster="",severity="page"} 1'
+      );
+      expect(text).toContain(
+        'fleetgate_slo_alert{slo="checkout-availability",cluster="a",severity="ticket"} 1'
+      );
+      expect(text).toMatch(
+        /fleetgate_slo_error_budget_remaining\{slo="checkout-availability",cluster=""\} -/
+      );
       expect(text).toContain('fleetgate_slo_tracked_series 4');
-      expect(text).toContain('fleetgate_slo_samples_ignored_total{reason="out_of_order"} 0');
-      expect(text).toContain('fleetgate_slo_warnings{slo="checkout-availability"} 0');
+      expect(text).toContain(
+        'fleetgate_slo_samples_ignored_total{reason="out_of_order"} 0'
+      );
+      expect(text).toContain(
+        'fleetgate_slo_warnings{slo="checkout-availability"} 0'
+      );
     });
   });
 });

@@ -62,8 +62,18 @@ import { InvalidPayloadError } from '../errors.js';
 import { getLabel, metricNameOf, type SeriesBatch } from '../model/index.js';
 import { formatSeriesHash, hashSeries } from '../model/series-hash.js';
 import type { Stage, StageContext } from '../pipeline/index.js';
-import { FIXED_TIERS, retainedWindowMs, sloTierResolutionMs, SloCounters } from './slo-counters.js';
-import { compileSlo, type SloDefinition, type SloInput, type SloSpec } from './slo-definition.js';
+import {
+  FIXED_TIERS,
+  retainedWindowMs,
+  sloTierResolutionMs,
+  SloCounters,
+} from './slo-counters.js';
+import {
+  compileSlo,
+  type SloDefinition,
+  type SloInput,
+  type SloSpec,
+} from './slo-definition.js';
 import { SloMetrics, type SloEngineStats } from './slo-metrics.js';
 import { buildSloReport, type SloReport, type SloSums } from './slo-report.js';
 import { matchesSloSelector } from './slo-selector.js';
@@ -82,7 +92,7 @@ import { SeriesEntry, SeriesStates, type NoMatch } from './series-states.js';
 
 export const DEFAULT_SLO_TICK_INTERVAL_MS = 1000;
 export const DEFAULT_SLO_PUBLISH_INTERVAL_MS = 5000;
-export const DEFAULT_SLO_STATE_INTERVAL_MS = 30_000;
+export const DEFAULT_SLO_STATE_INTERVAL_MS = 60_000;
 export const DEFAULT_SLO_MAX_SERIES = 1_000_000;
 export const DEFAULT_SLO_SERIES_TTL_MS = 15 * 60_000;
 export const DEFAULT_SLO_MAX_GAP_MS = 10 * 60_000;
@@ -107,17 +117,27 @@ export interface SloEngineOptions {
   readonly registry?: Registry | undefined;
   /** Clock in ms (tests inject one). */
   readonly now?: (() => number) | undefined;
+  /** Background round (sweeps, publishing when due); default 1s. */
   readonly tickIntervalMs?: number | undefined;
+  /** Window sums are published this often (shared store; default 5s): answers lag by at most this. */
   readonly publishIntervalMs?: number | undefined;
+  /**
+   * Bucket state of changed SLOs is published this often (shared store;
+   * default 1 min) and at stop: a crash loses at most this much. About
+   * 11 KiB per (SLO, cluster) once its buckets are full.
+   */
   readonly stateIntervalMs?: number | undefined;
   /** How long a read of the others' published sums is reused (default 1s). */
   readonly readCacheMs?: number | undefined;
   /** /metrics reuses computed figures this long (one scrape reads many gauges; default 1s). */
   readonly metricsCacheMs?: number | undefined;
+  /** Counter series whose last value is kept, at most (default 1,000,000, about 200 B each). */
   readonly maxSeries?: number | undefined;
+  /** A series not seen for this long is forgotten (default 15m). */
   readonly seriesTtlMs?: number | undefined;
   /** A sample this much newer than its series' previous one counts as a first sample (default 10m). */
   readonly maxGapMs?: number | undefined;
+  /** Clusters per SLO, at most; the rest share SLO_OVERFLOW_CLUSTER (default 1000). */
   readonly maxClustersPerSlo?: number | undefined;
   /** Failures of background store work (log them); ingestion never waits on them. */
   readonly onError?: ((err: unknown) => void) | undefined;
@@ -159,7 +179,10 @@ interface InputRef {
 interface OrphanState {
   readonly publishedAtMs: Map<string, number>;
   /** SLO name → stateKey and cluster counters. */
-  readonly slos: Map<string, { stateKey: string; counters: Map<string, SloCounters> }>;
+  readonly slos: Map<
+    string,
+    { stateKey: string; counters: Map<string, SloCounters> }
+  >;
 }
 
 interface DecodedWindows {
@@ -180,9 +203,16 @@ export class SloEngine implements Stage, SloQueries {
   private _anyMetric: InputRef[] = [];
   /** Bumped whenever memoized targets may be stale (reconfigure, a cluster's counters dropped). */
   private _generation = 0;
-  private _noMatch: NoMatch = { matched: false, generation: 0, isEvicted: false };
+  private _noMatch: NoMatch = {
+    matched: false,
+    generation: 0,
+    isEvicted: false,
+  };
   // Stable label array → its tracked entry (or NoMatch): a known series costs one lookup.
-  private readonly _memo = new WeakMap<readonly string[], SeriesEntry | NoMatch>();
+  private readonly _memo = new WeakMap<
+    readonly string[],
+    SeriesEntry | NoMatch
+  >();
   private readonly _series: SeriesStates;
   private readonly _hashScratch = new Uint32Array(2);
   private readonly _store: SloStore | undefined;
@@ -202,13 +232,15 @@ export class SloEngine implements Stage, SloQueries {
   private _lastPublishMs = Number.NEGATIVE_INFINITY;
   private _lastStatePublishMs: number;
   private _lastSweepMs: number;
-  private _windowsRead: { atMs: number; replicas: DecodedWindows[] } | undefined;
+  private _windowsRead:
+    { atMs: number; replicas: DecodedWindows[] } | undefined;
   private readonly _decoded = new Map<string, DecodedWindows>();
   private _orphans = new Map<string, OrphanState>();
   /** Replica ids seen publishing window sums; one that vanishes triggers an orphan load. */
   private readonly _knownReplicas = new Set<string>();
   private _isOrphanLoadDue = false;
-  private _metricsView: { atMs: number; reports: Promise<SloReport[]> } | undefined;
+  private _metricsView:
+    { atMs: number; reports: Promise<SloReport[]> } | undefined;
   private _ignoredOutOfOrder = 0;
   private _ignoredUntracked = 0;
   private _matchRuns = 0;
@@ -224,9 +256,12 @@ export class SloEngine implements Stage, SloQueries {
     this.replicaId = options.replicaId ?? `${hostname()}-${process.pid}`;
     this._maxClusters = options.maxClustersPerSlo ?? DEFAULT_SLO_MAX_CLUSTERS;
     this._maxGapMs = options.maxGapMs ?? DEFAULT_SLO_MAX_GAP_MS;
-    this._tickIntervalMs = options.tickIntervalMs ?? DEFAULT_SLO_TICK_INTERVAL_MS;
-    this._publishIntervalMs = options.publishIntervalMs ?? DEFAULT_SLO_PUBLISH_INTERVAL_MS;
-    this._stateIntervalMs = options.stateIntervalMs ?? DEFAULT_SLO_STATE_INTERVAL_MS;
+    this._tickIntervalMs =
+      options.tickIntervalMs ?? DEFAULT_SLO_TICK_INTERVAL_MS;
+    this._publishIntervalMs =
+      options.publishIntervalMs ?? DEFAULT_SLO_PUBLISH_INTERVAL_MS;
+    this._stateIntervalMs =
+      options.stateIntervalMs ?? DEFAULT_SLO_STATE_INTERVAL_MS;
     this._readCacheMs = options.readCacheMs ?? 1000;
     this._metricsCacheMs = options.metricsCacheMs ?? 1000;
     this._onError = options.onError;
@@ -305,7 +340,11 @@ export class SloEngine implements Stage, SloQueries {
       let entry: SeriesEntry | NoMatch | undefined;
       if (batch.stable[s] === 1) {
         entry = memo.get(labels);
-        if (entry === undefined || entry.generation !== generation || entry.isEvicted) {
+        if (
+          entry === undefined ||
+          entry.generation !== generation ||
+          entry.isEvicted
+        ) {
           entry = this._resolve(labels, entry, batch, s, context, nowMs);
           if (entry !== undefined) memo.set(labels, entry);
         }
@@ -365,16 +404,18 @@ export class SloEngine implements Stage, SloQueries {
     if (store === undefined || !this._isShared) return;
     const nowMs = this._now();
     this._lastPublishMs = nowMs;
-    const slos: WindowsSnapshotSlo[] = this._localSums(nowMs, undefined).map((sums, i) => {
-      const slo = this._slos[i]!;
-      return {
-        name: slo.def.name,
-        fingerprint: slo.def.fingerprint,
-        le: [...slo.observedLe],
-        hasTotal: slo.hasTotal,
-        clusters: sums.clusters,
-      };
-    });
+    const slos: WindowsSnapshotSlo[] = this._localSums(nowMs, undefined).map(
+      (sums, i) => {
+        const slo = this._slos[i]!;
+        return {
+          name: slo.def.name,
+          fingerprint: slo.def.fingerprint,
+          le: [...slo.observedLe],
+          hasTotal: slo.hasTotal,
+          clusters: sums.clusters,
+        };
+      }
+    );
     await store.publishSnapshot(
       SLO_WINDOWS_SNAPSHOT_KIND,
       this.replicaId,
@@ -398,9 +439,16 @@ export class SloEngine implements Stage, SloQueries {
         counters.isDirty = false;
       }
       if (!isDirty) continue;
-      const clusters = new Map<string, ReturnType<SloCounters['exportTiers']>>();
-      for (const [cluster, counters] of slo.counters) clusters.set(cluster, counters.exportTiers());
-      const payload = encodeStateSnapshot({ stateKey: slo.def.stateKey, clusters });
+      const clusters = new Map<
+        string,
+        ReturnType<SloCounters['exportTiers']>
+      >();
+      for (const [cluster, counters] of slo.counters)
+        clusters.set(cluster, counters.exportTiers());
+      const payload = encodeStateSnapshot({
+        stateKey: slo.def.stateKey,
+        clusters,
+      });
       await store.publishSnapshot(
         sloStateSnapshotKind(slo.def.name),
         this.replicaId,
@@ -411,36 +459,56 @@ export class SloEngine implements Stage, SloQueries {
     }
   }
 
+  /**
+   * Every SLO's report, in config order (GET /api/v1/slos). With `window`,
+   * an SLO that does not report that window shows no windows.
+   *
+   * @throws InvalidPayloadError when `window` is not a duration.
+   */
   async reports(query: SloQuery = {}): Promise<SloReport[]> {
     const windowMs = parseWindowParam(query.window);
     const sums = await this._sums(this._now(), undefined);
     return sums.map(s =>
       buildSloReport(s, {
         cluster: emptyToUndefined(query.cluster),
-        windowIndex: windowMs === undefined ? undefined : s.def.windowIndex(windowMs),
+        windowIndex:
+          windowMs === undefined ? undefined : s.def.windowIndex(windowMs),
       })
     );
   }
 
-  async report(name: string, query: SloQuery = {}): Promise<SloReport | undefined> {
+  /**
+   * One SLO's report (GET /api/v1/slos/{name}); undefined for an unknown name.
+   *
+   * @throws InvalidPayloadError when `window` is not one of its windows.
+   */
+  async report(
+    name: string,
+    query: SloQuery = {}
+  ): Promise<SloReport | undefined> {
     const slo = this._byName.get(name);
     if (slo === undefined) return undefined;
     const windowMs = parseWindowParam(query.window);
-    const windowIndex = windowMs === undefined ? undefined : slo.def.windowIndex(windowMs);
+    const windowIndex =
+      windowMs === undefined ? undefined : slo.def.windowIndex(windowMs);
     if (windowIndex === -1) {
       throw new InvalidPayloadError(
         `cannot use 'window' param ${JSON.stringify(query.window)}: SLO ${JSON.stringify(name)} reports ${slo.def.windowNames.join(', ')}`
       );
     }
     const [sums] = await this._sums(this._now(), slo);
-    return buildSloReport(sums!, { cluster: emptyToUndefined(query.cluster), windowIndex });
+    return buildSloReport(sums!, {
+      cluster: emptyToUndefined(query.cluster),
+      windowIndex,
+    });
   }
 
   /** Every SLO's report for /metrics, computed at most once per `metricsCacheMs`. */
   metricsReports(): Promise<SloReport[]> {
     const nowMs = this._now();
     const view = this._metricsView;
-    if (view !== undefined && nowMs - view.atMs < this._metricsCacheMs) return view.reports;
+    if (view !== undefined && nowMs - view.atMs < this._metricsCacheMs)
+      return view.reports;
     const reports = this.reports();
     this._metricsView = { atMs: nowMs, reports };
     // A failed computation is not cached.
@@ -474,7 +542,13 @@ export class SloEngine implements Stage, SloQueries {
   // ---- ingest ----
 
   /** Per-sample loop of one tracked series (see the header for the rules). */
-  private _ingest(entry: SeriesEntry, batch: SeriesBatch, from: number, to: number, nowMs: number): void {
+  private _ingest(
+    entry: SeriesEntry,
+    batch: SeriesBatch,
+    from: number,
+    to: number,
+    nowMs: number
+  ): void {
     const values = batch.values;
     const times = batch.timestamps;
     const startTimes = batch.startTimestamps;
@@ -507,7 +581,8 @@ export class SloEngine implements Stage, SloQueries {
       lastTs = t;
       if (inc > 0) {
         const at = t < nowMs ? t : nowMs;
-        for (let k = 0; k < targets; k++) counters[k]!.add(at, channels[k] as 0 | 1, inc);
+        for (let k = 0; k < targets; k++)
+          counters[k]!.add(at, channels[k] as 0 | 1, inc);
         added = true;
       }
     }
@@ -545,24 +620,47 @@ export class SloEngine implements Stage, SloQueries {
   ): SeriesEntry | NoMatch | undefined {
     const generation = this._generation;
     // Unstable arrays: one hash, then the entry of an earlier request skips matching.
-    let key = previous?.matched === true ? previous.key : batch.stable[s] === 0 ? this._keyOf(labels, batch, s) : undefined;
+    let key =
+      previous?.matched === true
+        ? previous.key
+        : batch.stable[s] === 0
+          ? this._keyOf(labels, batch, s)
+          : undefined;
     let entry = key === undefined ? undefined : this._series.get(key);
     if (entry !== undefined && entry.generation === generation) return entry;
     const identity = context.identity;
     const cluster =
-      getLabel(labels, 'cluster') ?? (identity.kind === 'cluster' ? identity.cluster.name : 'unregistered');
+      getLabel(labels, 'cluster') ??
+      (identity.kind === 'cluster' ? identity.cluster.name : 'unregistered');
     const counters: SloCounters[] = [];
     const channels: number[] = [];
     this._matchRuns++;
-    this._matchInto(labels, cluster, nowMs, this._byMetric.get(metricNameOf(labels)) ?? EMPTY_REFS, counters, channels);
-    this._matchInto(labels, cluster, nowMs, this._anyMetric, counters, channels);
+    this._matchInto(
+      labels,
+      cluster,
+      nowMs,
+      this._byMetric.get(metricNameOf(labels)) ?? EMPTY_REFS,
+      counters,
+      channels
+    );
+    this._matchInto(
+      labels,
+      cluster,
+      nowMs,
+      this._anyMetric,
+      counters,
+      channels
+    );
     if (counters.length === 0) return this._noMatch;
     if (key === undefined) {
       key = this._keyOf(labels, batch, s);
       entry = this._series.get(key);
     }
     if (entry === undefined) {
-      entry = previous?.matched === true ? previous : new SeriesEntry(key, generation, counters, new Uint8Array(0));
+      entry =
+        previous?.matched === true
+          ? previous
+          : new SeriesEntry(key, generation, counters, channels);
       if (!this._series.add(entry, nowMs)) {
         this._ignoredUntracked++;
         return undefined;
@@ -570,13 +668,21 @@ export class SloEngine implements Stage, SloQueries {
     }
     entry.generation = generation;
     entry.counters = counters;
-    entry.channels = Uint8Array.from(channels);
+    entry.channels = channels;
     return entry;
   }
 
   /** The series' identity: its 64-bit hash (the cardinality stage's when it ran). */
-  private _keyOf(labels: readonly string[], batch: SeriesBatch, s: number): string {
-    if (batch.isHashed) return formatSeriesHash(batch.seriesHashes[2 * s]!, batch.seriesHashes[2 * s + 1]!);
+  private _keyOf(
+    labels: readonly string[],
+    batch: SeriesBatch,
+    s: number
+  ): string {
+    if (batch.isHashed)
+      return formatSeriesHash(
+        batch.seriesHashes[2 * s]!,
+        batch.seriesHashes[2 * s + 1]!
+      );
     hashSeries(labels, this._hashScratch, 0);
     return formatSeriesHash(this._hashScratch[0]!, this._hashScratch[1]!);
   }
@@ -595,7 +701,8 @@ export class SloEngine implements Stage, SloQueries {
       if (input.kind === 'bucket') {
         const le = parseLe(getLabel(labels, 'le'));
         if (Number.isNaN(le)) continue;
-        if (slo.observedLe.size < MAX_OBSERVED_LE) slo.observedLe.add(formatLe(le));
+        if (slo.observedLe.size < MAX_OBSERVED_LE)
+          slo.observedLe.add(formatLe(le));
         if (le !== slo.def.threshold) continue;
       } else if (input.channel === 1) slo.hasTotal = true;
       counters.push(this._countersFor(slo, cluster, nowMs));
@@ -603,7 +710,11 @@ export class SloEngine implements Stage, SloQueries {
     }
   }
 
-  private _countersFor(slo: SloRuntime, cluster: string, nowMs: number): SloCounters {
+  private _countersFor(
+    slo: SloRuntime,
+    cluster: string,
+    nowMs: number
+  ): SloCounters {
     let counters = slo.counters.get(cluster);
     if (counters !== undefined) return counters;
     if (slo.counters.size >= this._maxClusters) {
@@ -620,7 +731,10 @@ export class SloEngine implements Stage, SloQueries {
 
   // ---- answers ----
 
-  private async _sums(nowMs: number, only: SloRuntime | undefined): Promise<SloSums[]> {
+  private async _sums(
+    nowMs: number,
+    only: SloRuntime | undefined
+  ): Promise<SloSums[]> {
     if (!this._isShared) return this._localSums(nowMs, only);
     return this._sharedSums(nowMs, only);
   }
@@ -634,13 +748,20 @@ export class SloEngine implements Stage, SloQueries {
       for (const [cluster, counters] of slo.counters) {
         clusters.set(cluster, windowSumsOf(def, counters, nowMs));
       }
-      out.push({ def, clusters, warnings: warningsOf(def, slo.observedLe, slo.hasTotal, []) });
+      out.push({
+        def,
+        clusters,
+        warnings: warningsOf(def, slo.observedLe, slo.hasTotal, []),
+      });
     }
     return out;
   }
 
   /** Sum of every live replica's published window sums, plus gone replicas' bucket state. */
-  private async _sharedSums(nowMs: number, only: SloRuntime | undefined): Promise<SloSums[]> {
+  private async _sharedSums(
+    nowMs: number,
+    only: SloRuntime | undefined
+  ): Promise<SloSums[]> {
     const replicas = await this._readWindows(nowMs);
     const live = new Set(replicas.map(r => r.replicaId));
     const orphans = [...this._orphans]
@@ -656,7 +777,8 @@ export class SloEngine implements Stage, SloQueries {
       const mismatched: string[] = [];
       const sumsOf = (cluster: string): Float64Array => {
         let sums = clusters.get(cluster);
-        if (sums === undefined) clusters.set(cluster, (sums = new Float64Array(width)));
+        if (sums === undefined)
+          clusters.set(cluster, (sums = new Float64Array(width)));
         return sums;
       };
       for (const replica of replicas) {
@@ -682,9 +804,14 @@ export class SloEngine implements Stage, SloQueries {
         }
       }
       const extra = mismatched.map(
-        id => `replica ${JSON.stringify(id)} runs a different definition of this SLO; its events are left out until the configs agree`
+        id =>
+          `replica ${JSON.stringify(id)} runs a different definition of this SLO; its events are left out until the configs agree`
       );
-      out.push({ def, clusters: sortedMap(clusters), warnings: warningsOf(def, le, hasTotal, extra) });
+      out.push({
+        def,
+        clusters: sortedMap(clusters),
+        warnings: warningsOf(def, le, hasTotal, extra),
+      });
     }
     return out;
   }
@@ -692,8 +819,16 @@ export class SloEngine implements Stage, SloQueries {
   /** Every live replica's decoded window sums (cached `readCacheMs`; own publish invalidates). */
   private async _readWindows(nowMs: number): Promise<DecodedWindows[]> {
     const cached = this._windowsRead;
-    if (cached !== undefined && nowMs - cached.atMs < this._readCacheMs && nowMs >= cached.atMs) return cached.replicas;
-    const snapshots = await this._store!.readSnapshots(SLO_WINDOWS_SNAPSHOT_KIND, nowMs);
+    if (
+      cached !== undefined &&
+      nowMs - cached.atMs < this._readCacheMs &&
+      nowMs >= cached.atMs
+    )
+      return cached.replicas;
+    const snapshots = await this._store!.readSnapshots(
+      SLO_WINDOWS_SNAPSHOT_KIND,
+      nowMs
+    );
     const replicas: DecodedWindows[] = [];
     const seen = new Set<string>();
     for (const snapshot of snapshots) {
@@ -702,9 +837,11 @@ export class SloEngine implements Stage, SloQueries {
       replicas.push(decoded);
       seen.add(snapshot.replicaId);
     }
-    for (const id of this._decoded.keys()) if (!seen.has(id)) this._decoded.delete(id);
+    for (const id of this._decoded.keys())
+      if (!seen.has(id)) this._decoded.delete(id);
     for (const id of this._knownReplicas) {
-      if (!seen.has(id) && id !== this.replicaId && !this._orphans.has(id)) this._isOrphanLoadDue = true;
+      if (!seen.has(id) && id !== this.replicaId && !this._orphans.has(id))
+        this._isOrphanLoadDue = true;
     }
     for (const id of seen) this._knownReplicas.add(id);
     this._windowsRead = { atMs: nowMs, replicas };
@@ -713,14 +850,26 @@ export class SloEngine implements Stage, SloQueries {
 
   private _decodeWindows(snapshot: SloSnapshot): DecodedWindows | undefined {
     const cached = this._decoded.get(snapshot.replicaId);
-    if (cached !== undefined && cached.publishedAtMs === snapshot.publishedAtMs) return cached;
+    if (cached !== undefined && cached.publishedAtMs === snapshot.publishedAtMs)
+      return cached;
     try {
-      const slos = new Map(decodeWindowsSnapshot(snapshot.payload).map(s => [s.name, s]));
-      const decoded = { replicaId: snapshot.replicaId, publishedAtMs: snapshot.publishedAtMs, slos };
+      const slos = new Map(
+        decodeWindowsSnapshot(snapshot.payload).map(s => [s.name, s])
+      );
+      const decoded = {
+        replicaId: snapshot.replicaId,
+        publishedAtMs: snapshot.publishedAtMs,
+        slos,
+      };
       this._decoded.set(snapshot.replicaId, decoded);
       return decoded;
     } catch (err) {
-      this._onError?.(new Error(`cannot read SLO window sums of replica ${snapshot.replicaId}`, { cause: err }));
+      this._onError?.(
+        new Error(
+          `cannot read SLO window sums of replica ${snapshot.replicaId}`,
+          { cause: err }
+        )
+      );
       return undefined;
     }
   }
@@ -735,7 +884,8 @@ export class SloEngine implements Stage, SloQueries {
         this._sweep(nowMs);
       }
       if (!this._isShared) return;
-      if (nowMs - this._lastStatePublishMs >= this._stateIntervalMs) await this.publishState();
+      if (nowMs - this._lastStatePublishMs >= this._stateIntervalMs)
+        await this.publishState();
       if (nowMs - this._lastPublishMs < this._publishIntervalMs) return;
       await this.publish();
       // Notices replicas that stopped publishing (see _readWindows).
@@ -766,7 +916,10 @@ export class SloEngine implements Stage, SloQueries {
     for (const [id, orphan] of this._orphans) {
       for (const [name, at] of orphan.publishedAtMs) {
         const slo = this._byName.get(name);
-        if (slo === undefined || at < nowMs - retainedWindowMs(slo.def.windowMs)) {
+        if (
+          slo === undefined ||
+          at < nowMs - retainedWindowMs(slo.def.windowMs)
+        ) {
           orphan.slos.delete(name);
           orphan.publishedAtMs.delete(name);
         }
@@ -785,26 +938,41 @@ export class SloEngine implements Stage, SloQueries {
   private async _loadStates(nowMs: number, restoreOwn: boolean): Promise<void> {
     const store = this._store!;
     this._windowsRead = undefined;
-    const live = new Set((await this._readWindows(nowMs)).map(r => r.replicaId));
+    const live = new Set(
+      (await this._readWindows(nowMs)).map(r => r.replicaId)
+    );
     const orphans = new Map<string, OrphanState>();
     let restoredUntilMs = Number.POSITIVE_INFINITY;
     for (const slo of this._slos) {
       const def = slo.def;
-      const resolutions = [...FIXED_TIERS.map(t => t.resMs), sloTierResolutionMs(def.windowMs)];
-      for (const snapshot of await store.readSnapshots(sloStateSnapshotKind(def.name), nowMs)) {
+      const resolutions = [
+        ...FIXED_TIERS.map(t => t.resMs),
+        sloTierResolutionMs(def.windowMs),
+      ];
+      for (const snapshot of await store.readSnapshots(
+        sloStateSnapshotKind(def.name),
+        nowMs
+      )) {
         const isOwn = snapshot.replicaId === this.replicaId;
         if (isOwn ? !restoreOwn : live.has(snapshot.replicaId)) continue;
         let state: StateSnapshot;
         try {
           state = decodeStateSnapshot(snapshot.payload, resolutions);
         } catch (err) {
-          this._onError?.(new Error(`cannot read SLO state of ${def.name} from replica ${snapshot.replicaId}`, { cause: err }));
+          this._onError?.(
+            new Error(
+              `cannot read SLO state of ${def.name} from replica ${snapshot.replicaId}`,
+              { cause: err }
+            )
+          );
           continue;
         }
         if (state.stateKey !== def.stateKey) continue;
         const counters = new Map<string, SloCounters>();
         for (const [cluster, tiers] of state.clusters) {
-          const target = isOwn ? this._countersFor(slo, cluster, nowMs) : new SloCounters(def.windowMs);
+          const target = isOwn
+            ? this._countersFor(slo, cluster, nowMs)
+            : new SloCounters(def.windowMs);
           try {
             target.mergeTiers(tiers);
           } catch (err) {
@@ -829,7 +997,10 @@ export class SloEngine implements Stage, SloQueries {
     this._orphans = orphans;
     for (const id of orphans.keys()) this._knownReplicas.add(id);
     // Series born after the restored state was written were never counted: their first value is new events.
-    if (restoredUntilMs !== Number.POSITIVE_INFINITY && restoredUntilMs < this._series.horizonMs) {
+    if (
+      restoredUntilMs !== Number.POSITIVE_INFINITY &&
+      restoredUntilMs < this._series.horizonMs
+    ) {
       this._series.horizonMs = restoredUntilMs;
     }
     if (restoreOwn) this._bumpGeneration();
@@ -837,7 +1008,11 @@ export class SloEngine implements Stage, SloQueries {
 
   private _bumpGeneration(): void {
     this._generation++;
-    this._noMatch = { matched: false, generation: this._generation, isEvicted: false };
+    this._noMatch = {
+      matched: false,
+      generation: this._generation,
+      isEvicted: false,
+    };
   }
 
   /** The injected clock, never going backwards. */
@@ -849,7 +1024,11 @@ export class SloEngine implements Stage, SloQueries {
 }
 
 /** `[A, T]` per window of one cluster's counters. */
-function windowSumsOf(def: SloDefinition, counters: SloCounters, nowMs: number): Float64Array {
+function windowSumsOf(
+  def: SloDefinition,
+  counters: SloCounters,
+  nowMs: number
+): Float64Array {
   const sums = new Float64Array(2 * def.windowsMs.length);
   counters.addWindowsTo(def.windowsMs, nowMs, sums, 0);
   return sums;
@@ -868,15 +1047,20 @@ function warningsOf(
     const bucket = def.inputs.find(i => i.kind === 'bucket')!.selector.text;
     const threshold = formatLe(def.threshold);
     if (observedLe.size === 0) {
-      out.push(`no series matching ${bucket} seen yet: the threshold ${threshold} cannot be checked against its le buckets`);
+      out.push(
+        `no series matching ${bucket} seen yet: the threshold ${threshold} cannot be checked against its le buckets`
+      );
     } else if (!observedLe.has(threshold)) {
-      const seen = [...observedLe].sort((a, b) => parseLe(a) - parseLe(b)).join(', ');
+      const seen = [...observedLe]
+        .sort((a, b) => parseLe(a) - parseLe(b))
+        .join(', ');
       out.push(
         `the threshold ${threshold} is not one of the le buckets seen on ${bucket} (${seen}): no event counts as good, so the error ratio is 1; set the threshold to one of them`
       );
     }
   }
-  if (!hasTotal) out.push(`no series matching the total selector ${total} seen yet`);
+  if (!hasTotal)
+    out.push(`no series matching the total selector ${total} seen yet`);
   out.push(...extra);
   return out;
 }
@@ -884,7 +1068,8 @@ function warningsOf(
 /** `le` label text → bound (`+Inf` → Infinity; NaN when missing or not a number). */
 export function parseLe(text: string | undefined): number {
   if (text === undefined || text === '') return Number.NaN;
-  if (text === '+Inf' || text === 'Inf' || text === 'inf' || text === '+inf') return Number.POSITIVE_INFINITY;
+  if (text === '+Inf' || text === 'Inf' || text === 'inf' || text === '+inf')
+    return Number.POSITIVE_INFINITY;
   return Number(text);
 }
 
@@ -898,7 +1083,9 @@ function parseWindowParam(text: string | undefined): number | undefined {
   if (text === undefined || text === '') return undefined;
   const ms = parseDuration(text);
   if (ms === undefined || ms === 0) {
-    throw new InvalidPayloadError(`cannot parse 'window' param ${JSON.stringify(text)}: want a duration such as 5m, 1h or 30d`);
+    throw new InvalidPayloadError(
+      `cannot parse 'window' param ${JSON.stringify(text)}: want a duration such as 5m, 1h or 30d`
+    );
   }
   return ms;
 }

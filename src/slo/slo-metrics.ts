@@ -66,7 +66,8 @@ export interface SloMetricsSource {
 export class SloMetrics {
   constructor(registry: Registry, source: SloMetricsSource) {
     for (const name of SLO_METRIC_NAMES) {
-      if (registry.getSingleMetric(name) !== undefined) registry.removeSingleMetric(name);
+      if (registry.getSingleMetric(name) !== undefined)
+        registry.removeSingleMetric(name);
     }
     const registers = [registry];
     const fromReports = <L extends string>(
@@ -96,12 +97,19 @@ export class SloMetrics {
     const perScope = (
       name: string,
       help: string,
-      fill: (out: ComputedValue[], slo: string, cluster: string, figures: ScopeFigures) => void
+      fill: (
+        out: ComputedValue[],
+        slo: string,
+        cluster: string,
+        figures: ScopeFigures
+      ) => void
     ): void => {
       const gauge = new ComputedGauge(name, help, async () => {
         const out: ComputedValue[] = [];
         for (const report of await source.metricsReports()) {
-          forEachScope(report, (cluster, figures) => fill(out, report.name, cluster, figures));
+          forEachScope(report, (cluster, figures) =>
+            fill(out, report.name, cluster, figures)
+          );
         }
         return out;
       });
@@ -112,7 +120,11 @@ export class SloMetrics {
       'Bad events / total events over the window; cluster="" is the fleet (events summed over clusters). Absent without traffic.',
       (out, slo, cluster, figures) => {
         for (const [window, w] of Object.entries(figures.windows))
-          if (w.error_ratio !== null) out.push({ labels: { slo, cluster, window }, value: w.error_ratio });
+          if (w.error_ratio !== null)
+            out.push({
+              labels: { slo, cluster, window },
+              value: w.error_ratio,
+            });
       }
     );
     perScope(
@@ -120,14 +132,18 @@ export class SloMetrics {
       'Error ratio / (1 - objective) over the window; cluster="" is the fleet. Absent without traffic.',
       (out, slo, cluster, figures) => {
         for (const [window, w] of Object.entries(figures.windows))
-          if (w.burn_rate !== null) out.push({ labels: { slo, cluster, window }, value: w.burn_rate });
+          if (w.burn_rate !== null)
+            out.push({ labels: { slo, cluster, window }, value: w.burn_rate });
       }
     );
     perScope(
       'fleetgate_slo_error_budget_remaining',
       'Share of the error budget left over the SLO window (1 = untouched, below 0 = overspent); cluster="" is the fleet.',
       (out, slo, cluster, figures) => {
-        out.push({ labels: { slo, cluster }, value: figures.error_budget.remaining });
+        out.push({
+          labels: { slo, cluster },
+          value: figures.error_budget.remaining,
+        });
       }
     );
     perScope(
@@ -135,7 +151,10 @@ export class SloMetrics {
       'Multi-window multi-burn-rate alert state (1 firing, 0 not) by SLO, cluster ("" = fleet) and severity.',
       (out, slo, cluster, figures) => {
         for (const [severity, firing] of Object.entries(figures.alerts))
-          out.push({ labels: { slo, cluster, severity }, value: firing ? 1 : 0 });
+          out.push({
+            labels: { slo, cluster, severity },
+            value: firing ? 1 : 0,
+          });
       }
     );
     const warnings: Gauge<'slo'> = new Gauge({
@@ -195,14 +214,30 @@ class ComputedGauge {
   readonly help: string;
   private readonly _compute: () => Promise<ComputedValue[]>;
 
-  constructor(name: string, help: string, compute: () => Promise<ComputedValue[]>) {
+  constructor(
+    name: string,
+    help: string,
+    compute: () => Promise<ComputedValue[]>
+  ) {
     this.name = name;
     this.help = help;
     this._compute = compute;
   }
 
-  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ComputedValue[] }> {
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: await this._compute() };
+  async get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    aggregator: string;
+    values: ComputedValue[];
+  }> {
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: await this._compute(),
+    };
   }
 
   reset(): void {
@@ -211,7 +246,10 @@ class ComputedGauge {
 }
 
 /** The fleet (cluster="") and every cluster of a report. */
-function forEachScope(report: SloReport, fn: (cluster: string, figures: ScopeFigures) => void): void {
+function forEachScope(
+  report: SloReport,
+  fn: (cluster: string, figures: ScopeFigures) => void
+): void {
   fn(FLEET_CLUSTER_LABEL, report);
   for (const c of report.clusters) fn(c.cluster, c);
 }

@@ -71,7 +71,11 @@ export interface SloReportQuery {
 }
 
 /** Bad events and total events of window `j` of a sums array. */
-export function badAndTotal(def: SloDefinition, sums: Float64Array, j: number): [number, number] {
+export function badAndTotal(
+  def: SloDefinition,
+  sums: Float64Array,
+  j: number
+): [number, number] {
   const a = sums[2 * j]!;
   const total = sums[2 * j + 1]!;
   // Good and total series are scraped together, but a bucket can run ahead of _count by rounding: never below 0.
@@ -80,7 +84,11 @@ export function badAndTotal(def: SloDefinition, sums: Float64Array, j: number): 
 }
 
 /** Error ratio of window `j` (null without traffic). */
-export function errorRatioOf(def: SloDefinition, sums: Float64Array, j: number): number | null {
+export function errorRatioOf(
+  def: SloDefinition,
+  sums: Float64Array,
+  j: number
+): number | null {
   const [bad, total] = badAndTotal(def, sums, j);
   return total > 0 ? bad / total : null;
 }
@@ -95,7 +103,8 @@ export function figuresOf(
   const count = def.windowsMs.length;
   // Error ratios once per window (NaN without traffic); everything below reads them.
   const ratios = new Float64Array(count);
-  for (let j = 0; j < count; j++) ratios[j] = errorRatioOf(def, sums, j) ?? Number.NaN;
+  for (let j = 0; j < count; j++)
+    ratios[j] = errorRatioOf(def, sums, j) ?? Number.NaN;
   const windows: Record<string, SloWindowFigures> = {};
   for (let j = 0; j < count; j++) {
     if (windowIndex !== undefined && windowIndex !== j) continue;
@@ -115,7 +124,8 @@ export function figuresOf(
     if (alerts[pair.severity] === true) continue;
     // Compared as burn rates (not ratio > factor × budget), so the answer agrees with the burn_rate it shows.
     alerts[pair.severity] =
-      ratios[indices[2 * p]!]! / budget > pair.factor && ratios[indices[2 * p + 1]!]! / budget > pair.factor;
+      ratios[indices[2 * p]!]! / budget > pair.factor &&
+      ratios[indices[2 * p + 1]!]! / budget > pair.factor;
   }
   return {
     sli: Number.isNaN(ownRatio) ? null : 1 - ownRatio,
@@ -125,10 +135,16 @@ export function figuresOf(
   };
 }
 
-const NO_TRAFFIC: SloWindowFigures = Object.freeze({ error_ratio: null, burn_rate: null });
+const NO_TRAFFIC: SloWindowFigures = Object.freeze({
+  error_ratio: null,
+  burn_rate: null,
+});
 
 /** Sums of every cluster added up, in cluster-name order (same order, same floats, on every replica). */
-export function fleetSums(def: SloDefinition, clusters: ReadonlyMap<string, Float64Array>): Float64Array {
+export function fleetSums(
+  def: SloDefinition,
+  clusters: ReadonlyMap<string, Float64Array>
+): Float64Array {
   const out = new Float64Array(2 * def.windowsMs.length);
   for (const name of [...clusters.keys()].sort()) {
     const sums = clusters.get(name)!;
@@ -138,7 +154,10 @@ export function fleetSums(def: SloDefinition, clusters: ReadonlyMap<string, Floa
 }
 
 /** The report of one SLO. */
-export function buildSloReport(sums: SloSums, query: SloReportQuery = {}): SloReport {
+export function buildSloReport(
+  sums: SloSums,
+  query: SloReportQuery = {}
+): SloReport {
   const def = sums.def;
   const spec = def.spec;
   const windowIndex = query.windowIndex;
@@ -153,9 +172,12 @@ export function buildSloReport(sums: SloSums, query: SloReportQuery = {}): SloRe
       (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0)
   );
   let top: SloFigures;
-  if (query.cluster === undefined) top = figuresOf(def, fleetSums(def, sums.clusters), windowIndex);
+  if (query.cluster === undefined)
+    top = figuresOf(def, fleetSums(def, sums.clusters), windowIndex);
   else {
-    const values = sums.clusters.get(query.cluster) ?? new Float64Array(2 * def.windowsMs.length);
+    const values =
+      sums.clusters.get(query.cluster) ??
+      new Float64Array(2 * def.windowsMs.length);
     top = figuresOf(def, values, windowIndex);
   }
   return {

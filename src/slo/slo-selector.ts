@@ -84,10 +84,7 @@ export function parseSloSelector(
   options: ParseSelectorOptions = {}
 ): SloSelector {
   const matchers = new SelectorParser(text).parse();
-  if (
-    options.allowEmpty !== true &&
-    matchers.every(m => matchesValue(m, ''))
-  ) {
+  if (options.allowEmpty !== true && matchers.every(m => matchesValue(m, ''))) {
     throw new SelectorSyntaxError(
       `cannot parse selector ${JSON.stringify(text)}: it needs at least one matcher that does not match the empty string (e.g. a metric name)`
     );
@@ -247,7 +244,8 @@ class SelectorParser {
     value: string,
     valueAt: number
   ): LabelMatcher {
-    if (op === '=' || op === '!=') return { name, op, value, regexp: undefined };
+    if (op === '=' || op === '!=')
+      return { name, op, value, regexp: undefined };
     try {
       return { name, op, value, regexp: compileRelabelRegex(value).regexp };
     } catch (err) {

@@ -12,7 +12,7 @@
  *   `{"v":1,"slos":[{"n":name,"f":fingerprint,"le":["0.1","+Inf"],"t":true,
  *     "c":[[cluster,[A0,T0,A1,T1,…]],…]}]}`
  *
- * - `slo-state:<slo>` (every half minute and at stop, TTL = what the SLO
+ * - `slo-state:<slo>` (every minute and at stop, TTL = what the SLO
  *   keeps): this replica's bucket rings for one SLO, so a restart with the
  *   same replica id reloads them, and the others can still count a replica
  *   that is gone. Rings are zero-run coded: a run of k zero slots is `-k`
@@ -41,7 +41,9 @@ export interface WindowsSnapshotSlo {
   readonly clusters: ReadonlyMap<string, Float64Array>;
 }
 
-export function encodeWindowsSnapshot(slos: readonly WindowsSnapshotSlo[]): string {
+export function encodeWindowsSnapshot(
+  slos: readonly WindowsSnapshotSlo[]
+): string {
   return JSON.stringify({
     v: 1,
     slos: slos.map(s => ({
@@ -58,21 +60,44 @@ export function encodeWindowsSnapshot(slos: readonly WindowsSnapshotSlo[]): stri
 export function decodeWindowsSnapshot(payload: string): WindowsSnapshotSlo[] {
   const raw = JSON.parse(payload) as unknown;
   if (!isRecord(raw) || raw['v'] !== 1 || !Array.isArray(raw['slos'])) {
-    throw new SyntaxError('cannot decode SLO windows snapshot: want {"v":1,"slos":[…]}');
+    throw new SyntaxError(
+      'cannot decode SLO windows snapshot: want {"v":1,"slos":[…]}'
+    );
   }
   return raw['slos'].map((s: unknown): WindowsSnapshotSlo => {
-    if (!isRecord(s) || typeof s['n'] !== 'string' || typeof s['f'] !== 'string' || !Array.isArray(s['c'])) {
-      throw new SyntaxError('cannot decode SLO windows snapshot: bad SLO entry');
+    if (
+      !isRecord(s) ||
+      typeof s['n'] !== 'string' ||
+      typeof s['f'] !== 'string' ||
+      !Array.isArray(s['c'])
+    ) {
+      throw new SyntaxError(
+        'cannot decode SLO windows snapshot: bad SLO entry'
+      );
     }
     const clusters = new Map<string, Float64Array>();
     for (const entry of s['c'] as unknown[]) {
-      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !isNumberArray(entry[1])) {
-        throw new SyntaxError(`cannot decode SLO windows snapshot: bad cluster entry of ${s['n']}`);
+      if (
+        !Array.isArray(entry) ||
+        typeof entry[0] !== 'string' ||
+        !isNumberArray(entry[1])
+      ) {
+        throw new SyntaxError(
+          `cannot decode SLO windows snapshot: bad cluster entry of ${s['n']}`
+        );
       }
       clusters.set(entry[0], Float64Array.from(entry[1]));
     }
-    const le = Array.isArray(s['le']) ? (s['le'] as unknown[]).filter(x => typeof x === 'string') : [];
-    return { name: s['n'], fingerprint: s['f'], le, hasTotal: s['t'] === true, clusters };
+    const le = Array.isArray(s['le'])
+      ? (s['le'] as unknown[]).filter(x => typeof x === 'string')
+      : [];
+    return {
+      name: s['n'],
+      fingerprint: s['f'],
+      le,
+      hasTotal: s['t'] === true,
+      clusters,
+    };
   });
 }
 
@@ -96,21 +121,47 @@ export function encodeStateSnapshot(snapshot: StateSnapshot): string {
  *
  * @throws SyntaxError when the payload is malformed.
  */
-export function decodeStateSnapshot(payload: string, resolutions: readonly number[]): StateSnapshot {
+export function decodeStateSnapshot(
+  payload: string,
+  resolutions: readonly number[]
+): StateSnapshot {
   const raw = JSON.parse(payload) as unknown;
-  if (!isRecord(raw) || raw['v'] !== 1 || typeof raw['k'] !== 'string' || !Array.isArray(raw['c'])) {
-    throw new SyntaxError('cannot decode SLO state snapshot: want {"v":1,"k":…,"c":[…]}');
+  if (
+    !isRecord(raw) ||
+    raw['v'] !== 1 ||
+    typeof raw['k'] !== 'string' ||
+    !Array.isArray(raw['c'])
+  ) {
+    throw new SyntaxError(
+      'cannot decode SLO state snapshot: want {"v":1,"k":…,"c":[…]}'
+    );
   }
   const clusters = new Map<string, TierState[]>();
   for (const entry of raw['c'] as unknown[]) {
-    if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !Array.isArray(entry[1])) {
-      throw new SyntaxError('cannot decode SLO state snapshot: bad cluster entry');
+    if (
+      !Array.isArray(entry) ||
+      typeof entry[0] !== 'string' ||
+      !Array.isArray(entry[1])
+    ) {
+      throw new SyntaxError(
+        'cannot decode SLO state snapshot: bad cluster entry'
+      );
     }
     const tiers = (entry[1] as unknown[]).map((tier, k): TierState => {
-      if (!Array.isArray(tier) || typeof tier[0] !== 'number' || !isNumberArray(tier[1])) {
-        throw new SyntaxError(`cannot decode SLO state snapshot: bad tier ${k} of ${entry[0] as string}`);
+      if (
+        !Array.isArray(tier) ||
+        typeof tier[0] !== 'number' ||
+        !isNumberArray(tier[1])
+      ) {
+        throw new SyntaxError(
+          `cannot decode SLO state snapshot: bad tier ${k} of ${entry[0] as string}`
+        );
       }
-      return { resMs: resolutions[k] ?? 0, head: tier[0], data: decodeRuns(tier[1]) };
+      return {
+        resMs: resolutions[k] ?? 0,
+        head: tier[0],
+        data: decodeRuns(tier[1]),
+      };
     });
     clusters.set(entry[0], tiers);
   }
@@ -138,7 +189,10 @@ export function encodeRuns(data: Float64Array): number[] {
 export function decodeRuns(runs: readonly number[]): Float64Array {
   let length = 0;
   for (const r of runs) length += r < 0 ? -r : 1;
-  if (length > 1 << 20) throw new SyntaxError(`cannot decode SLO state snapshot: ring of ${length} slots`);
+  if (length > 1 << 20)
+    throw new SyntaxError(
+      `cannot decode SLO state snapshot: ring of ${length} slots`
+    );
   const out = new Float64Array(length);
   let at = 0;
   for (const r of runs) {
@@ -153,5 +207,8 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 }
 
 function isNumberArray(x: unknown): x is number[] {
-  return Array.isArray(x) && x.every(v => typeof v === 'number' && Number.isFinite(v));
+  return (
+    Array.isArray(x) &&
+    x.every(v => typeof v === 'number' && Number.isFinite(v))
+  );
 }

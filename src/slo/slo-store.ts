@@ -14,7 +14,13 @@ export interface SloStore {
   /** Whether other replicas share this state (otherwise nothing is published and answers are local). */
   readonly isShared: boolean;
   /** Replaces this replica's snapshot of one kind; live while `nowMs < publishedAtMs + ttlMs`. */
-  publishSnapshot(kind: string, replicaId: string, payload: string, ttlMs: number, nowMs: number): Promise<void>;
+  publishSnapshot(
+    kind: string,
+    replicaId: string,
+    payload: string,
+    ttlMs: number,
+    nowMs: number
+  ): Promise<void>;
   /** Every replica's live snapshot of one kind, sorted by replicaId. */
   readSnapshots(kind: string, nowMs: number): Promise<SloSnapshot[]>;
 }

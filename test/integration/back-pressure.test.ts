@@ -36,6 +36,8 @@ async function start(overloadStatus?: 429): Promise<RunningGateway> {
 ${overloadStatus === undefined ? '' : `  remote_write_overload_status: ${overloadStatus}\n`}clusters:
   - {name: prod-eu, region: eu, env: prod, team: a, token: ${TOKEN}}
 forward:
+  # The point capacity is a memory-queue bound; a disk queue is bounded by bytes.
+  queue: {type: memory}
   remote_write:
     - {url: "http://127.0.0.1:${deadPort}/api/v1/write", shards: 1, capacity: 20, min_backoff: 1s, max_backoff: 1s}
 `

@@ -11,7 +11,10 @@ import type { RequestHandler } from 'express';
 import { readBody } from '../../codec/index.js';
 import type { Config } from '../../config/index.js';
 import { encodeExportLogsResponse } from '../../ingest/otlp/index.js';
-import { decodeLogsJson, decodeLogsProtobuf } from '../../ingest/otlp/logs/index.js';
+import {
+  decodeLogsJson,
+  decodeLogsProtobuf,
+} from '../../ingest/otlp/logs/index.js';
 import type { Identifier } from '../../pipeline/index.js';
 import type { LogsIngestService } from '../../pipeline/logs/index.js';
 import { otlpFormatOf } from './otlp-metrics.js';
@@ -19,7 +22,12 @@ import { otlpFormatOf } from './otlp-metrics.js';
 /** What the route needs of the current runtime (IngestRuntime satisfies it). */
 export interface OtlpLogsRuntime {
   readonly identifier: Identifier;
-  readonly config: { readonly server: Pick<Config['server'], 'max_body_bytes' | 'max_decompressed_bytes'> };
+  readonly config: {
+    readonly server: Pick<
+      Config['server'],
+      'max_body_bytes' | 'max_decompressed_bytes'
+    >;
+  };
 }
 
 export interface OtlpLogsRouteDeps {
@@ -39,11 +47,29 @@ export function otlpLogsHandler(deps: OtlpLogsRouteDeps): RequestHandler {
     const logs = deps.logs();
     const identity = runtime.identifier.identify(req.headers.authorization);
     const { server } = runtime.config;
-    const limits = { maxBodyBytes: server.max_body_bytes, maxDecompressedBytes: server.max_decompressed_bytes };
-    const { body } = await readBody(req, req.headers['content-encoding'], limits);
-    const batch = format === 'json' ? decodeLogsJson(body) : decodeLogsProtobuf(body);
+    const limits = {
+      maxBodyBytes: server.max_body_bytes,
+      maxDecompressedBytes: server.max_decompressed_bytes,
+    };
+    const { body } = await readBody(
+      req,
+      req.headers['content-encoding'],
+      limits
+    );
+    const batch =
+      format === 'json' ? decodeLogsJson(body) : decodeLogsProtobuf(body);
     const outcome = await logs.accept(batch, identity, Date.now());
-    res.status(200).type(format === 'json' ? 'application/json' : 'application/x-protobuf');
-    res.send(Buffer.from(encodeExportLogsResponse(outcome.rejectedRecords, outcome.message, format)));
+    res
+      .status(200)
+      .type(format === 'json' ? 'application/json' : 'application/x-protobuf');
+    res.send(
+      Buffer.from(
+        encodeExportLogsResponse(
+          outcome.rejectedRecords,
+          outcome.message,
+          format
+        )
+      )
+    );
   };
 }

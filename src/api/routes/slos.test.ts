@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SloEngine, type SloSpec } from '../../slo/index.js';
-import { contextOf, DAY_MS, SeriesFeed, T0 } from '../../slo/testing/slo-fixtures.js';
+import {
+  contextOf,
+  DAY_MS,
+  SeriesFeed,
+  T0,
+} from '../../slo/testing/slo-fixtures.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { createErrorHandler } from '../error-handler.js';
 import { sloHandler, slosListHandler } from './slos.js';
@@ -28,7 +33,13 @@ const SPECS: SloSpec[] = [
     service: 'checkout',
     objective: 0.99,
     window: 28 * DAY_MS,
-    sli: { latency: { histogram: 'http_request_duration_seconds', threshold: 0.3, selector: '{job="checkout"}' } },
+    sli: {
+      latency: {
+        histogram: 'http_request_duration_seconds',
+        threshold: 0.3,
+        selector: '{job="checkout"}',
+      },
+    },
   },
 ];
 
@@ -66,8 +77,26 @@ function engineWithTraffic(): SloEngine {
     counts['b']![0] += 9;
     counts['b']![1] += 1;
     const points = Object.entries(counts).flatMap(([cluster, [ok, bad]]) => [
-      { labels: { __name__: 'http_requests_total', cluster, job: 'checkout', code: '200' }, value: ok, t },
-      { labels: { __name__: 'http_requests_total', cluster, job: 'checkout', code: '503' }, value: bad, t },
+      {
+        labels: {
+          __name__: 'http_requests_total',
+          cluster,
+          job: 'checkout',
+          code: '200',
+        },
+        value: ok,
+        t,
+      },
+      {
+        labels: {
+          __name__: 'http_requests_total',
+          cluster,
+          job: 'checkout',
+          code: '503',
+        },
+        value: bad,
+        t,
+      },
     ]);
     engine.process(feed.batch(points), contextOf());
   }
@@ -80,7 +109,9 @@ beforeEach(() => {
 
 afterEach(async () => {
   vi.useRealTimers();
-  await Promise.all(servers.splice(0).map(s => new Promise(resolve => s.close(resolve))));
+  await Promise.all(
+    servers.splice(0).map(s => new Promise(resolve => s.close(resolve)))
+  );
 });
 
 describe('GET /api/v1/slos/{name}', () => {
@@ -88,7 +119,10 @@ describe('GET /api/v1/slos/{name}', () => {
     const base = await serve(engineWithTraffic());
     const res = await fetch(`${base}/api/v1/slos/checkout-availability`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { status: string; data: Record<string, unknown> };
+    const body = (await res.json()) as {
+      status: string;
+      data: Record<string, unknown>;
+    };
     expect(body.status).toBe('success');
     const data = body.data;
     expect(Object.keys(data)).toEqual([
@@ -115,26 +149,62 @@ describe('GET /api/v1/slos/{name}', () => {
       alerts: { page: true, ticket: true },
       warnings: [],
     });
-    const windows = data['windows'] as Record<string, { error_ratio: number; burn_rate: number }>;
-    expect(Object.keys(windows)).toEqual(['5m', '30m', '1h', '2h', '6h', '1d', '3d', '30d']);
+    const windows = data['windows'] as Record<
+      string,
+      { error_ratio: number; burn_rate: number }
+    >;
+    expect(Object.keys(windows)).toEqual([
+      '5m',
+      '30m',
+      '1h',
+      '2h',
+      '6h',
+      '1d',
+      '3d',
+      '30d',
+    ]);
     // 7 counted steps: a 7 bad of 700, b 7 bad of 70: events summed, not ratios averaged.
     expect(windows['1h']!.error_ratio).toBeCloseTo(14 / 770, 12);
     expect(windows['1h']!.burn_rate).toBeCloseTo(14 / 770 / 0.001, 6);
-    const budget = data['error_budget'] as { total: number; consumed: number; remaining: number };
+    const budget = data['error_budget'] as {
+      total: number;
+      consumed: number;
+      remaining: number;
+    };
     expect(budget.total).toBeCloseTo(0.001, 12);
     expect(budget.consumed).toBeCloseTo(14 / 770 / 0.001, 6);
     expect(budget.remaining).toBeCloseTo(1 - 14 / 770 / 0.001, 6);
-    const clusters = data['clusters'] as { cluster: string; windows: Record<string, unknown>; alerts: unknown }[];
+    const clusters = data['clusters'] as {
+      cluster: string;
+      windows: Record<string, unknown>;
+      alerts: unknown;
+    }[];
     expect(clusters.map(c => c.cluster)).toEqual(['b', 'a']);
-    expect(Object.keys(clusters[0]!)).toEqual(['cluster', 'sli', 'error_budget', 'windows', 'alerts']);
+    expect(Object.keys(clusters[0]!)).toEqual([
+      'cluster',
+      'sli',
+      'error_budget',
+      'windows',
+      'alerts',
+    ]);
   });
 
   it('narrows to a cluster and a window', async () => {
     const base = await serve(engineWithTraffic());
-    const res = await fetch(`${base}/api/v1/slos/checkout-availability?cluster=a&window=5m`);
-    const { data } = (await res.json()) as { data: { cluster: string; windows: object; clusters: { cluster: string }[] } };
+    const res = await fetch(
+      `${base}/api/v1/slos/checkout-availability?cluster=a&window=5m`
+    );
+    const { data } = (await res.json()) as {
+      data: {
+        cluster: string;
+        windows: object;
+        clusters: { cluster: string }[];
+      };
+    };
     expect(data.cluster).toBe('a');
-    expect(data.windows).toEqual({ '5m': { error_ratio: 0.01, burn_rate: expect.closeTo(10, 9) as number } });
+    expect(data.windows).toEqual({
+      '5m': { error_ratio: 0.01, burn_rate: expect.closeTo(10, 9) as number },
+    });
     expect(data.clusters.map(c => c.cluster)).toEqual(['a']);
   });
 
@@ -142,7 +212,11 @@ describe('GET /api/v1/slos/{name}', () => {
     const base = await serve(engineWithTraffic());
     const res = await fetch(`${base}/api/v1/slos/nope`);
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ status: 'error', errorType: 'not_found', error: 'cannot find SLO "nope"' });
+    expect(await res.json()).toEqual({
+      status: 'error',
+      errorType: 'not_found',
+      error: 'cannot find SLO "nope"',
+    });
   });
 
   it('answers 400 for a window the SLO does not report, or a repeated parameter', async () => {
@@ -154,7 +228,9 @@ describe('GET /api/v1/slos/{name}', () => {
       errorType: 'bad_data',
       error: `cannot use 'window' param "30d": SLO "checkout-latency" reports 5m, 30m, 1h, 2h, 6h, 1d, 3d, 28d`,
     });
-    res = await fetch(`${base}/api/v1/slos/checkout-latency?cluster=a&cluster=b`);
+    res = await fetch(
+      `${base}/api/v1/slos/checkout-latency?cluster=a&cluster=b`
+    );
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toBe(
       "cannot parse 'cluster' param: it is given 2 times, at most once is allowed"
@@ -167,16 +243,26 @@ describe('GET /api/v1/slos', () => {
     const engine = engineWithTraffic();
     const base = await serve(engine);
     const res = await fetch(`${base}/api/v1/slos`);
-    const body = (await res.json()) as { status: string; data: { name: string }[] };
+    const body = (await res.json()) as {
+      status: string;
+      data: { name: string }[];
+    };
     expect(body.status).toBe('success');
-    expect(body.data.map(s => s.name)).toEqual(['checkout-availability', 'checkout-latency']);
-    expect(body.data[0]).toEqual(JSON.parse(JSON.stringify(await engine.report('checkout-availability'))));
+    expect(body.data.map(s => s.name)).toEqual([
+      'checkout-availability',
+      'checkout-latency',
+    ]);
+    expect(body.data[0]).toEqual(
+      JSON.parse(JSON.stringify(await engine.report('checkout-availability')))
+    );
   });
 
   it('shows no windows for an SLO that lacks the asked one', async () => {
     const base = await serve(engineWithTraffic());
     const res = await fetch(`${base}/api/v1/slos?window=30d`);
-    const { data } = (await res.json()) as { data: { name: string; windows: object }[] };
+    const { data } = (await res.json()) as {
+      data: { name: string; windows: object }[];
+    };
     expect(Object.keys(data[0]!.windows)).toEqual(['30d']);
     expect(data[1]!.windows).toEqual({});
   });

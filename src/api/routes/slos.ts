@@ -31,17 +31,24 @@ export function slosListHandler(deps: SloRouteDeps): RequestHandler {
 export function sloHandler(deps: SloRouteDeps): RequestHandler {
   return async (req, res) => {
     const name = req.params['name'];
-    if (typeof name !== 'string' || name === '') throw new InvalidPayloadError('cannot query SLO: the name is missing');
+    if (typeof name !== 'string' || name === '')
+      throw new InvalidPayloadError('cannot query SLO: the name is missing');
     const data = await deps.slos().report(name, queryOf(req));
-    if (data === undefined) throw new NotFoundError(`cannot find SLO ${JSON.stringify(name)}`);
+    if (data === undefined)
+      throw new NotFoundError(`cannot find SLO ${JSON.stringify(name)}`);
     res.json({ status: 'success', data });
   };
 }
 
 function queryOf(req: Request): SloQuery {
   const at = req.originalUrl.indexOf('?');
-  const params = new URLSearchParams(at < 0 ? '' : req.originalUrl.slice(at + 1));
-  return { cluster: single(params, 'cluster'), window: single(params, 'window') };
+  const params = new URLSearchParams(
+    at < 0 ? '' : req.originalUrl.slice(at + 1)
+  );
+  return {
+    cluster: single(params, 'cluster'),
+    window: single(params, 'window'),
+  };
 }
 
 /** A parameter given at most once. */

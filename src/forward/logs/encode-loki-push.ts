@@ -25,7 +25,10 @@ const NANOS_PER_SECOND = 1_000_000_000n;
 const INITIAL_REQUEST_BYTES = 16 * 1024;
 
 /** Appends each stream as a `PushRequest.streams` entry; returns the number of entries written. */
-export function encodeLokiStreams(streams: readonly LokiStream[], writer: ProtobufWriter): number {
+export function encodeLokiStreams(
+  streams: readonly LokiStream[],
+  writer: ProtobufWriter
+): number {
   let entries = 0;
   for (let s = 0; s < streams.length; s++) {
     const stream = streams[s]!;
@@ -46,7 +49,9 @@ export function encodeLokiStreams(streams: readonly LokiStream[], writer: Protob
 }
 
 /** A whole PushRequest (uncompressed; a copy). */
-export function encodeLokiPushRequest(streams: readonly LokiStream[]): Uint8Array {
+export function encodeLokiPushRequest(
+  streams: readonly LokiStream[]
+): Uint8Array {
   const writer = new ProtobufWriter(INITIAL_REQUEST_BYTES);
   encodeLokiStreams(streams, writer);
   return writer.finish().slice();

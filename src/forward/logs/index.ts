@@ -12,7 +12,10 @@ export {
   type LogTargetConfig,
   type LogEncoding,
 } from './log-queue-forwarder.js';
-export { encodeLokiStreams, encodeLokiPushRequest } from './encode-loki-push.js';
+export {
+  encodeLokiStreams,
+  encodeLokiPushRequest,
+} from './encode-loki-push.js';
 export {
   LogForwardInstruments,
   FORWARDED_LOG_RECORDS_METRIC,

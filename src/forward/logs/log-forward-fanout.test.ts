@@ -6,7 +6,13 @@ import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { LogForwardFanout } from './log-forward-fanout.js';
 import { LogSink } from './testing/log-sink.js';
 
-const batch = () => buildLogBatch([{ attributes: { cluster: 'prod-eu' }, records: [{ body: 'a' }, { body: 'b' }] }]);
+const batch = () =>
+  buildLogBatch([
+    {
+      attributes: { cluster: 'prod-eu' },
+      records: [{ body: 'a' }, { body: 'b' }],
+    },
+  ]);
 
 describe('LogForwardFanout', () => {
   let loki: LogSink;
@@ -24,15 +30,29 @@ describe('LogForwardFanout', () => {
     await otlp.close();
   });
 
-  function fanout(forward: Record<string, unknown> = {}, targets?: { loki: unknown[]; otlp: unknown[] }): LogForwardFanout {
-    const logs = logsSchema.parse({ forward: { batch_send_deadline: '5ms', min_backoff: '5ms', max_backoff: '20ms', ...forward } });
+  function fanout(
+    forward: Record<string, unknown> = {},
+    targets?: { loki: unknown[]; otlp: unknown[] }
+  ): LogForwardFanout {
+    const logs = logsSchema.parse({
+      forward: {
+        batch_send_deadline: '5ms',
+        min_backoff: '5ms',
+        max_backoff: '20ms',
+        ...forward,
+      },
+    });
     const created = new LogForwardFanout(
       (targets as never) ?? {
         loki: [{ url: loki.url, headers: {}, timeout: 2000 }],
         otlp: [{ url: otlp.url, headers: {}, timeout: 2000 }],
       },
       logs,
-      { logger: silentLogger(), metrics: new SelfMetrics({ collectProcessMetrics: false }), version: 'test' }
+      {
+        logger: silentLogger(),
+        metrics: new SelfMetrics({ collectProcessMetrics: false }),
+        version: 'test',
+      }
     );
     running.push(created);
     return created;
@@ -44,8 +64,14 @@ describe('LogForwardFanout', () => {
     out.enqueue(batch());
     await loki.waitForRequests(1);
     await otlp.waitForRequests(1);
-    expect(LogSink.lokiStreams(loki.requests[0]!).flatMap(s => s.entries.map(e => e.line))).toEqual(['a', 'b']);
-    expect(LogSink.otlpBatch(otlp.requests[0]!).records.map(r => r.body)).toEqual(['a', 'b']);
+    expect(
+      LogSink.lokiStreams(loki.requests[0]!).flatMap(s =>
+        s.entries.map(e => e.line)
+      )
+    ).toEqual(['a', 'b']);
+    expect(
+      LogSink.otlpBatch(otlp.requests[0]!).records.map(r => r.body)
+    ).toEqual(['a', 'b']);
   });
 
   it('appends to none when one downstream is full', () => {
@@ -60,10 +86,17 @@ describe('LogForwardFanout', () => {
 
   it('refuses two log targets with the same name', () => {
     expect(() =>
-      fanout({}, {
-        loki: [{ url: loki.url, name: 'central', headers: {}, timeout: 1000 }],
-        otlp: [{ url: otlp.url, name: 'central', headers: {}, timeout: 1000 }],
-      })
+      fanout(
+        {},
+        {
+          loki: [
+            { url: loki.url, name: 'central', headers: {}, timeout: 1000 },
+          ],
+          otlp: [
+            { url: otlp.url, name: 'central', headers: {}, timeout: 1000 },
+          ],
+        }
+      )
     ).toThrow(ConfigError);
   });
 

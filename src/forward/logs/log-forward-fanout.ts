@@ -10,7 +10,10 @@ import type { Config } from '../../config/index.js';
 import type { LogsConfig } from '../../config/logs-schema.js';
 import { ConfigError } from '../../errors.js';
 import type { LogBatch } from '../../model/log-batch.js';
-import { LokiStreamMapper, type LogBatchForwarder } from '../../pipeline/logs/index.js';
+import {
+  LokiStreamMapper,
+  type LogBatchForwarder,
+} from '../../pipeline/logs/index.js';
 import type { ForwarderStats, ForwarderStopReport } from '../forwarder.js';
 import type { LogForwarder, LogForwarderDeps } from './log-queue-forwarder.js';
 import { LokiForwarder } from './loki-forwarder.js';
@@ -27,10 +30,16 @@ export class LogForwardFanout implements LogBatchForwarder {
    *
    * @throws ConfigError when two log targets have the same name.
    */
-  constructor(forward: Pick<Config['forward'], 'loki' | 'otlp'>, logs: Pick<LogsConfig, 'loki' | 'forward'>, deps: LogForwarderDeps) {
+  constructor(
+    forward: Pick<Config['forward'], 'loki' | 'otlp'>,
+    logs: Pick<LogsConfig, 'loki' | 'forward'>,
+    deps: LogForwarderDeps
+  ) {
     const mapper = new LokiStreamMapper(logs.loki);
     const forwarders: LogForwarder[] = [
-      ...forward.loki.map(target => new LokiForwarder(target, logs, deps, mapper)),
+      ...forward.loki.map(
+        target => new LokiForwarder(target, logs, deps, mapper)
+      ),
       ...forward.otlp.map(target => new OtlpLogsForwarder(target, logs, deps)),
     ];
     const names = new Set<string>();
@@ -72,7 +81,9 @@ export class LogForwardFanout implements LogBatchForwarder {
 
   /** Stops all downstreams in parallel, each with the same drain timeout. */
   stop(drainTimeoutMs: number): Promise<ForwarderStopReport[]> {
-    return Promise.all(this._forwarders.map(forwarder => forwarder.stop(drainTimeoutMs)));
+    return Promise.all(
+      this._forwarders.map(forwarder => forwarder.stop(drainTimeoutMs))
+    );
   }
 
   /** Queue state per downstream (Loki ones first, in configuration order); points are records. */

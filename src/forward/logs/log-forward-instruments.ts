@@ -17,10 +17,13 @@ import type { SelfMetrics } from '../../telemetry/index.js';
 import type { RetryReason } from '../export-result.js';
 import type { ShardInstruments } from '../remote-write-shard.js';
 
-export const FORWARDED_LOG_RECORDS_METRIC = 'fleetgate_forward_log_records_total';
-export const SET_ASIDE_LOG_RECORDS_METRIC = 'fleetgate_forward_set_aside_log_records_total';
+export const FORWARDED_LOG_RECORDS_METRIC =
+  'fleetgate_forward_log_records_total';
+export const SET_ASIDE_LOG_RECORDS_METRIC =
+  'fleetgate_forward_set_aside_log_records_total';
 export const QUEUED_LOG_RECORDS_METRIC = 'fleetgate_forward_queue_log_records';
-export const LOG_QUEUE_CAPACITY_METRIC = 'fleetgate_forward_queue_capacity_log_records';
+export const LOG_QUEUE_CAPACITY_METRIC =
+  'fleetgate_forward_queue_capacity_log_records';
 
 export class LogForwardInstruments implements ShardInstruments {
   private readonly _metrics: SelfMetrics;
@@ -35,18 +38,23 @@ export class LogForwardInstruments implements ShardInstruments {
     this._downstream = downstream;
     const registry = metrics.registry;
     const labels = { downstream };
-    this._forwarded = counter(registry, FORWARDED_LOG_RECORDS_METRIC, 'Log records delivered to a downstream.', [
-      'downstream',
-    ]).labels(labels);
+    this._forwarded = counter(
+      registry,
+      FORWARDED_LOG_RECORDS_METRIC,
+      'Log records delivered to a downstream.',
+      ['downstream']
+    ).labels(labels);
     this._setAside = counter(
       registry,
       SET_ASIDE_LOG_RECORDS_METRIC,
       'Log records a downstream refused for good (4xx other than 429), set aside so the queue moves on, by downstream and reason.',
       ['downstream', 'reason']
     );
-    this._queued = gauge(registry, QUEUED_LOG_RECORDS_METRIC, 'Log records waiting in the forward queue of a downstream.').labels(
-      labels
-    );
+    this._queued = gauge(
+      registry,
+      QUEUED_LOG_RECORDS_METRIC,
+      'Log records waiting in the forward queue of a downstream.'
+    ).labels(labels);
     this._capacity = gauge(
       registry,
       LOG_QUEUE_CAPACITY_METRIC,
@@ -71,7 +79,10 @@ export class LogForwardInstruments implements ShardInstruments {
       downstream: this._downstream,
       status_code: httpStatus === undefined ? 'error' : String(httpStatus),
     });
-    this._metrics.forwardSendDuration.observe({ downstream: this._downstream }, seconds);
+    this._metrics.forwardSendDuration.observe(
+      { downstream: this._downstream },
+      seconds
+    );
   }
 
   recordRetry(reason: RetryReason): void {
@@ -81,7 +92,10 @@ export class LogForwardInstruments implements ShardInstruments {
   /** A batch the downstream took; `nowMs` is Unix time in ms. */
   recordDelivered(records: number, nowMs: number): void {
     this._forwarded.inc(records);
-    this._metrics.forwardLastSuccess.set({ downstream: this._downstream }, nowMs / 1000);
+    this._metrics.forwardLastSuccess.set(
+      { downstream: this._downstream },
+      nowMs / 1000
+    );
   }
 
   /** A batch the downstream refused for good: set aside; `reason` is `http_<status>`. */
@@ -90,14 +104,28 @@ export class LogForwardInstruments implements ShardInstruments {
   }
 }
 
-function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Counter<L> {
+function counter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[]
+): Counter<L> {
   const existing = registry.getSingleMetric(name);
   if (existing instanceof Counter) return existing as Counter<L>;
   return new Counter({ name, help, labelNames, registers: [registry] });
 }
 
-function gauge(registry: Registry, name: string, help: string): Gauge<'downstream'> {
+function gauge(
+  registry: Registry,
+  name: string,
+  help: string
+): Gauge<'downstream'> {
   const existing = registry.getSingleMetric(name);
   if (existing instanceof Gauge) return existing as Gauge<'downstream'>;
-  return new Gauge({ name, help, labelNames: ['downstream'], registers: [registry] });
+  return new Gauge({
+    name,
+    help,
+    labelNames: ['downstream'],
+    registers: [registry],
+  });
 }

@@ -24,7 +24,11 @@ import { Buffer } from 'node:buffer';
 import type { Config } from '../../config/index.js';
 import type { LogForwardConfig } from '../../config/logs-schema.js';
 import { ProtobufWriter } from '../../codec/protobuf-writer.js';
-import { OverloadedError, UnavailableError, type GatewayError } from '../../errors.js';
+import {
+  OverloadedError,
+  UnavailableError,
+  type GatewayError,
+} from '../../errors.js';
 import type { LogBatch } from '../../model/log-batch.js';
 import type { Logger, SelfMetrics } from '../../telemetry/index.js';
 import { Backoff } from '../backoff.js';
@@ -58,7 +62,11 @@ export const MAX_LOG_SEND_BYTES = 4 * 1024 * 1024;
 const INITIAL_WRITER_BYTES = 16 * 1024;
 
 /** Builds the queue of one log downstream; `downstream` is unique per kind (a durable queue's directory). */
-export type LogQueueFactory = (kind: LogDownstreamKind, downstream: string, capacity: QueueCapacity) => ForwardQueue;
+export type LogQueueFactory = (
+  kind: LogDownstreamKind,
+  downstream: string,
+  capacity: QueueCapacity
+) => ForwardQueue;
 
 export interface LogForwarderDeps {
   readonly logger: Logger;
@@ -102,7 +110,11 @@ export interface LogForwarder {
 }
 
 // Headers a configured `headers:` entry cannot set: the protocol owns them.
-const RESERVED_HEADERS = new Set(['content-type', 'content-encoding', 'user-agent']);
+const RESERVED_HEADERS = new Set([
+  'content-type',
+  'content-encoding',
+  'user-agent',
+]);
 
 export class LogQueueForwarder implements LogForwarder {
   readonly name: string;
@@ -123,15 +135,28 @@ export class LogQueueForwarder implements LogForwarder {
    * `logs.forward` (queue size, batching, backoff). Sends
    * `X-Scope-OrgID: <tenant>` when the target has a tenant.
    */
-  constructor(target: LogTargetConfig, forward: LogForwardConfig, encoding: LogEncoding, deps: LogForwarderDeps) {
+  constructor(
+    target: LogTargetConfig,
+    forward: LogForwardConfig,
+    encoding: LogEncoding,
+    deps: LogForwarderDeps
+  ) {
     this.name = downstreamNameOf(target);
     this.kind = encoding.kind;
     this._encoding = encoding;
-    this._logger = deps.logger.child({ component: 'forward', downstream: this.name, kind: encoding.kind });
+    this._logger = deps.logger.child({
+      component: 'forward',
+      downstream: this.name,
+      kind: encoding.kind,
+    });
     this._instruments = new LogForwardInstruments(deps.metrics, this.name);
     const now = deps.now ?? Date.now;
 
-    const { url, headers } = buildRequest(target, encoding.contentHeaders, deps.version ?? readFleetgateVersion());
+    const { url, headers } = buildRequest(
+      target,
+      encoding.contentHeaders,
+      deps.version ?? readFleetgateVersion()
+    );
     const client = new HttpExportClient({
       url,
       headers,
@@ -144,12 +169,18 @@ export class LogQueueForwarder implements LogForwarder {
       capacityPoints: forward.capacity_records,
       capacityBytes: forward.capacity_records * LOG_QUEUE_BYTES_PER_RECORD,
     };
-    const queue = (deps.createQueue ?? ((_k, _d, c) => new MemoryForwardQueue(c)))(encoding.kind, this.name, capacity);
+    const queue = (
+      deps.createQueue ?? ((_k, _d, c) => new MemoryForwardQueue(c))
+    )(encoding.kind, this.name, capacity);
     this._shard = new RemoteWriteShard({
       index: 0,
       queue,
       client,
-      backoff: new Backoff(forward.min_backoff, forward.max_backoff, deps.random),
+      backoff: new Backoff(
+        forward.min_backoff,
+        forward.max_backoff,
+        deps.random
+      ),
       instruments: this._instruments,
       logger: this._logger,
       maxPointsPerSend: forward.max_records_per_send,
@@ -164,7 +195,10 @@ export class LogQueueForwarder implements LogForwarder {
 
   admit(batch: LogBatch): GatewayError | undefined {
     this._admitted = undefined;
-    if (this._isStopping) return new UnavailableError(`cannot enqueue to ${this.name}: forwarding is shutting down`);
+    if (this._isStopping)
+      return new UnavailableError(
+        `cannot enqueue to ${this.name}: forwarding is shutting down`
+      );
     const writer = this._writer;
     writer.reset();
     const records = this._encoding.encode(batch, writer);
@@ -183,7 +217,10 @@ export class LogQueueForwarder implements LogForwarder {
   }
 
   append(batch: LogBatch): void {
-    if (this._admitted !== batch) throw new Error(`cannot append to ${this.name}: the batch was not just admitted`);
+    if (this._admitted !== batch)
+      throw new Error(
+        `cannot append to ${this.name}: the batch was not just admitted`
+      );
     this._admitted = undefined;
     const records = this._admittedRecords;
     if (records === 0) return;
@@ -191,7 +228,9 @@ export class LogQueueForwarder implements LogForwarder {
     const fragment = this._writer.finish().slice();
     if (!this._shard.queue.tryAppend(fragment, records)) {
       // admit checked the room in this same turn; only a broken queue gets here.
-      throw new Error(`cannot append to ${this.name}: queue refused a fragment it had room for`);
+      throw new Error(
+        `cannot append to ${this.name}: queue refused a fragment it had room for`
+      );
     }
     this._instruments.addQueued(records);
     this._shard.notifyAppended();
@@ -238,7 +277,12 @@ export class LogQueueForwarder implements LogForwarder {
     const excess = Math.max(1, queue.points + records - queue.capacityPoints);
     const rate = this._shard.drainRatePerMs();
     const waitMs = rate > 0 ? excess / rate : MAX_QUEUE_FULL_RETRY_AFTER_MS;
-    return Math.ceil(Math.min(MAX_QUEUE_FULL_RETRY_AFTER_MS, Math.max(MIN_QUEUE_FULL_RETRY_AFTER_MS, waitMs)));
+    return Math.ceil(
+      Math.min(
+        MAX_QUEUE_FULL_RETRY_AFTER_MS,
+        Math.max(MIN_QUEUE_FULL_RETRY_AFTER_MS, waitMs)
+      )
+    );
   }
 
   private async _stop(drainTimeoutMs: number): Promise<ForwarderStopReport> {
@@ -255,11 +299,19 @@ export class LogQueueForwarder implements LogForwarder {
       await loop;
     }
     const queue = this._shard.queue;
-    const report = { downstream: this.name, leftPoints: queue.points, isDrained: queue.fragmentCount === 0 };
+    const report = {
+      downstream: this.name,
+      leftPoints: queue.points,
+      isDrained: queue.fragmentCount === 0,
+    };
     // This forwarder no longer sends them; a successor (after a reload) counts its own.
     this._instruments.addQueued(-report.leftPoints);
     if (report.isDrained) this._logger.info('log forward queue drained');
-    else this._logger.warn({ leftRecords: report.leftPoints }, 'log forward queue not drained before the timeout; records left');
+    else
+      this._logger.warn(
+        { leftRecords: report.leftPoints },
+        'log forward queue not drained before the timeout; records left'
+      );
     return report;
   }
 }
@@ -281,12 +333,17 @@ function buildRequest(
   }
   if (url.username !== '' || url.password !== '') {
     const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-    headers.set('Authorization', `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`);
+    headers.set(
+      'Authorization',
+      `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`
+    );
     url.username = '';
     url.password = '';
   }
-  if (target.tenant !== undefined && target.tenant !== '') headers.set('X-Scope-OrgID', target.tenant);
-  for (const [name, value] of Object.entries(contentHeaders)) headers.set(name, value);
+  if (target.tenant !== undefined && target.tenant !== '')
+    headers.set('X-Scope-OrgID', target.tenant);
+  for (const [name, value] of Object.entries(contentHeaders))
+    headers.set(name, value);
   headers.set('User-Agent', `fleetgate/${version}`);
   return { url: url.href, headers };
 }

@@ -15,7 +15,11 @@ import { snappyCompress } from '../../codec/snappy.js';
 import type { LogsConfig } from '../../config/logs-schema.js';
 import { LokiStreamMapper } from '../../pipeline/logs/index.js';
 import { encodeLokiStreams } from './encode-loki-push.js';
-import { LogQueueForwarder, type LogForwarderDeps, type LogTargetConfig } from './log-queue-forwarder.js';
+import {
+  LogQueueForwarder,
+  type LogForwarderDeps,
+  type LogTargetConfig,
+} from './log-queue-forwarder.js';
 
 export class LokiForwarder extends LogQueueForwarder {
   /**

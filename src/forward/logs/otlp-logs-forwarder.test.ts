@@ -14,7 +14,11 @@ import { gunzipSync } from 'node:zlib';
 function batchOf(lines: string[]): LogBatch {
   return buildLogBatch([
     {
-      attributes: { cluster: 'prod-eu', region: 'eu-west-1', 'service.name': 'checkout' },
+      attributes: {
+        cluster: 'prod-eu',
+        region: 'eu-west-1',
+        'service.name': 'checkout',
+      },
       scopes: [
         {
           name: 'app.logger',
@@ -31,7 +35,10 @@ function batchOf(lines: string[]): LogBatch {
   ]);
 }
 
-async function eventually(check: () => void | Promise<void>, timeoutMs = 5000): Promise<void> {
+async function eventually(
+  check: () => void | Promise<void>,
+  timeoutMs = 5000
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -49,13 +56,27 @@ describe('OtlpLogsForwarder', () => {
   let metrics: SelfMetrics;
   const running: OtlpLogsForwarder[] = [];
 
-  function forwarder(target: Partial<LogTargetConfig> = {}, forward: Record<string, unknown> = {}): OtlpLogsForwarder {
-    const logs = logsSchema.parse({ forward: { batch_send_deadline: '5ms', min_backoff: '5ms', max_backoff: '20ms', ...forward } });
-    const created = new OtlpLogsForwarder({ url: sink.url, headers: {}, timeout: 2000, ...target }, logs, {
-      logger: silentLogger(),
-      metrics,
-      version: 'test',
+  function forwarder(
+    target: Partial<LogTargetConfig> = {},
+    forward: Record<string, unknown> = {}
+  ): OtlpLogsForwarder {
+    const logs = logsSchema.parse({
+      forward: {
+        batch_send_deadline: '5ms',
+        min_backoff: '5ms',
+        max_backoff: '20ms',
+        ...forward,
+      },
     });
+    const created = new OtlpLogsForwarder(
+      { url: sink.url, headers: {}, timeout: 2000, ...target },
+      logs,
+      {
+        logger: silentLogger(),
+        metrics,
+        version: 'test',
+      }
+    );
     running.push(created);
     created.start();
     return created;
@@ -85,7 +106,9 @@ describe('OtlpLogsForwarder', () => {
     });
     expect(LogSink.otlpBatch(request!)).toEqual(batch);
     // The reference decoder reads the same request the gateway encodes.
-    expect(referenceDecodeOtlpLogs(gunzipSync(request!.body))).toEqual(referenceDecodeOtlpLogs(encodeExportLogsRequest(batch)));
+    expect(referenceDecodeOtlpLogs(gunzipSync(request!.body))).toEqual(
+      referenceDecodeOtlpLogs(encodeExportLogsRequest(batch))
+    );
   });
 
   it('can send uncompressed', async () => {
@@ -93,7 +116,9 @@ describe('OtlpLogsForwarder', () => {
     otlp.enqueue(batchOf(['a']));
     await sink.waitForRequests(1);
     expect(sink.requests[0]!.headers['content-encoding']).toBeUndefined();
-    expect(LogSink.otlpBatch(sink.requests[0]!).records.map(r => r.body)).toEqual(['a']);
+    expect(
+      LogSink.otlpBatch(sink.requests[0]!).records.map(r => r.body)
+    ).toEqual(['a']);
   });
 
   it('joins the batches queued during a send into the next request body', async () => {
@@ -104,21 +129,34 @@ describe('OtlpLogsForwarder', () => {
     otlp.enqueue(batchOf(['2', '3']));
     otlp.enqueue(batchOf(['4']));
     await eventually(() => expect(sink.accepted()).toHaveLength(2));
-    const bodies = sink.accepted().map(r => LogSink.otlpBatch(r).records.map(rec => rec.body));
+    const bodies = sink
+      .accepted()
+      .map(r => LogSink.otlpBatch(r).records.map(rec => rec.body));
     // The timed-out send is retried as it was; the two later batches go together, in order.
     expect(bodies).toEqual([['1'], ['2', '3', '4']]);
     expect(LogSink.otlpBatch(sink.accepted()[1]!).resources).toHaveLength(2);
   });
 
   it('retries 503 and sets aside a 400, moving on', async () => {
-    sink.reply({ status: 503 }, { status: 400, body: 'bad request: invalid log record' });
+    sink.reply(
+      { status: 503 },
+      { status: 400, body: 'bad request: invalid log record' }
+    );
     const otlp = forwarder();
     otlp.enqueue(batchOf(['retried then refused']));
     await sink.waitForRequests(2);
     otlp.enqueue(batchOf(['next']));
     await eventually(() => expect(sink.accepted()).toHaveLength(1));
-    expect(LogSink.otlpBatch(sink.accepted()[0]!).records.map(r => r.body)).toEqual(['next']);
-    const values = (await metrics.registry.getSingleMetric(SET_ASIDE_LOG_RECORDS_METRIC)!.get()).values;
-    expect(values).toEqual([{ labels: { downstream: otlp.name, reason: 'http_400' }, value: 1 }]);
+    expect(
+      LogSink.otlpBatch(sink.accepted()[0]!).records.map(r => r.body)
+    ).toEqual(['next']);
+    const values = (
+      await metrics.registry
+        .getSingleMetric(SET_ASIDE_LOG_RECORDS_METRIC)!
+        .get()
+    ).values;
+    expect(values).toEqual([
+      { labels: { downstream: otlp.name, reason: 'http_400' }, value: 1 },
+    ]);
   });
 });

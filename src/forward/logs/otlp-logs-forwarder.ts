@@ -15,11 +15,19 @@
 import { gzipSync } from 'node:zlib';
 import type { LogsConfig } from '../../config/logs-schema.js';
 import { encodeResourceLogs } from '../../ingest/otlp/logs/index.js';
-import { LogQueueForwarder, type LogForwarderDeps, type LogTargetConfig } from './log-queue-forwarder.js';
+import {
+  LogQueueForwarder,
+  type LogForwarderDeps,
+  type LogTargetConfig,
+} from './log-queue-forwarder.js';
 
 export class OtlpLogsForwarder extends LogQueueForwarder {
   /** `logs`: the `logs` config section (queue, backoff, compression). */
-  constructor(target: LogTargetConfig, logs: Pick<LogsConfig, 'forward'>, deps: LogForwarderDeps) {
+  constructor(
+    target: LogTargetConfig,
+    logs: Pick<LogsConfig, 'forward'>,
+    deps: LogForwarderDeps
+  ) {
     const isGzip = logs.forward.otlp_compression === 'gzip';
     super(
       target,
@@ -28,7 +36,10 @@ export class OtlpLogsForwarder extends LogQueueForwarder {
         kind: 'otlp',
         encode: encodeResourceLogs,
         contentHeaders: isGzip
-          ? { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'gzip' }
+          ? {
+              'Content-Type': 'application/x-protobuf',
+              'Content-Encoding': 'gzip',
+            }
           : { 'Content-Type': 'application/x-protobuf' },
         compress: isGzip ? body => gzipSync(body) : body => body,
       },

@@ -6,10 +6,13 @@
  */
 import { Counter, type Registry } from 'prom-client';
 
-export const RECEIVED_LOG_RECORDS_METRIC = 'fleetgate_received_log_records_total';
+export const RECEIVED_LOG_RECORDS_METRIC =
+  'fleetgate_received_log_records_total';
 export const RECEIVED_LOG_BYTES_METRIC = 'fleetgate_received_log_bytes_total';
-export const REJECTED_LOG_RECORDS_METRIC = 'fleetgate_log_records_rejected_total';
-export const REFUSED_LOG_BYTES_METRIC = 'fleetgate_ingestion_refused_log_bytes_total';
+export const REJECTED_LOG_RECORDS_METRIC =
+  'fleetgate_log_records_rejected_total';
+export const REFUSED_LOG_BYTES_METRIC =
+  'fleetgate_ingestion_refused_log_bytes_total';
 export const LOG_LABEL_CONFLICTS_METRIC = 'fleetgate_log_label_conflicts_total';
 export const LOG_OBSERVER_ERRORS_METRIC = 'fleetgate_log_observer_errors_total';
 
@@ -28,7 +31,12 @@ export class LogIngestMetrics {
   readonly observerErrors: Counter<'observer'>;
 
   constructor(registry: Registry) {
-    this.receivedRecords = counter(registry, RECEIVED_LOG_RECORDS_METRIC, 'Log records accepted, by cluster.', ['cluster']);
+    this.receivedRecords = counter(
+      registry,
+      RECEIVED_LOG_RECORDS_METRIC,
+      'Log records accepted, by cluster.',
+      ['cluster']
+    );
     this.receivedBytes = counter(
       registry,
       RECEIVED_LOG_BYTES_METRIC,
@@ -62,7 +70,12 @@ export class LogIngestMetrics {
   }
 }
 
-function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Counter<L> {
+function counter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[]
+): Counter<L> {
   const existing = registry.getSingleMetric(name);
   if (existing instanceof Counter) return existing as Counter<L>;
   return new Counter({ name, help, labelNames, registers: [registry] });

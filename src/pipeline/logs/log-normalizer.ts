@@ -26,7 +26,12 @@ import type { StageTally } from '../stage.js';
 export class LogNormalizer {
   private readonly _resolver: CanonicalLabelResolver;
   // Scratch reused across resources (no per-resource allocation but the output list).
-  private readonly _sent: (string | undefined)[] = [undefined, undefined, undefined, undefined];
+  private readonly _sent: (string | undefined)[] = [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ];
   private readonly _resolved = createCanonicalValues();
   private readonly _conflicts: string[] = [];
 
@@ -64,10 +69,12 @@ export class LogNormalizer {
         if (text !== '') resolver.offer(sent, index, attribute.key, text);
       }
       resolver.resolve(sent, fixed, resolved, conflicts);
-      for (let c = 0; c < conflicts.length; c++) tally.addConflict(resolved.cluster, conflicts[c]!);
+      for (let c = 0; c < conflicts.length; c++)
+        tally.addConflict(resolved.cluster, conflicts[c]!);
       if (resolved.registered !== undefined) {
         const extra = resolved.registered.extraLabels;
-        for (let i = 0; i < extra.length; i += 2) setAttribute(out, extra[i]!, extra[i + 1]!);
+        for (let i = 0; i < extra.length; i += 2)
+          setAttribute(out, extra[i]!, extra[i + 1]!);
       }
       out.push(
         { key: 'cluster', value: resolved.cluster },
@@ -82,7 +89,11 @@ export class LogNormalizer {
 }
 
 /** Sets `key` to a string value, replacing the first attribute of that key. */
-function setAttribute(attributes: LogKeyValue[], key: string, value: string): void {
+function setAttribute(
+  attributes: LogKeyValue[],
+  key: string,
+  value: string
+): void {
   for (let i = 0; i < attributes.length; i++) {
     if (attributes[i]!.key === key) {
       attributes[i] = { key, value };

@@ -43,7 +43,10 @@ export class LogRateLimiter {
   /** `limits`: `logs.limits` (bytes/s and burst bytes; rate 0 = unlimited), overridden per cluster. */
   constructor(limits: LogLimitsConfig, store: TokenBucketStore) {
     this._store = store;
-    this._default = rateOf(limits.ingestion_rate_bytes, limits.ingestion_burst_bytes);
+    this._default = rateOf(
+      limits.ingestion_rate_bytes,
+      limits.ingestion_burst_bytes
+    );
     let isUnlimited = this._default.ratePerSecond === 0;
     for (const name of Object.keys(limits.per_cluster)) {
       const override = limits.per_cluster[name]!;
@@ -84,23 +87,39 @@ export class LogRateLimiter {
     onRefused: (refusal: LogRateRefusal) => void
   ): Promise<void> {
     if (this._isUnlimited) return;
-    const asks: { cluster: string; rate: ClusterRateLimit; bytes: number }[] = [];
+    const asks: { cluster: string; rate: ClusterRateLimit; bytes: number }[] =
+      [];
     for (const [cluster, volume] of volumes) {
       const rate = this.limitOf(cluster);
-      if (rate.ratePerSecond !== 0 && volume.bytes > 0) asks.push({ cluster, rate, bytes: volume.bytes });
+      if (rate.ratePerSecond !== 0 && volume.bytes > 0)
+        asks.push({ cluster, rate, bytes: volume.bytes });
     }
     if (asks.length === 0) return;
     const takes = await Promise.all(
       asks.map(a =>
-        this._store.takeTokens(LOG_INGESTION_RATE_BUCKET_PREFIX + a.cluster, a.bytes, a.rate.ratePerSecond, a.rate.burst, nowMs)
+        this._store.takeTokens(
+          LOG_INGESTION_RATE_BUCKET_PREFIX + a.cluster,
+          a.bytes,
+          a.rate.ratePerSecond,
+          a.rate.burst,
+          nowMs
+        )
       )
     );
-    let refused: { cluster: string; rate: ClusterRateLimit; bytes: number; retryAfterMs: number } | undefined;
+    let refused:
+      | {
+          cluster: string;
+          rate: ClusterRateLimit;
+          bytes: number;
+          retryAfterMs: number;
+        }
+      | undefined;
     for (let i = 0; i < asks.length; i++) {
       const take = takes[i]!;
       if (take.allowed) continue;
       const retryAfterMs = Math.max(1, Math.ceil(take.retryAfterMs));
-      if (refused === undefined || retryAfterMs > refused.retryAfterMs) refused = { ...asks[i]!, retryAfterMs };
+      if (refused === undefined || retryAfterMs > refused.retryAfterMs)
+        refused = { ...asks[i]!, retryAfterMs };
     }
     if (refused === undefined) return;
     // The sender resends the whole request: all of it is counted as refused.
@@ -110,7 +129,11 @@ export class LogRateLimiter {
       records += volume.records;
       bytes += volume.bytes;
     }
-    onRefused({ metricCluster: isAnonymous ? UNREGISTERED_CLUSTER : refused.cluster, records, bytes });
+    onRefused({
+      metricCluster: isAnonymous ? UNREGISTERED_CLUSTER : refused.cluster,
+      records,
+      bytes,
+    });
     throw new OverloadedError(
       `cannot accept ${refused.bytes} bytes of logs for cluster ${JSON.stringify(refused.cluster)}: ` +
         `over its log ingestion rate limit of ${refused.rate.ratePerSecond} bytes/s with burst ${refused.rate.burst}; ` +

@@ -23,7 +23,11 @@ import type { Registry } from 'prom-client';
 import type { LogsConfig } from '../../config/logs-schema.js';
 import type { ClusterRegistry } from '../../fleet/index.js';
 import { formatAnyValue } from '../../ingest/otlp/format-any-value.js';
-import { LogDropReason, type LogAnyValue, type LogBatch } from '../../model/log-batch.js';
+import {
+  LogDropReason,
+  type LogAnyValue,
+  type LogBatch,
+} from '../../model/log-batch.js';
 import type { NormalizeOptions } from '../canonical-label-resolver.js';
 import type { Identity } from '../identify.js';
 import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
@@ -31,7 +35,11 @@ import type { TokenBucketStore } from '../rate/index.js';
 import { StageTally } from '../stage.js';
 import { LogIngestMetrics } from './log-ingest-metrics.js';
 import { LogNormalizer } from './log-normalizer.js';
-import { LOG_RATE_LIMITED_REASON, LogRateLimiter, type LogVolume } from './log-rate-limiter.js';
+import {
+  LOG_RATE_LIMITED_REASON,
+  LogRateLimiter,
+  type LogVolume,
+} from './log-rate-limiter.js';
 
 /** `reason` label of records refused for their size. */
 export const LINE_TOO_LONG_REASON = 'line_too_long';
@@ -73,7 +81,8 @@ export interface LogsIngestServiceDeps {
   readonly forwarder?: LogBatchForwarder | undefined;
   readonly observers?: readonly LogBatchObserver[] | undefined;
   /** Told about an observer that threw (the request still succeeds). */
-  readonly onObserverError?: ((err: unknown, observer: string) => void) | undefined;
+  readonly onObserverError?:
+    ((err: unknown, observer: string) => void) | undefined;
 }
 
 export interface LogsIngestOutcome {
@@ -92,7 +101,8 @@ export class LogsIngestService {
   private readonly _maxLineBytes: number;
   private readonly _forwarder: LogBatchForwarder | undefined;
   private readonly _observers: LogBatchObserver[];
-  private readonly _onObserverError: ((err: unknown, observer: string) => void) | undefined;
+  private readonly _onObserverError:
+    ((err: unknown, observer: string) => void) | undefined;
 
   constructor(deps: LogsIngestServiceDeps) {
     this._normalizer = new LogNormalizer(deps.registry, deps.normalize);
@@ -116,7 +126,11 @@ export class LogsIngestService {
    *
    * @param receivedAtMs Unix ms the request arrived (stamps records without a time; the rate limit's clock).
    */
-  async accept(batch: LogBatch, identity: Identity, receivedAtMs: number): Promise<LogsIngestOutcome> {
+  async accept(
+    batch: LogBatch,
+    identity: Identity,
+    receivedAtMs: number
+  ): Promise<LogsIngestOutcome> {
     batch.receivedAtMs = receivedAtMs;
     const tally = new StageTally();
     this._normalizer.normalize(batch, identity, tally);
@@ -147,16 +161,24 @@ export class LogsIngestService {
 
     const isAnonymous = identity.kind === 'anonymous';
     await this._limiter.take(volumes, isAnonymous, receivedAtMs, refusal => {
-      this._metrics.refusedBytes.inc({ cluster: refusal.metricCluster, reason: LOG_RATE_LIMITED_REASON }, refusal.bytes);
+      this._metrics.refusedBytes.inc(
+        { cluster: refusal.metricCluster, reason: LOG_RATE_LIMITED_REASON },
+        refusal.bytes
+      );
     });
 
     let accepted = 0;
     for (const volume of volumes.values()) accepted += volume.records;
-    if (accepted > 0 && this._forwarder !== undefined) this._forwarder.enqueue(batch);
+    if (accepted > 0 && this._forwarder !== undefined)
+      this._forwarder.enqueue(batch);
 
     this._count(identity, volumes, tooLong, tally);
     await this._observe(batch, identity);
-    return { acceptedRecords: accepted, rejectedRecords: rejected, message: this._message(tooLong) };
+    return {
+      acceptedRecords: accepted,
+      rejectedRecords: rejected,
+      message: this._message(tooLong),
+    };
   }
 
   private _count(
@@ -167,7 +189,10 @@ export class LogsIngestService {
   ): void {
     const metrics = this._metrics;
     // Bounded label values: a token's registered cluster, else `unregistered` (as metrics do).
-    const fixed = identity.kind === 'cluster' ? identity.cluster.name : UNREGISTERED_CLUSTER;
+    const fixed =
+      identity.kind === 'cluster'
+        ? identity.cluster.name
+        : UNREGISTERED_CLUSTER;
     let records = 0;
     let bytes = 0;
     for (const volume of volumes.values()) {
@@ -180,7 +205,11 @@ export class LogsIngestService {
     }
     let refused = 0;
     for (const count of tooLong.values()) refused += count;
-    if (refused > 0) metrics.rejectedRecords.inc({ cluster: fixed, reason: LINE_TOO_LONG_REASON }, refused);
+    if (refused > 0)
+      metrics.rejectedRecords.inc(
+        { cluster: fixed, reason: LINE_TOO_LONG_REASON },
+        refused
+      );
     for (const [key, count] of tally.conflicts) {
       const label = key.slice(key.indexOf('\x00') + 1);
       metrics.labelConflicts.inc({ cluster: fixed, label }, count);
@@ -216,5 +245,7 @@ export class LogsIngestService {
 /** UTF-8 bytes of a body's text: what becomes the Loki line, and the rate-limited volume. */
 function bodyBytes(body: LogAnyValue): number {
   if (body === null) return 0;
-  return Buffer.byteLength(typeof body === 'string' ? body : formatAnyValue(body));
+  return Buffer.byteLength(
+    typeof body === 'string' ? body : formatAnyValue(body)
+  );
 }

@@ -100,9 +100,11 @@ export class LokiStreamMapper {
     this._sources = this._names.map(name => config.stream_labels[name]!);
     this._levelLabel = config.level_label;
     this._lineFormat = config.line_format;
-    this._hasStructuredMetadata = config.structured_metadata && config.line_format === 'body';
+    this._hasStructuredMetadata =
+      config.structured_metadata && config.line_format === 'body';
     const all = this._names.map((name, index) => ({ name, index }));
-    if (this._levelLabel !== '') all.push({ name: this._levelLabel, index: this._names.length });
+    if (this._levelLabel !== '')
+      all.push({ name: this._levelLabel, index: this._names.length });
     all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     this._sortedOrder = all.map(entry => entry.index);
   }
@@ -116,8 +118,12 @@ export class LokiStreamMapper {
     const cached = this._memo.get(batch);
     if (cached !== undefined) return cached;
     const streams = new Map<string, LokiStream>();
-    const perResource: (ResourceLabels | undefined)[] = new Array<ResourceLabels | undefined>(batch.resources.length);
-    const values: (string | undefined)[] = new Array<string | undefined>(this._names.length + 1);
+    const perResource: (ResourceLabels | undefined)[] = new Array<
+      ResourceLabels | undefined
+    >(batch.resources.length);
+    const values: (string | undefined)[] = new Array<string | undefined>(
+      this._names.length + 1
+    );
     const receivedAtNano = BigInt(batch.receivedAtMs) * 1_000_000n;
     const { records, dropped } = batch;
     for (let i = 0; i < records.length; i++) {
@@ -130,14 +136,18 @@ export class LokiStreamMapper {
         labels = this._resourceLabels(resource);
         perResource[resourceIndex] = labels;
       }
-      const level = this._levelLabel === '' ? undefined : levelOf(record.severityNumber, record.severityText);
+      const level =
+        this._levelLabel === ''
+          ? undefined
+          : levelOf(record.severityNumber, record.severityText);
       let usedRecordKeys: ReadonlySet<string> = NO_KEYS;
       let text: string | undefined;
       if (labels.isComplete || !this._fillFromRecord(labels, record, values)) {
         const levelKey = level ?? '';
         text = labels.textByLevel.get(levelKey);
         if (text === undefined) {
-          for (let j = 0; j < this._names.length; j++) values[j] = labels.values[j];
+          for (let j = 0; j < this._names.length; j++)
+            values[j] = labels.values[j];
           values[this._names.length] = level;
           text = this._labelText(values, resource);
           labels.textByLevel.set(levelKey, text);
@@ -152,7 +162,16 @@ export class LokiStreamMapper {
         stream = { labels: text, entries: [] };
         streams.set(text, stream);
       }
-      stream.entries.push(this._entry(batch, record, resource, labels.usedKeys, usedRecordKeys, receivedAtNano));
+      stream.entries.push(
+        this._entry(
+          batch,
+          record,
+          resource,
+          labels.usedKeys,
+          usedRecordKeys,
+          receivedAtNano
+        )
+      );
     }
     const out = [...streams.values()];
     this._memo.set(batch, out);
@@ -176,7 +195,11 @@ export class LokiStreamMapper {
    * Fills `values` with the resource's values and, for unresolved labels,
    * the record's. Returns whether the record contributed any.
    */
-  private _fillFromRecord(labels: ResourceLabels, record: LogRecord, values: (string | undefined)[]): boolean {
+  private _fillFromRecord(
+    labels: ResourceLabels,
+    record: LogRecord,
+    values: (string | undefined)[]
+  ): boolean {
     let contributed = false;
     for (let j = 0; j < this._names.length; j++) {
       let value = labels.values[j];
@@ -189,7 +212,10 @@ export class LokiStreamMapper {
     return contributed;
   }
 
-  private _usedRecordKeys(labels: ResourceLabels, record: LogRecord): ReadonlySet<string> {
+  private _usedRecordKeys(
+    labels: ResourceLabels,
+    record: LogRecord
+  ): ReadonlySet<string> {
     const used = new Set<string>();
     for (let j = 0; j < this._names.length; j++) {
       if (labels.values[j] !== undefined) continue;
@@ -200,17 +226,22 @@ export class LokiStreamMapper {
   }
 
   /** `{a="x", b="y"}` from the values by label index, in name order; absent labels left out. */
-  private _labelText(values: readonly (string | undefined)[], resource: LogResource): string {
+  private _labelText(
+    values: readonly (string | undefined)[],
+    resource: LogResource
+  ): string {
     let text = '';
     const order = this._sortedOrder;
     for (let k = 0; k < order.length; k++) {
       const index = order[k]!;
       const value = values[index];
       if (value === undefined) continue;
-      const name = index === this._names.length ? this._levelLabel : this._names[index]!;
+      const name =
+        index === this._names.length ? this._levelLabel : this._names[index]!;
       text += `${text === '' ? '' : ', '}${name}=${quoteLabelValue(value)}`;
     }
-    if (text === '') text = `${FALLBACK_LABEL}=${quoteLabelValue(resource.cluster === '' ? 'unknown' : resource.cluster)}`;
+    if (text === '')
+      text = `${FALLBACK_LABEL}=${quoteLabelValue(resource.cluster === '' ? 'unknown' : resource.cluster)}`;
     return `{${text}}`;
   }
 
@@ -232,12 +263,20 @@ export class LokiStreamMapper {
     if (this._lineFormat === 'json') {
       return {
         timeUnixNano,
-        line: jsonLine(record, resource, scope.name, scope.version, usedResourceKeys, usedRecordKeys),
+        line: jsonLine(
+          record,
+          resource,
+          scope.name,
+          scope.version,
+          usedResourceKeys,
+          usedRecordKeys
+        ),
         structuredMetadata: NO_METADATA,
       };
     }
     const line = record.body === null ? '' : formatAnyValue(record.body);
-    if (!this._hasStructuredMetadata) return { timeUnixNano, line, structuredMetadata: NO_METADATA };
+    if (!this._hasStructuredMetadata)
+      return { timeUnixNano, line, structuredMetadata: NO_METADATA };
     const metadata = new Map<string, string>();
     this._addAttributes(metadata, resource.attributes, usedResourceKeys);
     if (scope.name !== '') metadata.set('scope_name', scope.name);
@@ -245,15 +284,21 @@ export class LokiStreamMapper {
     this._addAttributes(metadata, record.attributes, usedRecordKeys);
     if (record.traceId !== '') metadata.set('trace_id', record.traceId);
     if (record.spanId !== '') metadata.set('span_id', record.spanId);
-    if (record.severityText !== '') metadata.set('severity_text', record.severityText);
-    if (record.severityNumber !== 0) metadata.set('severity_number', String(record.severityNumber));
+    if (record.severityText !== '')
+      metadata.set('severity_text', record.severityText);
+    if (record.severityNumber !== 0)
+      metadata.set('severity_number', String(record.severityNumber));
     if (record.eventName !== '') metadata.set('event_name', record.eventName);
     const structuredMetadata: string[] = [];
     for (const [name, value] of metadata) structuredMetadata.push(name, value);
     return { timeUnixNano, line, structuredMetadata };
   }
 
-  private _addAttributes(into: Map<string, string>, attributes: readonly LogKeyValue[], used: ReadonlySet<string>): void {
+  private _addAttributes(
+    into: Map<string, string>,
+    attributes: readonly LogKeyValue[],
+    used: ReadonlySet<string>
+  ): void {
     for (let i = 0; i < attributes.length; i++) {
       const { key, value } = attributes[i]!;
       if (used.has(key)) continue;
@@ -269,7 +314,8 @@ export class LokiStreamMapper {
     if (name === undefined) {
       name = sanitizeLabelName(key);
       // Bounded by clearing: keys are few, so a refill is cheap and rare.
-      if (this._metadataNames.size >= MAX_CACHED_NAMES) this._metadataNames.clear();
+      if (this._metadataNames.size >= MAX_CACHED_NAMES)
+        this._metadataNames.clear();
       this._metadataNames.set(key, name);
     }
     return name;
@@ -299,11 +345,16 @@ function findLabelValue(
 function isUsableLabelValue(key: string, value: string): boolean {
   if (value === '') return false;
   // The SDK's placeholder when no service name was configured (semconv): let the next source speak.
-  if (key === SERVICE_NAME_KEY && value.startsWith(UNKNOWN_SERVICE_PREFIX)) return false;
-  return value.length * 3 <= MAX_LOKI_LABEL_VALUE_BYTES || Buffer.byteLength(value) <= MAX_LOKI_LABEL_VALUE_BYTES;
+  if (key === SERVICE_NAME_KEY && value.startsWith(UNKNOWN_SERVICE_PREFIX))
+    return false;
+  return (
+    value.length * 3 <= MAX_LOKI_LABEL_VALUE_BYTES ||
+    Buffer.byteLength(value) <= MAX_LOKI_LABEL_VALUE_BYTES
+  );
 }
 
-const LONE_SURROGATE_RE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const LONE_SURROGATE_RE =
+  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
  * A label value in Loki's push syntax: a double-quoted Go string literal.
@@ -326,7 +377,8 @@ function jsonLine(
 ): string {
   const line: Record<string, unknown> = { body: toJsonValue(record.body) };
   if (record.severityText !== '') line['severity'] = record.severityText;
-  if (record.severityNumber !== 0) line['severity_number'] = record.severityNumber;
+  if (record.severityNumber !== 0)
+    line['severity_number'] = record.severityNumber;
   if (record.traceId !== '') line['traceid'] = record.traceId;
   if (record.spanId !== '') line['spanid'] = record.spanId;
   if (record.eventName !== '') line['event_name'] = record.eventName;
@@ -335,12 +387,18 @@ function jsonLine(
   const resources = jsonAttributes(resource.attributes, usedResourceKeys);
   if (resources !== undefined) line['resources'] = resources;
   if (scopeName !== '' || scopeVersion !== '') {
-    line['instrumentation_scope'] = scopeVersion === '' ? { name: scopeName } : { name: scopeName, version: scopeVersion };
+    line['instrumentation_scope'] =
+      scopeVersion === ''
+        ? { name: scopeName }
+        : { name: scopeName, version: scopeVersion };
   }
   return JSON.stringify(line);
 }
 
-function jsonAttributes(attributes: readonly LogKeyValue[], used: ReadonlySet<string>): Record<string, unknown> | undefined {
+function jsonAttributes(
+  attributes: readonly LogKeyValue[],
+  used: ReadonlySet<string>
+): Record<string, unknown> | undefined {
   let out: Record<string, unknown> | undefined;
   for (let i = 0; i < attributes.length; i++) {
     const { key, value } = attributes[i]!;
@@ -358,7 +416,9 @@ function toJsonValue(value: LogAnyValue): unknown {
     case 'boolean':
       return value;
     case 'bigint':
-      return value >= -9007199254740991n && value <= 9007199254740991n ? Number(value) : value.toString();
+      return value >= -9007199254740991n && value <= 9007199254740991n
+        ? Number(value)
+        : value.toString();
     case 'number':
       return Number.isFinite(value) ? value : String(value);
     default:

@@ -11,7 +11,14 @@
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
-const BY_RANGE: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+const BY_RANGE: readonly LogLevel[] = [
+  'trace',
+  'debug',
+  'info',
+  'warn',
+  'error',
+  'fatal',
+];
 
 const BY_TEXT: ReadonlyMap<string, LogLevel> = new Map<string, LogLevel>([
   ['trace', 'trace'],
@@ -37,10 +44,17 @@ const BY_TEXT: ReadonlyMap<string, LogLevel> = new Map<string, LogLevel>([
 ]);
 
 /** The level of a record, or undefined when its severity says nothing usable. */
-export function levelOf(severityNumber: number, severityText: string): LogLevel | undefined {
-  if (severityNumber >= 1 && severityNumber <= 24) return BY_RANGE[(severityNumber - 1) >> 2];
+export function levelOf(
+  severityNumber: number,
+  severityText: string
+): LogLevel | undefined {
+  if (severityNumber >= 1 && severityNumber <= 24)
+    return BY_RANGE[(severityNumber - 1) >> 2];
   if (severityText === '') return undefined;
   // "WARN2", "Error " and "info" alike: trimmed, lowercased, trailing digits dropped.
-  const key = severityText.trim().toLowerCase().replace(/[0-9]+$/, '');
+  const key = severityText
+    .trim()
+    .toLowerCase()
+    .replace(/[0-9]+$/, '');
   return BY_TEXT.get(key);
 }

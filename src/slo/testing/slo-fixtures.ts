@@ -64,7 +64,12 @@ export class SeriesFeed {
 
 /** A context as the pipeline hands it (anonymous: clusters come from the `cluster` label). */
 export function contextOf(): StageContext {
-  return { identity: { kind: 'anonymous' }, protocol: 'remote_write_v1', receivedAtMs: 0, tally: new StageTally() };
+  return {
+    identity: { kind: 'anonymous' },
+    protocol: 'remote_write_v1',
+    receivedAtMs: 0,
+    tally: new StageTally(),
+  };
 }
 
 /** One MemoryStateStore that says it is shared: engines on it behave as replicas. */
@@ -73,7 +78,13 @@ export class SharedMemoryStore implements SloStore {
   readonly inner = new MemoryStateStore();
   publishes = 0;
 
-  publishSnapshot(kind: string, replicaId: string, payload: string, ttlMs: number, nowMs: number): Promise<void> {
+  publishSnapshot(
+    kind: string,
+    replicaId: string,
+    payload: string,
+    ttlMs: number,
+    nowMs: number
+  ): Promise<void> {
     this.publishes++;
     return this.inner.publishSnapshot(kind, replicaId, payload, ttlMs, nowMs);
   }

@@ -6,13 +6,21 @@
  * - `otlpBatch()`: gunzip when so encoded, then the gateway's OTLP decoder.
  * Test-only; it keeps everything it receives.
  */
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { snappyUncompress } from '../../../codec/index.js';
 import { decodeLogsProtobuf } from '../../../ingest/otlp/logs/index.js';
 import type { LogBatch } from '../../../model/log-batch.js';
-import { referenceDecodeLokiPush, type ReferenceLokiStream } from './loki-reference.js';
+import {
+  referenceDecodeLokiPush,
+  type ReferenceLokiStream,
+} from './loki-reference.js';
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -25,7 +33,11 @@ export interface LogSinkRequest {
 
 /** How to answer one request: a status (with headers and body), cut the socket, or never answer. */
 export type LogSinkReply =
-  | { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string }
+  | {
+      readonly status: number;
+      readonly headers?: Record<string, string>;
+      readonly body?: string;
+    }
   | 'destroy'
   | 'hang';
 
@@ -42,7 +54,11 @@ export class LogSink {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        const request: LogSinkRequest = { headers: req.headers, body: Buffer.concat(chunks), status: 0 };
+        const request: LogSinkRequest = {
+          headers: req.headers,
+          body: Buffer.concat(chunks),
+          status: 0,
+        };
         this.requests.push(request);
         const reply = this._replies.shift() ?? { status: 204 };
         if (reply === 'destroy') {
@@ -63,7 +79,9 @@ export class LogSink {
   /** Starts a sink; its `url` ends with `path` (e.g. `/loki/api/v1/push`). */
   static async start(path = '/loki/api/v1/push'): Promise<LogSink> {
     const sink = new LogSink(path);
-    await new Promise<void>(resolve => sink._server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>(resolve =>
+      sink._server.listen(0, '127.0.0.1', resolve)
+    );
     const port = (sink._server.address() as AddressInfo).port;
     sink.url = `http://127.0.0.1:${port}${path}`;
     return sink;
@@ -87,12 +105,17 @@ export class LogSink {
 
   /** The Loki streams of one request. */
   static lokiStreams(request: LogSinkRequest): ReferenceLokiStream[] {
-    return referenceDecodeLokiPush(snappyUncompress(request.body, MAX_BODY_BYTES));
+    return referenceDecodeLokiPush(
+      snappyUncompress(request.body, MAX_BODY_BYTES)
+    );
   }
 
   /** The OTLP batch of one request. */
   static otlpBatch(request: LogSinkRequest): LogBatch {
-    const body = request.headers['content-encoding'] === 'gzip' ? gunzipSync(request.body) : request.body;
+    const body =
+      request.headers['content-encoding'] === 'gzip'
+        ? gunzipSync(request.body)
+        : request.body;
     return decodeLogsProtobuf(body);
   }
 

@@ -33,7 +33,9 @@ export interface ReferenceLokiStream {
 type Obj = Record<string, unknown>;
 
 /** Uncompressed PushRequest bytes → streams, through protobufjs. */
-export function referenceDecodeLokiPush(bytes: Uint8Array): ReferenceLokiStream[] {
+export function referenceDecodeLokiPush(
+  bytes: Uint8Array
+): ReferenceLokiStream[] {
   const obj = LokiPushRequest.toObject(LokiPushRequest.decode(bytes), {
     longs: String,
     defaults: true,
@@ -41,12 +43,21 @@ export function referenceDecodeLokiPush(bytes: Uint8Array): ReferenceLokiStream[
   return (obj['streams'] as Obj[]).map(stream => ({
     labels: stream['labels'] as string,
     entries: (stream['entries'] as Obj[]).map(entry => {
-      const ts = (entry['timestamp'] as Obj | null) ?? { seconds: '0', nanos: 0 };
+      const ts = (entry['timestamp'] as Obj | null) ?? {
+        seconds: '0',
+        nanos: 0,
+      };
       return {
-        timeUnixNano: BigInt(ts['seconds'] as string) * 1_000_000_000n + BigInt(ts['nanos'] as number),
+        timeUnixNano:
+          BigInt(ts['seconds'] as string) * 1_000_000_000n +
+          BigInt(ts['nanos'] as number),
         line: entry['line'] as string,
         structuredMetadata: (entry['structuredMetadata'] as Obj[]).map(
-          pair => [pair['name'] as string, pair['value'] as string] as [string, string]
+          pair =>
+            [pair['name'] as string, pair['value'] as string] as [
+              string,
+              string,
+            ]
         ),
       };
     }),
@@ -61,11 +72,13 @@ export function parseLokiLabels(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   const re = /\s*([a-zA-Z_][a-zA-Z0-9_]*)=("(?:[^"\\]|\\.)*")\s*(,|$)/gy;
   const inner = text.slice(1, -1);
-  if (text[0] !== '{' || text[text.length - 1] !== '}') throw new Error(`not a label set: ${text}`);
+  if (text[0] !== '{' || text[text.length - 1] !== '}')
+    throw new Error(`not a label set: ${text}`);
   let match: RegExpExecArray | null;
   while (re.lastIndex < inner.length && (match = re.exec(inner)) !== null) {
     out[match[1]!] = JSON.parse(match[2]!) as string;
   }
-  if (re.lastIndex !== inner.length && inner.trim() !== '') throw new Error(`cannot parse label set: ${text}`);
+  if (re.lastIndex !== inner.length && inner.trim() !== '')
+    throw new Error(`cannot parse label set: ${text}`);
   return out;
 }

@@ -4,13 +4,42 @@ import { createRandom } from '../../../../test/helpers/otlp-reference.js';
 import { decodeLogsJson } from './decode-logs-json.js';
 import { decodeLogsProtobuf } from './decode-logs-protobuf.js';
 import { encodeExportLogsRequest } from './encode-logs-protobuf.js';
-import { otlpLogsRequest, type RecordSpec, type ResourceSpec, type SpecValue } from './testing/otlp-logs-fixtures.js';
+import {
+  otlpLogsRequest,
+  type RecordSpec,
+  type ResourceSpec,
+  type SpecValue,
+} from './testing/otlp-logs-fixtures.js';
 import { encodeOtlpLogsJsonAsProtobuf } from './testing/otlp-logs-reference.js';
 
 const CASES = 1000;
 const SEED_REQUESTS = 50;
-const JSON_TOKENS = ['{', '}', '[', ']', ',', ':', '"', 'null', 'true', '-1', '1e400', '"NaN"', '"x"', '\\u0000', '\\ud800', '\xff'];
-const KEYS = ['service.name', 'k8s.namespace.name', 'k8s.pod.name', 'k8s.cluster.name', 'http.status_code', 'msg'];
+const JSON_TOKENS = [
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '"',
+  'null',
+  'true',
+  '-1',
+  '1e400',
+  '"NaN"',
+  '"x"',
+  '\\u0000',
+  '\\ud800',
+  '\xff',
+];
+const KEYS = [
+  'service.name',
+  'k8s.namespace.name',
+  'k8s.pod.name',
+  'k8s.cluster.name',
+  'http.status_code',
+  'msg',
+];
 
 function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)]!;
@@ -39,16 +68,25 @@ function randomRequest(random: () => number): Record<string, unknown> {
     const records: RecordSpec[] = [];
     for (let i = 0; i < 1 + Math.floor(random() * 4); i++) {
       records.push({
-        timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(Math.floor(random() * 1e9))),
+        timeUnixNano: String(
+          1_700_000_000_000_000_000n + BigInt(Math.floor(random() * 1e9))
+        ),
         severityNumber: Math.floor(random() * 25),
         severityText: pick(random, ['INFO', 'WARN', 'Error', '']),
         body: randomValue(random, 0),
-        attributes: { [pick(random, KEYS)]: randomValue(random, 0), [pick(random, KEYS)]: randomValue(random, 0) },
-        traceId: random() < 0.5 ? '5b8efff798038103d269b633813fc60c' : undefined,
+        attributes: {
+          [pick(random, KEYS)]: randomValue(random, 0),
+          [pick(random, KEYS)]: randomValue(random, 0),
+        },
+        traceId:
+          random() < 0.5 ? '5b8efff798038103d269b633813fc60c' : undefined,
         spanId: random() < 0.5 ? 'eee19b7ec3c1b174' : undefined,
       } as RecordSpec);
     }
-    resources.push({ attributes: { 'service.name': `svc${r}`, 'k8s.cluster.name': 'prod' }, records });
+    resources.push({
+      attributes: { 'service.name': `svc${r}`, 'k8s.cluster.name': 'prod' },
+      records,
+    });
   }
   return otlpLogsRequest(resources);
 }
@@ -61,7 +99,8 @@ function mutateBytes(random: () => number, input: Uint8Array): Uint8Array {
     const at = Math.floor(random() * (bytes.length + 1));
     switch (Math.floor(random() * 6)) {
       case 0:
-        if (at < bytes.length) bytes[at] = bytes[at]! ^ (1 << Math.floor(random() * 8));
+        if (at < bytes.length)
+          bytes[at] = bytes[at]! ^ (1 << Math.floor(random() * 8));
         break;
       case 1:
         if (at < bytes.length) bytes[at] = Math.floor(random() * 256);
@@ -94,7 +133,10 @@ function mutateJson(random: () => number, text: string): Uint8Array {
         out = out.slice(0, at) + token + out.slice(at);
         break;
       case 1:
-        out = out.slice(0, at) + token + out.slice(at + 1 + Math.floor(random() * 8));
+        out =
+          out.slice(0, at) +
+          token +
+          out.slice(at + 1 + Math.floor(random() * 8));
         break;
       default:
         out = out.slice(0, at) + out.slice(at + 1 + Math.floor(random() * 8));
@@ -104,13 +146,20 @@ function mutateJson(random: () => number, text: string): Uint8Array {
 }
 
 /** Decodes; on success the batch must also re-encode (the forwarders will). Any throw must be a GatewayError. */
-function check(decode: (body: Uint8Array) => ReturnType<typeof decodeLogsProtobuf>, body: Uint8Array): 'ok' | 'refused' {
+function check(
+  decode: (body: Uint8Array) => ReturnType<typeof decodeLogsProtobuf>,
+  body: Uint8Array
+): 'ok' | 'refused' {
   try {
     const batch = decode(body);
     encodeExportLogsRequest(batch);
     return 'ok';
   } catch (err) {
-    if (!(err instanceof GatewayError)) throw new Error(`non-gateway error for body ${Buffer.from(body).toString('hex')}`, { cause: err });
+    if (!(err instanceof GatewayError))
+      throw new Error(
+        `non-gateway error for body ${Buffer.from(body).toString('hex')}`,
+        { cause: err }
+      );
     expect(err.httpStatus).toBe(400);
     expect(err.message).toMatch(/^cannot decode OTLP logs: /);
     return 'refused';
@@ -119,12 +168,17 @@ function check(decode: (body: Uint8Array) => ReturnType<typeof decodeLogsProtobu
 
 describe('OTLP logs decoders under mutated input', () => {
   const random = createRandom(20240601);
-  const seeds = Array.from({ length: SEED_REQUESTS }, () => randomRequest(random));
+  const seeds = Array.from({ length: SEED_REQUESTS }, () =>
+    randomRequest(random)
+  );
 
   it(`only ever throw InvalidPayloadError on ${CASES} mutated protobuf bodies`, () => {
     const outcomes = { ok: 0, refused: 0 };
     for (let i = 0; i < CASES; i++) {
-      const body = mutateBytes(random, encodeOtlpLogsJsonAsProtobuf(pick(random, seeds)));
+      const body = mutateBytes(
+        random,
+        encodeOtlpLogsJsonAsProtobuf(pick(random, seeds))
+      );
       outcomes[check(decodeLogsProtobuf, body)]++;
     }
     // Both paths were exercised.

@@ -52,14 +52,20 @@ export function decodeLogsJson(body: Uint8Array): LogBatch {
   try {
     text = utf8.decode(body);
   } catch (err) {
-    throw new InvalidPayloadError('cannot decode OTLP logs: body is not valid UTF-8', { cause: err });
+    throw new InvalidPayloadError(
+      'cannot decode OTLP logs: body is not valid UTF-8',
+      { cause: err }
+    );
   }
   let root: unknown;
   try {
     root = JSON.parse(text);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
-    throw new InvalidPayloadError(`cannot decode OTLP logs: invalid JSON: ${detail}`, { cause: err });
+    throw new InvalidPayloadError(
+      `cannot decode OTLP logs: invalid JSON: ${detail}`,
+      { cause: err }
+    );
   }
   const path = new JsonPath();
   const batch = new LogBatch();
@@ -68,7 +74,9 @@ export function decodeLogsJson(body: Uint8Array): LogBatch {
     return batch;
   } catch (err) {
     if (err instanceof GatewayError) {
-      throw new InvalidPayloadError(`cannot decode OTLP logs: ${err.message}`, { cause: err });
+      throw new InvalidPayloadError(`cannot decode OTLP logs: ${err.message}`, {
+        cause: err,
+      });
     }
     throw err;
   }
@@ -87,14 +95,20 @@ class JsonPath {
   }
 
   /** The error for a bad value at this path (plus `key`, when given). */
-  fail(key: string | undefined, want: string, got: unknown): InvalidPayloadError {
+  fail(
+    key: string | undefined,
+    want: string,
+    got: unknown
+  ): InvalidPayloadError {
     let text = '';
     for (const part of this._parts) {
       if (typeof part === 'number') text += `[${part}]`;
       else text += text === '' ? part : `.${part}`;
     }
     if (key !== undefined) text += text === '' ? key : `.${key}`;
-    return new InvalidPayloadError(`${text === '' ? '(root)' : text}: ${want}, got ${showValue(got)}`);
+    return new InvalidPayloadError(
+      `${text === '' ? '(root)' : text}: ${want}, got ${showValue(got)}`
+    );
   }
 }
 
@@ -103,7 +117,9 @@ function showValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return 'an object';
   const text = JSON.stringify(value);
-  return text.length > MAX_SHOWN_VALUE_CHARS ? `${text.slice(0, MAX_SHOWN_VALUE_CHARS)}…` : text;
+  return text.length > MAX_SHOWN_VALUE_CHARS
+    ? `${text.slice(0, MAX_SHOWN_VALUE_CHARS)}…`
+    : text;
 }
 
 function readRequest(root: unknown, path: JsonPath, batch: LogBatch): void {
@@ -118,7 +134,11 @@ function readRequest(root: unknown, path: JsonPath, batch: LogBatch): void {
   path.pop();
 }
 
-function readResourceLogs(value: unknown, path: JsonPath, batch: LogBatch): void {
+function readResourceLogs(
+  value: unknown,
+  path: JsonPath,
+  batch: LogBatch
+): void {
   const obj = objectValue(value, path);
   const resource = emptyLogResource();
   resource.schemaUrl = stringField(obj, 'schemaUrl', path);
@@ -127,7 +147,11 @@ function readResourceLogs(value: unknown, path: JsonPath, batch: LogBatch): void
     path.push('resource');
     const resObj = objectValue(res, path);
     resource.attributes = attributesField(resObj, 'attributes', path);
-    resource.droppedAttributesCount = uint32Field(resObj, 'droppedAttributesCount', path);
+    resource.droppedAttributesCount = uint32Field(
+      resObj,
+      'droppedAttributesCount',
+      path
+    );
     path.pop();
   }
   const index = batch.addResource(resource);
@@ -141,7 +165,12 @@ function readResourceLogs(value: unknown, path: JsonPath, batch: LogBatch): void
   path.pop();
 }
 
-function readScopeLogs(value: unknown, path: JsonPath, batch: LogBatch, resource: number): void {
+function readScopeLogs(
+  value: unknown,
+  path: JsonPath,
+  batch: LogBatch,
+  resource: number
+): void {
   const obj = objectValue(value, path);
   const scope: LogScope = {
     resource,
@@ -158,7 +187,11 @@ function readScopeLogs(value: unknown, path: JsonPath, batch: LogBatch, resource
     scope.name = stringField(s, 'name', path);
     scope.version = stringField(s, 'version', path);
     scope.attributes = attributesField(s, 'attributes', path);
-    scope.droppedAttributesCount = uint32Field(s, 'droppedAttributesCount', path);
+    scope.droppedAttributesCount = uint32Field(
+      s,
+      'droppedAttributesCount',
+      path
+    );
     path.pop();
   }
   const index = batch.addScope(scope);
@@ -172,7 +205,11 @@ function readScopeLogs(value: unknown, path: JsonPath, batch: LogBatch, resource
   path.pop();
 }
 
-function readLogRecord(value: unknown, path: JsonPath, scope: number): LogRecord {
+function readLogRecord(
+  value: unknown,
+  path: JsonPath,
+  scope: number
+): LogRecord {
   const obj = objectValue(value, path);
   let body: LogAnyValue = null;
   const bodyValue = obj['body'];
@@ -199,7 +236,11 @@ function readLogRecord(value: unknown, path: JsonPath, scope: number): LogRecord
 
 // ---- attributes ------------------------------------------------------------
 
-function attributesField(obj: JsonObject, key: string, path: JsonPath): LogKeyValue[] {
+function attributesField(
+  obj: JsonObject,
+  key: string,
+  path: JsonPath
+): LogKeyValue[] {
   const items = arrayField(obj, key, path);
   if (items.length === 0) return [];
   path.push(key);
@@ -208,7 +249,11 @@ function attributesField(obj: JsonObject, key: string, path: JsonPath): LogKeyVa
   return out;
 }
 
-function readKeyValues(items: unknown[], path: JsonPath, depth: number): LogKeyValue[] {
+function readKeyValues(
+  items: unknown[],
+  path: JsonPath,
+  depth: number
+): LogKeyValue[] {
   const out: LogKeyValue[] = [];
   for (let i = 0; i < items.length; i++) {
     path.push(i);
@@ -236,9 +281,17 @@ const ANY_VALUE_KEYS = [
   'bytesValue',
 ] as const;
 
-function readAnyValue(value: unknown, path: JsonPath, depth: number): LogAnyValue {
+function readAnyValue(
+  value: unknown,
+  path: JsonPath,
+  depth: number
+): LogAnyValue {
   if (depth >= MAX_ANY_VALUE_DEPTH) {
-    throw path.fail(undefined, `want AnyValue nesting under ${MAX_ANY_VALUE_DEPTH} levels`, value);
+    throw path.fail(
+      undefined,
+      `want AnyValue nesting under ${MAX_ANY_VALUE_DEPTH} levels`,
+      value
+    );
   }
   const obj = objectValue(value, path);
   let out: LogAnyValue = null;
@@ -246,7 +299,8 @@ function readAnyValue(value: unknown, path: JsonPath, depth: number): LogAnyValu
   for (const key of ANY_VALUE_KEYS) {
     const v = obj[key];
     if (v === undefined || v === null) continue;
-    if (found !== undefined) throw path.fail(key, `want one value field, already have ${found}`, v);
+    if (found !== undefined)
+      throw path.fail(key, `want one value field, already have ${found}`, v);
     found = key;
     switch (key) {
       case 'stringValue':
@@ -326,7 +380,12 @@ function stringField(obj: JsonObject, key: string, path: JsonPath): string {
 function enumField(obj: JsonObject, key: string, path: JsonPath): number {
   const value = obj[key];
   if (value === undefined || value === null) return 0;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < INT32_MIN ||
+    value > INT32_MAX
+  ) {
     throw path.fail(key, 'want an integer enum value', value);
   }
   return value;
@@ -336,29 +395,49 @@ function enumField(obj: JsonObject, key: string, path: JsonPath): number {
 function uint32Field(obj: JsonObject, key: string, path: JsonPath): number {
   const value = obj[key];
   if (value === undefined || value === null) return 0;
-  const n = typeof value === 'string' && UNSIGNED_RE.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > UINT32_MAX) {
+  const n =
+    typeof value === 'string' && UNSIGNED_RE.test(value)
+      ? Number(value)
+      : value;
+  if (
+    typeof n !== 'number' ||
+    !Number.isInteger(n) ||
+    n < 0 ||
+    n > UINT32_MAX
+  ) {
     throw path.fail(key, 'want an unsigned 32-bit integer', value);
   }
   return n;
 }
 
 /** Nanosecond timestamps: uint64 as a decimal string or a number. */
-function uint64BigIntField(obj: JsonObject, key: string, path: JsonPath): bigint {
+function uint64BigIntField(
+  obj: JsonObject,
+  key: string,
+  path: JsonPath
+): bigint {
   const value = obj[key];
   if (value === undefined || value === null) return 0n;
   let n: bigint | undefined;
   if (typeof value === 'string' && UNSIGNED_RE.test(value)) n = BigInt(value);
-  else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) n = BigInt(value);
-  if (n === undefined || n > UINT64_MAX) throw path.fail(key, 'want unsigned integer nanoseconds', value);
+  else if (
+    typeof value === 'number' &&
+    Number.isSafeInteger(value) &&
+    value >= 0
+  )
+    n = BigInt(value);
+  if (n === undefined || n > UINT64_MAX)
+    throw path.fail(key, 'want unsigned integer nanoseconds', value);
   return n;
 }
 
 function int64BigIntValue(value: unknown, key: string, path: JsonPath): bigint {
   let n: bigint | undefined;
   if (typeof value === 'string' && SIGNED_RE.test(value)) n = BigInt(value);
-  else if (typeof value === 'number' && Number.isInteger(value)) n = BigInt(value);
-  if (n === undefined || n < INT64_MIN || n > INT64_MAX) throw path.fail(key, 'want a 64-bit integer', value);
+  else if (typeof value === 'number' && Number.isInteger(value))
+    n = BigInt(value);
+  if (n === undefined || n < INT64_MIN || n > INT64_MAX)
+    throw path.fail(key, 'want a 64-bit integer', value);
   return n;
 }
 
@@ -375,16 +454,26 @@ function doubleValue(value: unknown, key: string, path: JsonPath): number {
 }
 
 function base64Value(value: unknown, key: string, path: JsonPath): Uint8Array {
-  if (typeof value !== 'string' || !BASE64_RE.test(value)) throw path.fail(key, 'want base64 bytes', value);
+  if (typeof value !== 'string' || !BASE64_RE.test(value))
+    throw path.fail(key, 'want base64 bytes', value);
   // A plain Uint8Array copy, so JSON and protobuf batches compare equal.
   return new Uint8Array(Buffer.from(value, 'base64'));
 }
 
 /** Trace and span ids are hex in OTLP/JSON (any case); stored lowercase. */
-function hexIdField(obj: JsonObject, key: string, digits: number, path: JsonPath): string {
+function hexIdField(
+  obj: JsonObject,
+  key: string,
+  digits: number,
+  path: JsonPath
+): string {
   const value = obj[key];
   if (value === undefined || value === null || value === '') return '';
-  if (typeof value !== 'string' || value.length !== digits || !HEX_RE.test(value)) {
+  if (
+    typeof value !== 'string' ||
+    value.length !== digits ||
+    !HEX_RE.test(value)
+  ) {
     throw path.fail(key, `want ${digits} hex digits`, value);
   }
   return value.toLowerCase();

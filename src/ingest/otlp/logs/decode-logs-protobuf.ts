@@ -30,7 +30,11 @@
  * rules, same messages); they are private there, so they are repeated here
  * rather than reaching into that file.
  */
-import { ProtobufReader, WireType, decodeUtf8 } from '../../../codec/protobuf-reader.js';
+import {
+  ProtobufReader,
+  WireType,
+  decodeUtf8,
+} from '../../../codec/protobuf-reader.js';
 import { GatewayError, InvalidPayloadError } from '../../../errors.js';
 import {
   LogBatch,
@@ -55,7 +59,9 @@ const SPAN_ID_BYTES = 8;
  */
 export function decodeLogsProtobuf(body: Uint8Array): LogBatch {
   // A plain Uint8Array view: a Node Buffer's own `subarray` is slower per string.
-  const r = new ProtobufReader(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+  const r = new ProtobufReader(
+    new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
+  );
   const batch = new LogBatch();
   try {
     const end = body.length;
@@ -75,7 +81,11 @@ export function decodeLogsProtobuf(body: Uint8Array): LogBatch {
  * message may arrive after them on the wire (field order is free), so the
  * resource object is added first and filled in place.
  */
-function readResourceLogs(r: ProtobufReader, end: number, batch: LogBatch): void {
+function readResourceLogs(
+  r: ProtobufReader,
+  end: number,
+  batch: LogBatch
+): void {
   const resource = emptyLogResource();
   const index = batch.addResource(resource);
   while (r.pos < end) {
@@ -116,7 +126,12 @@ function readResource(r: ProtobufReader, end: number, into: LogResource): void {
   checkEnd(r, end);
 }
 
-function readScopeLogs(r: ProtobufReader, end: number, batch: LogBatch, resource: number): void {
+function readScopeLogs(
+  r: ProtobufReader,
+  end: number,
+  batch: LogBatch,
+  resource: number
+): void {
   const scope: LogScope = {
     resource,
     name: '',
@@ -169,7 +184,11 @@ function readScope(r: ProtobufReader, end: number, into: LogScope): void {
   checkEnd(r, end);
 }
 
-function readLogRecord(r: ProtobufReader, end: number, scope: number): LogRecord {
+function readLogRecord(
+  r: ProtobufReader,
+  end: number,
+  scope: number
+): LogRecord {
   const out: LogRecord = {
     scope,
     timeUnixNano: 0n,
@@ -234,7 +253,11 @@ function readLogRecord(r: ProtobufReader, end: number, scope: number): LogRecord
   return out;
 }
 
-function readKeyValue(r: ProtobufReader, end: number, depth: number): LogKeyValue {
+function readKeyValue(
+  r: ProtobufReader,
+  end: number,
+  depth: number
+): LogKeyValue {
   const out: LogKeyValue = { key: '', value: null };
   while (r.pos < end) {
     const tag = r.tag();
@@ -253,9 +276,15 @@ function readKeyValue(r: ProtobufReader, end: number, depth: number): LogKeyValu
   return out;
 }
 
-function readAnyValue(r: ProtobufReader, end: number, depth: number): LogAnyValue {
+function readAnyValue(
+  r: ProtobufReader,
+  end: number,
+  depth: number
+): LogAnyValue {
   if (depth >= MAX_ANY_VALUE_DEPTH) {
-    throw new InvalidPayloadError(`AnyValue nested deeper than ${MAX_ANY_VALUE_DEPTH} levels at offset ${r.pos}`);
+    throw new InvalidPayloadError(
+      `AnyValue nested deeper than ${MAX_ANY_VALUE_DEPTH} levels at offset ${r.pos}`
+    );
   }
   // A oneof: the last case on the wire wins, as in every proto3 decoder.
   let value: LogAnyValue = null;
@@ -299,11 +328,16 @@ function readAnyValue(r: ProtobufReader, end: number, depth: number): LogAnyValu
 }
 
 /** `ArrayValue.values`. */
-function readValues(r: ProtobufReader, end: number, depth: number): LogAnyValue[] {
+function readValues(
+  r: ProtobufReader,
+  end: number,
+  depth: number
+): LogAnyValue[] {
   const values: LogAnyValue[] = [];
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag >>> 3 === 1) values.push(readAnyValue(r, nested(r, tag, end), depth));
+    if (tag >>> 3 === 1)
+      values.push(readAnyValue(r, nested(r, tag, end), depth));
     else skipField(r, tag);
   }
   checkEnd(r, end);
@@ -311,11 +345,16 @@ function readValues(r: ProtobufReader, end: number, depth: number): LogAnyValue[
 }
 
 /** `KeyValueList.values`. */
-function readKeyValues(r: ProtobufReader, end: number, depth: number): LogKeyValue[] {
+function readKeyValues(
+  r: ProtobufReader,
+  end: number,
+  depth: number
+): LogKeyValue[] {
   const values: LogKeyValue[] = [];
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag >>> 3 === 1) values.push(readKeyValue(r, nested(r, tag, end), depth));
+    if (tag >>> 3 === 1)
+      values.push(readKeyValue(r, nested(r, tag, end), depth));
     else skipField(r, tag);
   }
   checkEnd(r, end);
@@ -351,7 +390,8 @@ function readVarintBigInt(r: ProtobufReader): bigint {
   let shift = 0n;
   for (let i = 0; i < 10; i++) {
     const b = buf[pos++];
-    if (b === undefined) throw new InvalidPayloadError(`truncated varint at offset ${r.pos}`);
+    if (b === undefined)
+      throw new InvalidPayloadError(`truncated varint at offset ${r.pos}`);
     result |= BigInt(b & 0x7f) << shift;
     if (b < 0x80) {
       r.pos = pos;
@@ -359,22 +399,41 @@ function readVarintBigInt(r: ProtobufReader): bigint {
     }
     shift += 7n;
   }
-  throw new InvalidPayloadError(`varint longer than 10 bytes at offset ${r.pos}`);
+  throw new InvalidPayloadError(
+    `varint longer than 10 bytes at offset ${r.pos}`
+  );
 }
 
-function readId(r: ProtobufReader, tag: number, parentEnd: number, want: number, name: string): string {
+function readId(
+  r: ProtobufReader,
+  tag: number,
+  parentEnd: number,
+  want: number,
+  name: string
+): string {
   const end = nested(r, tag, parentEnd);
   const start = r.pos;
   r.pos = end;
   const length = end - start;
   if (length === 0) return '';
   if (length !== want) {
-    throw new InvalidPayloadError(`log record ${name} of ${length} bytes at offset ${start}, want ${want}`);
+    throw new InvalidPayloadError(
+      `log record ${name} of ${length} bytes at offset ${start}, want ${want}`
+    );
   }
   return bytesToHex(r.buf, start, end);
 }
 
-const WIRE_TYPE_NAMES = ['varint', 'fixed64', 'length-delimited', 'start-group', 'end-group', 'fixed32', '6', '7'];
+const WIRE_TYPE_NAMES = [
+  'varint',
+  'fixed64',
+  'length-delimited',
+  'start-group',
+  'end-group',
+  'fixed32',
+  '6',
+  '7',
+];
 
 function expectWireType(r: ProtobufReader, tag: number, want: number): void {
   const got = tag & 7;
@@ -386,13 +445,18 @@ function expectWireType(r: ProtobufReader, tag: number, want: number): void {
 }
 
 function skipField(r: ProtobufReader, tag: number): void {
-  if (tag >>> 3 === 0) throw new InvalidPayloadError(`invalid field number 0 before offset ${r.pos}`);
+  if (tag >>> 3 === 0)
+    throw new InvalidPayloadError(
+      `invalid field number 0 before offset ${r.pos}`
+    );
   r.skip(tag & 7);
 }
 
 function checkEnd(r: ProtobufReader, end: number): void {
   if (r.pos !== end) {
-    throw new InvalidPayloadError(`a field overruns its enclosing message: offset ${r.pos}, message ends at ${end}`);
+    throw new InvalidPayloadError(
+      `a field overruns its enclosing message: offset ${r.pos}, message ends at ${end}`
+    );
   }
 }
 
@@ -400,8 +464,12 @@ const PROTOBUF_PREFIX = 'cannot decode protobuf: ';
 
 function wrapError(err: unknown): unknown {
   if (err instanceof GatewayError) {
-    const detail = err.message.startsWith(PROTOBUF_PREFIX) ? err.message.slice(PROTOBUF_PREFIX.length) : err.message;
-    return new InvalidPayloadError(`cannot decode OTLP logs: ${detail}`, { cause: err });
+    const detail = err.message.startsWith(PROTOBUF_PREFIX)
+      ? err.message.slice(PROTOBUF_PREFIX.length)
+      : err.message;
+    return new InvalidPayloadError(`cannot decode OTLP logs: ${detail}`, {
+      cause: err,
+    });
   }
   return err;
 }

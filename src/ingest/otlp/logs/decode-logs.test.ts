@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { ProtobufWriter } from '../../../codec/protobuf-writer.js';
 import { WireType } from '../../../codec/protobuf-reader.js';
 import { InvalidPayloadError } from '../../../errors.js';
-import { LogBatch, LogDropReason } from '../../../model/log-batch.js';
+import { LogDropReason, type LogBatch } from '../../../model/log-batch.js';
 import { decodeLogsJson } from './decode-logs-json.js';
 import { decodeLogsProtobuf } from './decode-logs-protobuf.js';
 import { encodeExportLogsRequest } from './encode-logs-protobuf.js';
-import { otlpLogsRequest, type ResourceSpec } from './testing/otlp-logs-fixtures.js';
+import {
+  otlpLogsRequest,
+  type ResourceSpec,
+} from './testing/otlp-logs-fixtures.js';
 import {
   encodeOtlpLogsJsonAsProtobuf,
   referenceDecodeOtlpLogs,
@@ -17,7 +20,11 @@ const utf8 = new TextEncoder();
 
 const RICH: ResourceSpec[] = [
   {
-    attributes: { 'service.name': 'checkout', 'k8s.namespace.name': 'shop', 'k8s.pod.name': 'checkout-7d9f-abcde' },
+    attributes: {
+      'service.name': 'checkout',
+      'k8s.namespace.name': 'shop',
+      'k8s.pod.name': 'checkout-7d9f-abcde',
+    },
     schemaUrl: 'https://opentelemetry.io/schemas/1.24.0',
     scopes: [
       {
@@ -31,29 +38,50 @@ const RICH: ResourceSpec[] = [
             severityNumber: 17,
             severityText: 'ERROR',
             body: 'payment failed: card declined',
-            attributes: { 'http.status_code': 402, retry: false, ratio: 0.25, tags: ['a', 1, null], ctx: { user: 'u1', n: 2 } },
+            attributes: {
+              'http.status_code': 402,
+              retry: false,
+              ratio: 0.25,
+              tags: ['a', 1, null],
+              ctx: { user: 'u1', n: 2 },
+            },
             traceId: '5B8EFFF798038103D269B633813FC60C',
             spanId: 'EEE19B7EC3C1B174',
             flags: 1,
             eventName: 'payment.failed',
           },
-          { body: { msg: 'structured', level: 'info', nested: { deep: [1.5, 'x'] } }, severityNumber: 9 },
+          {
+            body: {
+              msg: 'structured',
+              level: 'info',
+              nested: { deep: [1.5, 'x'] },
+            },
+            severityNumber: 9,
+          },
         ],
       },
-      { records: [{ body: 42 }, { body: 9223372036854775807 as unknown as number }] },
+      { records: [{ body: 42 }, { body: 'an int64 past 2^53, set below' }] },
     ],
   },
-  { attributes: { 'k8s.cluster.name': 'prod-eu' }, records: [{ severityText: 'Warning' }] },
+  {
+    attributes: { 'k8s.cluster.name': 'prod-eu' },
+    records: [{ severityText: 'Warning' }],
+  },
 ];
 
 function richJson(): Record<string, unknown> {
   const json = otlpLogsRequest(RICH);
   // Values a spec cannot express: an int64 past 2^53, bytes, NaN as a string.
-  const records = ((json['resourceLogs'] as Record<string, unknown>[])[0]!['scopeLogs'] as Record<string, unknown>[])[1]![
-    'logRecords'
-  ] as Record<string, unknown>[];
+  const records = (
+    (json['resourceLogs'] as Record<string, unknown>[])[0]![
+      'scopeLogs'
+    ] as Record<string, unknown>[]
+  )[1]!['logRecords'] as Record<string, unknown>[];
   records[1]!['body'] = { intValue: '9223372036854775807' };
-  records.push({ body: { bytesValue: 'AAEC/w==' }, attributes: [{ key: 'nan', value: { doubleValue: 'NaN' } }] });
+  records.push({
+    body: { bytesValue: 'AAEC/w==' },
+    attributes: [{ key: 'nan', value: { doubleValue: 'NaN' } }],
+  });
   return json;
 }
 
@@ -97,7 +125,15 @@ describe('decodeLogsProtobuf() and decodeLogsJson()', () => {
         { key: 'retry', value: false },
         { key: 'ratio', value: 0.25 },
         { key: 'tags', value: ['a', 1n, null] },
-        { key: 'ctx', value: { kvlist: [{ key: 'user', value: 'u1' }, { key: 'n', value: 2n }] } },
+        {
+          key: 'ctx',
+          value: {
+            kvlist: [
+              { key: 'user', value: 'u1' },
+              { key: 'n', value: 2n },
+            ],
+          },
+        },
       ],
       droppedAttributesCount: 0,
       flags: 1,
@@ -107,9 +143,17 @@ describe('decodeLogsProtobuf() and decodeLogsJson()', () => {
     });
     expect(batch.records[3]!.body).toBe(9223372036854775807n);
     expect(batch.records[4]!.body).toEqual(new Uint8Array([0, 1, 2, 255]));
-    expect(batch.scopeOf(first)).toMatchObject({ name: 'app.logger', version: '1.2.3', resource: 0 });
-    expect(batch.resourceOf(batch.records[5]!).attributes).toEqual([{ key: 'k8s.cluster.name', value: 'prod-eu' }]);
-    expect(batch.resources[0]!.schemaUrl).toBe('https://opentelemetry.io/schemas/1.24.0');
+    expect(batch.scopeOf(first)).toMatchObject({
+      name: 'app.logger',
+      version: '1.2.3',
+      resource: 0,
+    });
+    expect(batch.resourceOf(batch.records[5]!).attributes).toEqual([
+      { key: 'k8s.cluster.name', value: 'prod-eu' },
+    ]);
+    expect(batch.resources[0]!.schemaUrl).toBe(
+      'https://opentelemetry.io/schemas/1.24.0'
+    );
     expect(batch.dropped).toEqual(new Array(6).fill(LogDropReason.NONE));
   });
 
@@ -140,7 +184,12 @@ describe('decodeLogsProtobuf() and decodeLogsJson()', () => {
     const batch = decodeLogsProtobuf(writer.finish());
     expect(batch.records.map(r => r.severityText)).toEqual(['INFO']);
     const fromJson = decodeJsonObject({
-      resourceLogs: [{ scopeLogs: [{ logRecords: [{ severityText: 'INFO', surprise: 1 }] }], extra: {} }],
+      resourceLogs: [
+        {
+          scopeLogs: [{ logRecords: [{ severityText: 'INFO', surprise: 1 }] }],
+          extra: {},
+        },
+      ],
     });
     expect(fromJson.records.map(r => r.severityText)).toEqual(['INFO']);
   });
@@ -150,7 +199,19 @@ describe('decodeLogsProtobuf() and decodeLogsJson()', () => {
       resourceLogs: [
         {
           resource: null,
-          scopeLogs: [{ scope: null, logRecords: [{ timeUnixNano: 1700000000000, body: null, traceId: null, attributes: null }] }],
+          scopeLogs: [
+            {
+              scope: null,
+              logRecords: [
+                {
+                  timeUnixNano: 1700000000000,
+                  body: null,
+                  traceId: null,
+                  attributes: null,
+                },
+              ],
+            },
+          ],
         },
       ],
     });
@@ -224,7 +285,11 @@ describe('decodeLogsProtobuf() on malformed input', () => {
   const valid = encodeOtlpLogsJsonAsProtobuf(richJson());
 
   it.each([
-    ['a body cut short', valid.subarray(0, valid.length - 3), /cannot decode OTLP logs: .*(truncated|overruns)/],
+    [
+      'a body cut short',
+      valid.subarray(0, valid.length - 3),
+      /cannot decode OTLP logs: .*(truncated|overruns)/,
+    ],
     ['a truncated varint', new Uint8Array([0x0a, 0x80]), /truncated varint/],
     [
       'time_unix_nano as a varint',
@@ -260,14 +325,24 @@ describe('decodeLogsProtobuf() on malformed input', () => {
     ],
     ['field number 0', new Uint8Array([0x00, 0x01]), /invalid field number 0/],
     ['a group wire type', new Uint8Array([0x0b]), /wire type/],
-    ['a nested message overrunning its parent', new Uint8Array([0x0a, 0x02, 0x12, 0x05, 0x00, 0x00]), /overruns/],
-    ['AnyValue nested 40 levels deep', recordBody(nestedArrays(40)), /nested deeper than 32 levels/],
+    [
+      'a nested message overrunning its parent',
+      new Uint8Array([0x0a, 0x02, 0x12, 0x05, 0x00, 0x00]),
+      /overruns/,
+    ],
+    [
+      'AnyValue nested 40 levels deep',
+      recordBody(nestedArrays(40)),
+      /nested deeper than 32 levels/,
+    ],
   ])('refuses %s', (_name, body, want) => {
     expect(message(() => decodeLogsProtobuf(body))).toMatch(want);
   });
 
   it('prefixes every message with what it was decoding', () => {
-    expect(message(() => decodeLogsProtobuf(new Uint8Array([0x0a, 0x80])))).toMatch(/^cannot decode OTLP logs: /);
+    expect(
+      message(() => decodeLogsProtobuf(new Uint8Array([0x0a, 0x80])))
+    ).toMatch(/^cannot decode OTLP logs: /);
   });
 });
 
@@ -277,34 +352,88 @@ describe('decodeLogsJson() on malformed input', () => {
   });
 
   it.each([
-    ['a severity name', record({ severityNumber: 'SEVERITY_NUMBER_INFO' }), 'resourceLogs[0].scopeLogs[0].logRecords[0].severityNumber: want an integer enum value, got "SEVERITY_NUMBER_INFO"'],
-    ['a negative timestamp', record({ timeUnixNano: '-1' }), 'logRecords[0].timeUnixNano: want unsigned integer nanoseconds, got "-1"'],
-    ['a fractional timestamp', record({ timeUnixNano: 1.5 }), 'timeUnixNano: want unsigned integer nanoseconds, got 1.5'],
-    ['a short trace id', record({ traceId: 'abc' }), 'logRecords[0].traceId: want 32 hex digits, got "abc"'],
-    ['a non-hex span id', record({ spanId: 'zzzzzzzzzzzzzzzz' }), 'spanId: want 16 hex digits'],
-    ['two value fields', record({ body: { stringValue: 'a', intValue: '1' } }), 'logRecords[0].body.intValue: want one value field, already have stringValue'],
-    ['an int past int64', record({ body: { intValue: '9223372036854775808' } }), 'body.intValue: want a 64-bit integer'],
-    ['bytes that are not base64', record({ body: { bytesValue: '***' } }), 'body.bytesValue: want base64 bytes'],
-    ['attributes that are not a list', record({ attributes: {} }), 'logRecords[0].attributes: want an array, got an object'],
-    ['a flags string', record({ flags: 'x' }), 'flags: want an unsigned 32-bit integer, got "x"'],
-    ['resourceLogs that is an object', { resourceLogs: {} }, 'resourceLogs: want an array, got an object'],
+    [
+      'a severity name',
+      record({ severityNumber: 'SEVERITY_NUMBER_INFO' }),
+      'resourceLogs[0].scopeLogs[0].logRecords[0].severityNumber: want an integer enum value, got "SEVERITY_NUMBER_INFO"',
+    ],
+    [
+      'a negative timestamp',
+      record({ timeUnixNano: '-1' }),
+      'logRecords[0].timeUnixNano: want unsigned integer nanoseconds, got "-1"',
+    ],
+    [
+      'a fractional timestamp',
+      record({ timeUnixNano: 1.5 }),
+      'timeUnixNano: want unsigned integer nanoseconds, got 1.5',
+    ],
+    [
+      'a short trace id',
+      record({ traceId: 'abc' }),
+      'logRecords[0].traceId: want 32 hex digits, got "abc"',
+    ],
+    [
+      'a non-hex span id',
+      record({ spanId: 'zzzzzzzzzzzzzzzz' }),
+      'spanId: want 16 hex digits',
+    ],
+    [
+      'two value fields',
+      record({ body: { stringValue: 'a', intValue: '1' } }),
+      'logRecords[0].body.intValue: want one value field, already have stringValue',
+    ],
+    [
+      'an int past int64',
+      record({ body: { intValue: '9223372036854775808' } }),
+      'body.intValue: want a 64-bit integer',
+    ],
+    [
+      'bytes that are not base64',
+      record({ body: { bytesValue: '***' } }),
+      'body.bytesValue: want base64 bytes',
+    ],
+    [
+      'attributes that are not a list',
+      record({ attributes: {} }),
+      'logRecords[0].attributes: want an array, got an object',
+    ],
+    [
+      'a flags string',
+      record({ flags: 'x' }),
+      'flags: want an unsigned 32-bit integer, got "x"',
+    ],
+    [
+      'resourceLogs that is an object',
+      { resourceLogs: {} },
+      'resourceLogs: want an array, got an object',
+    ],
     ['a root array', [], '(root): want an object, got an array'],
-    ['a kvlist entry that is a string', record({ body: { kvlistValue: { values: ['x'] } } }), 'body.kvlistValue.values[0]: want an object, got "x"'],
+    [
+      'a kvlist entry that is a string',
+      record({ body: { kvlistValue: { values: ['x'] } } }),
+      'body.kvlistValue.values[0]: want an object, got "x"',
+    ],
   ])('refuses %s', (_name, json, want) => {
-    expect(message(() => decodeJsonObject(json))).toContain(`cannot decode OTLP logs: `);
+    expect(message(() => decodeJsonObject(json))).toContain(
+      `cannot decode OTLP logs: `
+    );
     expect(message(() => decodeJsonObject(json))).toContain(want);
   });
 
   it('refuses invalid JSON and invalid UTF-8', () => {
-    expect(message(() => decodeLogsJson(utf8.encode('{"resourceLogs": [')))).toMatch(/^cannot decode OTLP logs: invalid JSON: /);
-    expect(message(() => decodeLogsJson(new Uint8Array([0x7b, 0xff, 0x7d])))).toBe(
-      'cannot decode OTLP logs: body is not valid UTF-8'
-    );
+    expect(
+      message(() => decodeLogsJson(utf8.encode('{"resourceLogs": [')))
+    ).toMatch(/^cannot decode OTLP logs: invalid JSON: /);
+    expect(
+      message(() => decodeLogsJson(new Uint8Array([0x7b, 0xff, 0x7d])))
+    ).toBe('cannot decode OTLP logs: body is not valid UTF-8');
   });
 
   it('refuses AnyValue nested too deep', () => {
     let value: unknown = { stringValue: 'x' };
     for (let i = 0; i < 40; i++) value = { arrayValue: { values: [value] } };
-    expect(message(() => decodeJsonObject(record({ body: value })))).toContain('want AnyValue nesting under 32 levels');
+    expect(message(() => decodeJsonObject(record({ body: value })))).toContain(
+      'want AnyValue nesting under 32 levels'
+    );
   });
 });

@@ -31,7 +31,10 @@ const INITIAL_REQUEST_BYTES = 16 * 1024;
  * per resource that has live records, in batch order. Returns the number of
  * records written.
  */
-export function encodeResourceLogs(batch: LogBatch, writer: ProtobufWriter): number {
+export function encodeResourceLogs(
+  batch: LogBatch,
+  writer: ProtobufWriter
+): number {
   const { records, scopes, resources, dropped } = batch;
   let openResource = -1;
   let openScope = -1;
@@ -44,7 +47,8 @@ export function encodeResourceLogs(batch: LogBatch, writer: ProtobufWriter): num
       const scope = scopes[scopeIndex]!;
       if (openScope !== -1) closeScopeLogs(writer, scopes[openScope]!);
       if (scope.resource !== openResource) {
-        if (openResource !== -1) closeResourceLogs(writer, resources[openResource]!);
+        if (openResource !== -1)
+          closeResourceLogs(writer, resources[openResource]!);
         openResource = scope.resource;
         openResourceLogs(writer, resources[openResource]!);
       }
@@ -83,7 +87,10 @@ function openResourceLogs(writer: ProtobufWriter, resource: LogResource): void {
   }
 }
 
-function closeResourceLogs(writer: ProtobufWriter, resource: LogResource): void {
+function closeResourceLogs(
+  writer: ProtobufWriter,
+  resource: LogResource
+): void {
   writeStringField(writer, 3, resource.schemaUrl);
   writer.join();
 }
@@ -92,7 +99,12 @@ function closeResourceLogs(writer: ProtobufWriter, resource: LogResource): void 
 function openScopeLogs(writer: ProtobufWriter, scope: LogScope): void {
   writer.tag(2, LEN);
   writer.fork();
-  if (scope.name !== '' || scope.version !== '' || scope.attributes.length > 0 || scope.droppedAttributesCount !== 0) {
+  if (
+    scope.name !== '' ||
+    scope.version !== '' ||
+    scope.attributes.length > 0 ||
+    scope.droppedAttributesCount !== 0
+  ) {
     writer.tag(1, LEN);
     writer.fork();
     writeStringField(writer, 1, scope.name);
@@ -139,7 +151,11 @@ function writeLogRecord(writer: ProtobufWriter, record: LogRecord): void {
   writeStringField(writer, 12, record.eventName);
 }
 
-function writeKeyValues(writer: ProtobufWriter, field: number, attributes: readonly LogKeyValue[]): void {
+function writeKeyValues(
+  writer: ProtobufWriter,
+  field: number,
+  attributes: readonly LogKeyValue[]
+): void {
   for (let i = 0; i < attributes.length; i++) {
     const kv = attributes[i]!;
     writer.tag(field, LEN);
@@ -215,19 +231,31 @@ function writeInt64BigInt(writer: ProtobufWriter, value: bigint): void {
   writer.raw(Uint8Array.from(bytes));
 }
 
-function writeStringField(writer: ProtobufWriter, field: number, value: string): void {
+function writeStringField(
+  writer: ProtobufWriter,
+  field: number,
+  value: string
+): void {
   if (value === '') return;
   writer.tag(field, LEN);
   writer.string(value);
 }
 
-function writeUint32Field(writer: ProtobufWriter, field: number, value: number): void {
+function writeUint32Field(
+  writer: ProtobufWriter,
+  field: number,
+  value: number
+): void {
   if (value === 0) return;
   writer.tag(field, WireType.VARINT);
   writer.uint32(value);
 }
 
-function writeHexField(writer: ProtobufWriter, field: number, hex: string): void {
+function writeHexField(
+  writer: ProtobufWriter,
+  field: number,
+  hex: string
+): void {
   if (hex === '') return;
   writer.tag(field, LEN);
   writer.bytes(Buffer.from(hex, 'hex'));

@@ -68,22 +68,31 @@ message KeyValue {
 const root = protobuf.parse(OTLP_LOGS_PROTO, { keepCase: false }).root;
 root.resolveAll();
 
-export const ExportLogsServiceRequest = root.lookupType('opentelemetry.proto.ExportLogsServiceRequest');
+export const ExportLogsServiceRequest = root.lookupType(
+  'opentelemetry.proto.ExportLogsServiceRequest'
+);
 
 /** OTLP/JSON object → protobuf bytes (ids are hex in OTLP/JSON, bytes in protobufjs' object form). */
 export function encodeOtlpLogsJsonAsProtobuf(json: unknown): Uint8Array {
-  const message = ExportLogsServiceRequest.fromObject(convertIds(json) as Record<string, unknown>);
+  const message = ExportLogsServiceRequest.fromObject(
+    convertIds(json) as Record<string, unknown>
+  );
   return ExportLogsServiceRequest.encode(message).finish();
 }
 
 /** Protobuf bytes → a plain object (int64/fixed64 as decimal strings, bytes as hex for ids). */
-export function referenceDecodeOtlpLogs(bytes: Uint8Array): Record<string, unknown> {
-  return ExportLogsServiceRequest.toObject(ExportLogsServiceRequest.decode(bytes), {
-    longs: String,
-    bytes: String,
-    defaults: false,
-    oneofs: false,
-  });
+export function referenceDecodeOtlpLogs(
+  bytes: Uint8Array
+): Record<string, unknown> {
+  return ExportLogsServiceRequest.toObject(
+    ExportLogsServiceRequest.decode(bytes),
+    {
+      longs: String,
+      bytes: String,
+      defaults: false,
+      oneofs: false,
+    }
+  );
 }
 
 function convertIds(value: unknown): unknown {
@@ -91,7 +100,8 @@ function convertIds(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    if ((key === 'traceId' || key === 'spanId') && typeof v === 'string') out[key] = Buffer.from(v, 'hex');
+    if ((key === 'traceId' || key === 'spanId') && typeof v === 'string')
+      out[key] = Buffer.from(v, 'hex');
     else out[key] = convertIds(v);
   }
   return out;
