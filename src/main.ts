@@ -6,11 +6,16 @@
  * flush the forward queues).
  */
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { createApp, type IngestRuntime, type Readiness } from './api/index.js';
 import { loadConfig, type Config, type Environment } from './config/index.js';
 import { ClusterRegistry } from './fleet/index.js';
-import { FleetMetrics, FleetTracker } from './fleet/health/index.js';
+import { FleetMetrics, FleetTracker, LogBatchFleetObserver } from './fleet/health/index.js';
+import { KubernetesEventService, LogBatchEventsObserver } from './fleet/events/index.js';
+import { LogForwardFanout } from './forward/logs/index.js';
+import { LogsIngestService } from './pipeline/logs/index.js';
+import { SloEngine } from './slo/index.js';
 import { ForwardFanout } from './forward/index.js';
 import { DiskQueuePool } from './forward/disk-queue/index.js';
 import { DeltaToCumulative, OtlpMetricsConverter } from './ingest/otlp/index.js';
@@ -26,7 +31,7 @@ import {
   Relabel,
   type Stage,
 } from './pipeline/index.js';
-import { createStateStore, type StoreHealth } from './state/index.js';
+import { MemoryEventLog, RedisEventLog, createStateStore, type EventLog, type StoreHealth } from './state/index.js';
 import { createLogger, SelfMetrics, type Logger } from './telemetry/index.js';
 
 export interface GatewayOptions {
@@ -90,6 +95,20 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     },
   });
 
+  // Kubernetes events: a capped log per cluster, shared through Redis when configured.
+  let eventLogHealth: StoreHealth = { degraded: false };
+  const eventLog: EventLog =
+    config.state.redis === undefined
+      ? new MemoryEventLog()
+      : new RedisEventLog({
+          url: config.state.redis,
+          keyPrefix: config.state.key_prefix,
+          onHealthChange: health => {
+            eventLogHealth = health;
+          },
+        });
+  const events = new KubernetesEventService({ store: eventLog, registry: metrics.registry });
+
   // Built once: its index of active series must survive reloads; reload only reconfigures its budgets.
   const cardinality = new CardinalityLimiter(config.limits, {
     store,
@@ -99,11 +118,30 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   cardinality.start();
   const cardinalityQueries = new CardinalityQueries(cardinality);
 
+  // SLOs computed on ingest. A stable replica id lets a restarted replica reload its own state.
+  const slo = new SloEngine(config.slos, {
+    store,
+    registry: metrics.registry,
+    replicaId: env['FLEETGATE_REPLICA_ID'] ?? hostname(),
+    onError: (err: unknown) => logger.warn({ err }, 'SLO state sync failed'),
+  });
+  await slo.start();
+
   let registry = new ClusterRegistry(config.clusters);
   const fleet = new FleetTracker({
     registry: () => registry,
     thresholds: () => config.fleet,
     store,
+    warnings: {
+      // The fleet view wants counts by reason; the event service keeps the top reasons and the rest.
+      recentWarnings: (cluster: string, sinceMs: number) => {
+        const recent = events.recentWarnings(cluster, sinceMs);
+        const counts: Record<string, number> = {};
+        for (const { reason, count } of recent.reasons) counts[reason] = count;
+        if (recent.other > 0) counts['other'] = recent.other;
+        return counts;
+      },
+    },
     cardinality: {
       activeSeries: cluster => cardinality.index.get(cluster)?.size ?? 0,
       seriesBudget: cluster => cardinality.limitsOf(cluster).maxSeriesPerCluster,
@@ -116,13 +154,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   /** The forwarders of one config and the disk queues they own. */
   interface Forwarding {
     readonly fanout: ForwardFanout;
+    readonly logs: LogForwardFanout;
     readonly pool: DiskQueuePool | undefined;
   }
 
   const buildForwarding = (c: Config): Forwarding => {
     const queue = c.forward.queue;
     const pool =
-      queue.type === 'disk' && c.forward.remote_write.length > 0
+      queue.type === 'disk' && c.forward.remote_write.length + c.forward.loki.length + c.forward.otlp.length > 0
         ? new DiskQueuePool({
             queueDir: c.forward.queue_dir,
             fsync: queue.fsync,
@@ -144,14 +183,40 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       ...(pool === undefined ? {} : { createQueue: pool.createQueue }),
     });
     fanout.start();
-    return { fanout, pool };
+    const logs = new LogForwardFanout(c.forward, c.logs, {
+      logger,
+      metrics,
+      // Log queues get their own directories: `logs-loki-<name>`, `logs-otlp-<name>`.
+      ...(pool === undefined
+        ? {}
+        : {
+            createQueue: (kind, downstream, capacity) =>
+              pool.createQueue(0, capacity, { downstream: `logs-${kind}-${downstream}`, shards: 1 }),
+          }),
+    });
+    logs.start();
+    return { fanout, logs, pool };
   };
 
   /** Stops a generation: memory queues drain for up to `drainMs`; disk queues keep what is unsent for the next start. */
   const closeForwarding = async (forwarding: Forwarding, drainMs: number): Promise<void> => {
-    await forwarding.fanout.stop(forwarding.pool === undefined ? drainMs : Math.min(drainMs, 5000));
+    const drain = forwarding.pool === undefined ? drainMs : Math.min(drainMs, 5000);
+    await Promise.all([forwarding.fanout.stop(drain), forwarding.logs.stop(drain)]);
     await forwarding.pool?.close();
   };
+
+  let logsService: LogsIngestService;
+  const buildLogsService = (c: Config, forwarder: LogForwardFanout): LogsIngestService =>
+    new LogsIngestService({
+      registry,
+      normalize: { aliases: c.normalize.aliases, unknownCluster: c.normalize.unknown_cluster },
+      logs: c.logs,
+      store,
+      metricsRegistry: metrics.registry,
+      forwarder,
+      observers: [new LogBatchEventsObserver(events, fleet), new LogBatchFleetObserver(fleet)],
+      onObserverError: (err, observer) => logger.warn({ err, observer }, 'log observer failed'),
+    });
 
   const buildRuntime = (c: Config, forwarder: ForwardFanout): IngestRuntime => {
     registry = new ClusterRegistry(c.clusters);
@@ -172,6 +237,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     const labelLimits = new LabelLimits(c.limits);
     if (!labelLimits.isUnlimited) stages.push(labelLimits);
     stages.push(cardinality);
+    // A read-only tap: it sees only what landed.
+    if (c.slos.length > 0) stages.push(slo);
     return {
       config: c,
       registry,
@@ -187,6 +254,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
 
   let forwarding = buildForwarding(config);
   let runtime = buildRuntime(config, forwarding.fanout);
+  logsService = buildLogsService(config, forwarding.logs);
   let draining = false;
 
   const reload = async (): Promise<void> => {
@@ -205,6 +273,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
           } catch (err) {
             forwarding = buildForwarding(config);
             runtime = buildRuntime(config, forwarding.fanout);
+            logsService = buildLogsService(config, forwarding.logs);
             throw err;
           }
         } else {
@@ -216,7 +285,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         }
       }
       cardinality.reconfigure(next.limits);
+      slo.reconfigure(next.slos);
       runtime = buildRuntime(next, nextForwarding.fanout);
+      logsService = buildLogsService(next, nextForwarding.logs);
       forwarding = nextForwarding;
       config = next;
       metrics.configReloads.inc({ result: 'success' });
@@ -234,6 +305,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const readiness = (): Readiness => {
     if (draining) return { ready: false, reasons: ['shutting down'] };
     // Degraded shared state never stops ingestion, so the gateway stays ready and says why it is degraded.
+    if (eventLogHealth.degraded && !storeHealth.degraded) {
+      return { ready: true, reasons: [`degraded: event log unavailable (${eventLogHealth.reason ?? 'unknown'})`] };
+    }
     if (storeHealth.degraded) return { ready: true, reasons: [`degraded: shared state unavailable (${storeHealth.reason ?? 'unknown'})`] };
     return { ready: true, reasons: [] };
   };
@@ -246,6 +320,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     reload,
     cardinality: () => cardinalityQueries,
     fleet,
+    logs: () => logsService,
+    events,
+    slos: () => slo,
   });
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, app);
   await new Promise<void>((resolve, reject) => {
@@ -273,7 +350,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       await closeForwarding(forwarding, timeout);
       await cardinality.stop();
       await fleet.stop();
+      await slo.stop();
       await store.close();
+      await eventLog.close();
       logger.info('fleetgate stopped');
     })();
     return closing;

@@ -30,6 +30,4 @@ export interface AlertPostRetryable {
 }
 
 export type AlertPostResult =
-  | AlertPostSuccess
-  | AlertPostFailure
-  | AlertPostRetryable;
+  AlertPostSuccess | AlertPostFailure | AlertPostRetryable;

@@ -54,7 +54,11 @@ export class AlertingMetrics {
   }
 
   /** `alerts` alerts delivered to `alertmanager` (its name) with `result`. */
-  countSent(alertmanager: string, result: AlertSendResult, alerts: number): void {
+  countSent(
+    alertmanager: string,
+    result: AlertSendResult,
+    alerts: number
+  ): void {
     if (alerts > 0) this._sent.inc({ alertmanager, result }, alerts);
   }
 

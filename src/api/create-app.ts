@@ -8,6 +8,12 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { gatewayTracer, type Logger, type SelfMetrics } from '../telemetry/index.js';
 import type { CardinalityQueries } from '../pipeline/index.js';
 import type { FleetTracker } from '../fleet/health/index.js';
+import type { KubernetesEventService } from '../fleet/events/index.js';
+import type { LogsIngestService } from '../pipeline/logs/index.js';
+import { eventsHandler } from './routes/events.js';
+import type { SloQueries } from '../slo/index.js';
+import { sloHandler, slosListHandler } from './routes/slos.js';
+import { otlpLogsHandler } from './routes/otlp-logs.js';
 import { createErrorHandler } from './error-handler.js';
 import { fleetClusterHandler, fleetHandler } from './routes/fleet.js';
 import {
@@ -28,6 +34,9 @@ export interface AppDeps {
   reload: () => Promise<void>;
   cardinality: () => CardinalityQueries;
   fleet: FleetTracker;
+  logs: () => LogsIngestService;
+  events: KubernetesEventService;
+  slos: () => SloQueries;
 }
 
 /**
@@ -66,6 +75,13 @@ export function createApp(deps: AppDeps): Express {
   app.post('/api/v1/write', remoteWrite);
   app.post('/v1/metrics', otlpMetrics);
   app.post('/otlp/v1/metrics', otlpMetrics);
+  const otlpLogs = timed(m, '/v1/logs', otlpLogsHandler({ runtime: deps.runtime, logs: deps.logs }));
+  app.post('/v1/logs', otlpLogs);
+  app.post('/otlp/v1/logs', otlpLogs);
+  app.get(
+    '/api/v1/events',
+    timed(m, '/api/v1/events', eventsHandler({ events: deps.events, clusters: () => deps.runtime().registry.all().map(c => c.name) }))
+  );
 
   const cardinality = { queries: deps.cardinality };
   app.get('/api/v1/cardinality/label_names', timed(m, '/api/v1/cardinality', cardinalityLabelNamesHandler(cardinality)));
@@ -74,6 +90,10 @@ export function createApp(deps: AppDeps): Express {
 
   app.get('/api/v1/fleet', timed(m, '/api/v1/fleet', fleetHandler({ fleet: deps.fleet })));
   app.get('/api/v1/fleet/clusters/:cluster', timed(m, '/api/v1/fleet/clusters', fleetClusterHandler({ fleet: deps.fleet })));
+
+  const slos = { slos: deps.slos };
+  app.get('/api/v1/slos', timed(m, '/api/v1/slos', slosListHandler(slos)));
+  app.get('/api/v1/slos/:name', timed(m, '/api/v1/slos', sloHandler(slos)));
 
   app.get('/metrics', async (_req, res) => {
     res.type(m.registry.contentType).send(await m.registry.metrics());

@@ -106,7 +106,7 @@ slos:
     objective: 99.9
     sli: {ratio: {bad: 'x', good: 'y', total: 'z'}}
 `);
-    expect(issues).toContain('slos[0].objective: must be between 0 and 1 (e.g. 0.999)');
+    expect(issues).toContain('slos[0].objective: must be between 0 and 1, got 99.9: it looks like a percentage, write 0.999');
     expect(issues.some(i => i.startsWith('slos[0].sli'))).toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { configSchema, type Config } from './schema.js';
+import { loadSloFiles } from './slo-schema.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -87,7 +88,9 @@ export async function loadConfig(path: string | undefined, env: Environment = pr
       cause: err,
     });
   }
-  return parseConfig(text, env, path);
+  const config = parseConfig(text, env, path);
+  if (config.slo_files.length === 0) return config;
+  return { ...config, slos: [...config.slos, ...(await loadSloFiles(config.slo_files, path, config.slos))] };
 }
 
 /** The embedded default: in-memory state, no downstream, loopback only. */

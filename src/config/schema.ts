@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { validateRelabelRule } from '../pipeline/relabel.js';
 import { parseDuration } from './duration.js';
 import { queueSchema } from './queue-schema.js';
+import { logsSchema } from './logs-schema.js';
+import { sloFilesSchema, slosSchema } from './slo-schema.js';
 
 const duration = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
@@ -165,34 +167,6 @@ const fleet = z
   .strict()
   .prefault({});
 
-const sloSpec = z
-  .object({
-    name: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'want letters, digits, ".", "_" or "-"'),
-    service: z.string().min(1),
-    description: z.string().default(''),
-    objective: z.number().gt(0, 'must be between 0 and 1 (e.g. 0.999)').lt(1, 'must be between 0 and 1 (e.g. 0.999)'),
-    window: duration.default(30 * 86_400_000),
-    labels: z.record(labelName, z.string()).default({}),
-    sli: z.union([
-      z
-        .object({
-          ratio: z
-            .object({ bad: z.string().optional(), good: z.string().optional(), total: z.string() })
-            .strict()
-            .refine(r => (r.bad === undefined) !== (r.good === undefined), 'set exactly one of bad or good'),
-        })
-        .strict(),
-      z
-        .object({
-          latency: z
-            .object({ histogram: z.string().min(1), threshold: z.number().positive(), selector: z.string().default('{}') })
-            .strict(),
-        })
-        .strict(),
-    ]),
-  })
-  .strict();
-
 const remoteWriteTarget = z
   .object({
     url: httpUrl,
@@ -254,8 +228,12 @@ export const configSchema = z
     relabel_configs: z.array(relabelRule).default([]),
     limits,
     fleet,
-    slos: z.array(sloSpec).default([]),
+    slos: slosSchema,
+    /** YAML files holding more SLOs (`slos: [...]`), relative to the config file. */
+    slo_files: sloFilesSchema,
     forward,
+    /** Log ingestion: Loki stream labels, log rate limits, log forwarding (see logs-schema.ts). */
+    logs: logsSchema,
     alerting: z
       .object({ alertmanagers: z.array(httpUrl).default([]), resend_interval: duration.default(60_000) })
       .strict()

@@ -33,7 +33,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 // The module, not slo/index.js: config loading needs only the validator, not the engine.
-import { validateSloSpec } from '../slo/slo-definition.js';
+import { objectiveProblem, validateSloSpec } from '../slo/slo-definition.js';
 import { parseDuration } from './duration.js';
 
 const duration = z.string().transform((text, ctx) => {
@@ -103,8 +103,11 @@ export const sloSpecSchema = z
       .regex(/^[a-zA-Z0-9_.-]+$/, 'want letters, digits, ".", "_" or "-"'),
     service: z.string().min(1),
     description: z.string().default(''),
-    // The range is checked by validateSloSpec, which also spots percentages (99.9).
-    objective: z.number(),
+    // Checked here, not only in validateSloSpec below, so it is reported even when other keys are wrong.
+    objective: z.number().superRefine((objective, ctx) => {
+      const problem = objectiveProblem(objective);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
     window: duration.default(30 * 86_400_000),
     labels: z.record(labelName, z.string()).default({}),
     sli: z.union([ratioSli, latencySli]),
@@ -116,6 +119,7 @@ export const sloSpecSchema = z
   .strict()
   .superRefine((spec, ctx) => {
     for (const problem of validateSloSpec(spec)) {
+      if (problem.path[0] === 'objective') continue; // reported by the field itself
       ctx.addIssue({
         code: 'custom',
         path: [...problem.path],

@@ -218,19 +218,21 @@ export function compileSlo(spec: SloSpec): SloDefinition {
  * name or `le`, the objective is a ratio in (0, 1), windows fit what the
  * counters keep. Paths are below the SLO (`['sli', 'ratio', 'bad']`).
  */
+/** What is wrong with an objective, or undefined (it must be in (0, 1); 99.9 is read as a percentage slip). */
+export function objectiveProblem(objective: number): string | undefined {
+  if (objective > 0 && objective < 1) return undefined;
+  return objective > 1 && objective < 100
+    ? `must be between 0 and 1, got ${objective}: it looks like a percentage, write ${Number((objective / 100).toPrecision(12))}`
+    : `must be between 0 and 1 (e.g. 0.999), got ${objective}`;
+}
+
 export function validateSloSpec(spec: SloSpec): SloProblem[] {
   const problems: SloProblem[] = [];
   const problem = (path: (string | number)[], message: string): void => {
     problems.push({ path, message });
   };
-  if (!(spec.objective > 0 && spec.objective < 1)) {
-    problem(
-      ['objective'],
-      spec.objective > 1 && spec.objective < 100
-        ? `must be between 0 and 1, got ${spec.objective}: it looks like a percentage, write ${Number((spec.objective / 100).toPrecision(12))}`
-        : `must be between 0 and 1 (e.g. 0.999), got ${spec.objective}`
-    );
-  }
+  const objective = objectiveProblem(spec.objective);
+  if (objective !== undefined) problem(['objective'], objective);
   if (!(spec.window >= MIN_SLO_WINDOW_MS)) {
     problem(
       ['window'],

@@ -27,3 +27,6 @@ export {
   DEFAULT_ACTIVE_SERIES_RETENTION_MS,
   MAX_ACTIVE_SERIES_RETENTION_MS,
 } from './active-series-buckets.js';
+export type { EventLog } from './event-log.js';
+export { MemoryEventLog } from './event-log-memory.js';
+export { RedisEventLog } from './event-log-redis.js';

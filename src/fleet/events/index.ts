@@ -61,3 +61,4 @@ export {
   type EventIngestResult,
   type KubernetesEventServiceOptions,
 } from './kubernetes-event-service.js';
+export { LogBatchEventsObserver, type EventSightings } from './log-batch-events-observer.js';

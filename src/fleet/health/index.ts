@@ -83,3 +83,4 @@ export {
   COUNT_WINDOW_MS,
   RATE_WINDOW_MS,
 } from './window-counts.js';
+export { LogBatchFleetObserver } from './log-batch-fleet-observer.js';

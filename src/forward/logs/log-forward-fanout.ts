@@ -65,13 +65,16 @@ export class LogForwardFanout implements LogBatchForwarder {
    * throws the first refusal (OverloadedError 429, UnavailableError) before
    * anything is appended. The batch is encoded by the time this returns.
    */
-  enqueue(batch: LogBatch): void {
+  enqueue(batch: LogBatch): Promise<void> | undefined {
     const forwarders = this._forwarders;
+    if (forwarders.length === 0) return undefined;
     for (let i = 0; i < forwarders.length; i++) {
       const error = forwarders[i]!.admit(batch);
       if (error !== undefined) throw error;
     }
     for (let i = 0; i < forwarders.length; i++) forwarders[i]!.append(batch);
+    // Acknowledged only once durable (disk queues with fsync `always`).
+    return Promise.all(forwarders.map(f => f.sync())).then(() => undefined);
   }
 
   /** Starts every downstream's sender loop. */

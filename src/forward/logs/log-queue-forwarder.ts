@@ -104,6 +104,8 @@ export interface LogForwarder {
   append(batch: LogBatch): void;
   /** `admit` then `append`; throws the refusal. */
   enqueue(batch: LogBatch): void;
+  /** Resolves once what was appended is as durable as the queue's fsync policy promises. */
+  sync(): Promise<void>;
   start(): void;
   stop(drainTimeoutMs: number): Promise<ForwarderStopReport>;
   stats(): ForwarderStats;
@@ -234,6 +236,10 @@ export class LogQueueForwarder implements LogForwarder {
     }
     this._instruments.addQueued(records);
     this._shard.notifyAppended();
+  }
+
+  async sync(): Promise<void> {
+    await this._shard.queue.sync?.();
   }
 
   enqueue(batch: LogBatch): void {

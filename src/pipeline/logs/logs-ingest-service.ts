@@ -63,7 +63,8 @@ export interface LogBatchForwarder {
    * none: throws OverloadedError (queue full) or UnavailableError (stopping)
    * before anything is appended.
    */
-  enqueue(batch: LogBatch): void;
+  /** Copies the records out synchronously; a returned promise resolves when they are durable. */
+  enqueue(batch: LogBatch): Promise<void> | undefined | void;
 }
 
 export interface LogsIngestServiceDeps {
@@ -169,8 +170,10 @@ export class LogsIngestService {
 
     let accepted = 0;
     for (const volume of volumes.values()) accepted += volume.records;
-    if (accepted > 0 && this._forwarder !== undefined)
-      this._forwarder.enqueue(batch);
+    if (accepted > 0 && this._forwarder !== undefined) {
+      const durable = this._forwarder.enqueue(batch);
+      if (durable !== undefined) await durable;
+    }
 
     this._count(identity, volumes, tooLong, tally);
     await this._observe(batch, identity);

@@ -450,16 +450,21 @@ describe('generateSloRules()', () => {
   });
 
   it('throws ConfigError naming the SLO and key of a selector it cannot use', () => {
-    const slos = slosOf(`
+    // The config schema refuses these too; specs built in code reach the generator unchecked.
+    const [ratio, latency] = slosOf(`
   - name: broken
     service: s
     objective: 0.99
-    sli: {ratio: {bad: 'sum(rate(x[5m]))', total: x}}
+    sli: {ratio: {bad: x, total: x}}
   - name: broken-latency
     service: s
     objective: 0.99
-    sli: {latency: {histogram: h, threshold: 0.5, selector: 'job="a"'}}
-`);
+    sli: {latency: {histogram: h, threshold: 0.5, selector: '{job="a"}'}}
+`) as [SloConfig, SloConfig];
+    const slos: SloConfig[] = [
+      { ...ratio, sli: { ratio: { bad: 'sum(rate(x[5m]))', total: 'x' } } },
+      { ...latency, sli: { latency: { histogram: 'h', threshold: 0.5, selector: 'job="a"' } } },
+    ];
     expect(() => generateSloRules(slos)).toThrow(ConfigError);
     try {
       generateSloRules(slos);

@@ -100,7 +100,7 @@ describe('runSloRulesCommand()', () => {
     expect(got.stderr).toContain(`${config}: invalid\n`);
     expect(got.stderr).toContain('  slos[0].service: required\n');
     expect(got.stderr).toContain(
-      '  slos[0].objective: must be between 0 and 1 (e.g. 0.999)\n'
+      '  slos[0].objective: must be between 0 and 1, got 99.9: it looks like a percentage, write 0.999\n'
     );
   });
 
@@ -115,9 +115,7 @@ describe('runSloRulesCommand()', () => {
     );
     const got = await run(['--config', config]);
     expect(got.code).toBe(1);
-    expect(got.stderr).toContain(
-      'slos[checkout-availability].sli.ratio.bad: want a Prometheus series selector'
-    );
+    expect(got.stderr).toContain('slos[0].sli.ratio.bad: cannot parse selector "rate(x[5m])"');
   });
 
   it('exits 1 for an unreadable config file and for bad options', async () => {
