@@ -16,6 +16,7 @@ import { KubernetesEventService, LogBatchEventsObserver } from './fleet/events/i
 import { LogForwardFanout } from './forward/logs/index.js';
 import { LogsIngestService } from './pipeline/logs/index.js';
 import { SloEngine } from './slo/index.js';
+import { AlertNotifier, FleetAlertSource, SloAlertSource } from './alerting/index.js';
 import { ForwardFanout } from './forward/index.js';
 import { DiskQueuePool } from './forward/disk-queue/index.js';
 import { DeltaToCumulative, OtlpMetricsConverter } from './ingest/otlp/index.js';
@@ -286,6 +287,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       }
       cardinality.reconfigure(next.limits);
       slo.reconfigure(next.slos);
+      alerts.reconfigure(next.alerting);
       runtime = buildRuntime(next, nextForwarding.fanout);
       logsService = buildLogsService(next, nextForwarding.logs);
       forwarding = nextForwarding;
@@ -337,6 +339,15 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const url = `http://${urlHost}:${bound}`;
   logger.info({ listen: `${host}:${bound}`, clusters: config.clusters.length, downstreams: config.forward.remote_write.length }, 'fleetgate listening');
 
+  // The gateway's own SLO and fleet alerts, straight to Alertmanager (re-sent while firing, then resolved).
+  const alerts = new AlertNotifier(config.alerting, {
+    sources: [new SloAlertSource(slo), new FleetAlertSource(fleet)],
+    registry: metrics.registry,
+    logger: logger.child({ component: 'alerting' }),
+    generatorURL: url,
+  });
+  alerts.start();
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -349,6 +360,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       clearTimeout(forceAfter);
       await closeForwarding(forwarding, timeout);
       await cardinality.stop();
+      await alerts.stop();
       await fleet.stop();
       await slo.stop();
       await store.close();

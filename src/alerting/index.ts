@@ -33,3 +33,5 @@ export {
   type AlertNotifierConfig,
   type AlertNotifierDeps,
 } from './alert-notifier.js';
+export { SloAlertSource, type SloReportSource } from './slo-alert-source.js';
+export { FleetAlertSource, type FleetEvaluationSource } from './fleet-alert-source.js';

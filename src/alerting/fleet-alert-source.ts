@@ -1,0 +1,60 @@
+/**
+ * The fleet tracker's cluster states as Alertmanager alerts, named like the
+ * rules in alerts/fleetgate-rules.yml so routing and inhibition apply alike:
+ * FleetgateClusterDown (page), FleetgateClusterStale (info) and, for a
+ * degraded cluster, FleetgateClusterDegraded (ticket) with its reasons. They
+ * carry the cluster's env and team, which the Prometheus rules cannot see.
+ */
+import type { FleetEvaluation } from '../fleet/health/index.js';
+import type { AlertSource, GatewayAlert } from './alert-source.js';
+import { FiringSince } from './firing-since.js';
+
+export interface FleetEvaluationSource {
+  evaluate(): Promise<FleetEvaluation>;
+}
+
+const RUNBOOKS = 'https://github.com/fleetgate/fleetgate/blob/main/alerts/RUNBOOKS.md';
+const ALERT_OF_STATE: Readonly<Record<string, { alertname: string; severity: string } | undefined>> = {
+  down: { alertname: 'FleetgateClusterDown', severity: 'page' },
+  stale: { alertname: 'FleetgateClusterStale', severity: 'info' },
+  degraded: { alertname: 'FleetgateClusterDegraded', severity: 'ticket' },
+};
+
+export class FleetAlertSource implements AlertSource {
+  private readonly _fleet: FleetEvaluationSource;
+  private readonly _since = new FiringSince();
+  private readonly _now: () => number;
+
+  constructor(fleet: FleetEvaluationSource, now: () => number = Date.now) {
+    this._fleet = fleet;
+    this._now = now;
+  }
+
+  async activeAlerts(): Promise<readonly GatewayAlert[]> {
+    const evaluation = await this._fleet.evaluate();
+    const firing: { key: string; labels: Record<string, string>; annotations: Record<string, string> }[] = [];
+    for (const health of evaluation.clusters) {
+      const alert = ALERT_OF_STATE[health.state];
+      if (alert === undefined) continue;
+      const labels: Record<string, string> = {
+        ...alert,
+        cluster: health.cluster,
+        region: health.region,
+        env: health.env,
+        team: health.team,
+      };
+      const reasons = health.reasons.map(r => r.message).join('; ');
+      firing.push({
+        key: JSON.stringify(labels),
+        labels,
+        annotations: {
+          summary: `cluster ${health.cluster} is ${health.state}`,
+          description: reasons === '' ? `cluster ${health.cluster} is ${health.state}` : reasons,
+          runbook_url: `${RUNBOOKS}#${alert.alertname.toLowerCase()}`,
+        },
+      });
+    }
+    const since = this._since.update(firing.map(f => f.key), this._now());
+    return firing.map(f => ({ labels: f.labels, annotations: f.annotations, activeSinceMs: since.get(f.key)! }));
+  }
+}
