@@ -20,7 +20,11 @@
  * rules are written (see vmagentRelabelConfig); per-label is the default.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -555,6 +559,34 @@ function renderRatios(results: readonly SystemResult[]): string {
   return out.join('\n');
 }
 
+/**
+ * The per-stage figures: the limit stage's samples per CPU-second, bytes per
+ * active series of exact tracking at 1M series, and the SLO stage with 50
+ * SLOs over 100 clusters. Each runs in its own process, so one's heap does
+ * not weigh on another's numbers.
+ */
+async function runStageBenches(): Promise<string> {
+  const runs: { title: string; args: string[] }[] = [
+    { title: 'Limit stage (label limits + cardinality budgets)', args: [join(REPO_ROOT, 'dist/bench/limit-stage.js')] },
+    {
+      title: 'Exact active-series tracking, bytes per series at 1M series',
+      args: ['--expose-gc', join(REPO_ROOT, 'dist/bench/active-series-memory.js'), '--series=1000000'],
+    },
+    { title: 'SLO stage, 50 SLOs over 100 clusters', args: [join(REPO_ROOT, 'dist/bench/slo-bench.js')] },
+  ];
+  const sections: string[] = [];
+  for (const run of runs) {
+    console.log(`\n▶ ${run.title} …`);
+    try {
+      const { stdout } = await execFileAsync(process.execPath, run.args, { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
+      sections.push(`### ${run.title}\n\n${stdout.trim()}`);
+    } catch (err) {
+      sections.push(`### ${run.title}\n\nfailed: ${(err as Error).message}`);
+    }
+  }
+  return sections.join('\n\n');
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const vmVersion = (await vmagentVersion()) ?? 'not found';
@@ -596,6 +628,8 @@ async function main(): Promise<void> {
     const table = renderTable(results, corpus.activeSeries);
     const ratios = renderRatios(results);
     console.log(`\n${table}\n\n${ratios}`);
+    const stages = options.systems.includes('fleetgate') ? await runStageBenches() : '';
+    if (stages !== '') console.log(`\n${stages}`);
     const failed = results.filter(
       r => r.sink !== undefined && r.sink.samples < r.expectedAtSink
     );
@@ -622,7 +656,7 @@ async function main(): Promise<void> {
       }
       appendFileSync(
         file,
-        `\n## ${new Date().toISOString()}\n\n- machine: ${machine}\n- ${corpusLine}\n- ${loadLine}\n\n${table}\n\n${ratios}\n`
+        `\n## ${new Date().toISOString()}\n\n- machine: ${machine}\n- ${corpusLine}\n- ${loadLine}\n\n${table}\n\n${ratios}\n${stages === '' ? '' : `\n${stages}\n`}`
       );
       console.log(`\nappended to ${file}`);
     }
