@@ -28,30 +28,65 @@ const PROMTOOL_TIMEOUT_MS = 60_000;
 
 /** fleetgate's routes (DESIGN.md "Public surface"). */
 const REMOTE_WRITE_PATH = '/api/v1/write';
-const OTLP_PATHS = { metrics: ['/v1/metrics', '/otlp/v1/metrics'], logs: ['/v1/logs', '/otlp/v1/logs'] };
+const OTLP_PATHS = {
+  metrics: ['/v1/metrics', '/otlp/v1/metrics'],
+  logs: ['/v1/logs', '/otlp/v1/logs'],
+};
 
 /** Roles and keys of Prometheus' kubernetes_sd_config (docs: configuration.md). */
-const KUBERNETES_SD_ROLES = ['node', 'pod', 'service', 'endpoints', 'endpointslice', 'ingress'];
+const KUBERNETES_SD_ROLES = [
+  'node',
+  'pod',
+  'service',
+  'endpoints',
+  'endpointslice',
+  'ingress',
+];
 const KUBERNETES_SD_KEYS = [
-  'role', 'api_server', 'kubeconfig_file', 'namespaces', 'selectors', 'attach_metadata',
-  'basic_auth', 'authorization', 'oauth2', 'proxy_url', 'follow_redirects', 'enable_http2', 'tls_config',
+  'role',
+  'api_server',
+  'kubeconfig_file',
+  'namespaces',
+  'selectors',
+  'attach_metadata',
+  'basic_auth',
+  'authorization',
+  'oauth2',
+  'proxy_url',
+  'follow_redirects',
+  'enable_http2',
+  'tls_config',
 ];
 
-function promtool(args: readonly string[]): Promise<{ code: number; output: string }> {
+function promtool(
+  args: readonly string[]
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
-    execFile('promtool', args, { timeout: PROMTOOL_TIMEOUT_MS }, (err, stdout, stderr) => {
-      if (err !== null && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-        reject(new Error('cannot run promtool: not installed (apt-get install -y prometheus)', { cause: err }));
-        return;
+    execFile(
+      'promtool',
+      args,
+      { timeout: PROMTOOL_TIMEOUT_MS },
+      (err, stdout, stderr) => {
+        if (err !== null && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+          reject(
+            new Error(
+              'cannot run promtool: not installed (apt-get install -y prometheus)',
+              { cause: err }
+            )
+          );
+          return;
+        }
+        const code =
+          err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+        resolve({ code, output: `${stdout}${stderr}` });
       }
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
+    );
   });
 }
 
 type Json = Record<string, unknown>;
-const asRecord = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+const asRecord = (v: unknown): Json =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /**
@@ -59,7 +94,10 @@ const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
  * targets file, and every *_file / ca_file path → a stand-in file in `dir`.
  * Returns the copy and the SD blocks it replaced.
  */
-function promtoolCopy(config: Json, dir: string): { copy: Json; kubernetesSd: Json[]; files: Set<string> } {
+function promtoolCopy(
+  config: Json,
+  dir: string
+): { copy: Json; kubernetesSd: Json[]; files: Set<string> } {
   const kubernetesSd: Json[] = [];
   const files = new Set<string>();
   const visit = (node: unknown): unknown => {
@@ -81,7 +119,10 @@ function promtoolCopy(config: Json, dir: string): { copy: Json; kubernetesSd: Js
 }
 
 describe('collectors/prometheus-agent.yml', () => {
-  const text = readFileSync(join(COLLECTORS_DIR, 'prometheus-agent.yml'), 'utf8');
+  const text = readFileSync(
+    join(COLLECTORS_DIR, 'prometheus-agent.yml'),
+    'utf8'
+  );
   const config = parseYaml(text) as Json;
   let dir: string;
 
@@ -96,7 +137,8 @@ describe('collectors/prometheus-agent.yml', () => {
     const { copy, kubernetesSd, files } = promtoolCopy(config, dir);
     expect(kubernetesSd.length).toBeGreaterThan(0);
     await writeFile(join(dir, 'targets.json'), '[]');
-    for (const f of files) await writeFile(join(dir, basename(f)), 'stand-in\n');
+    for (const f of files)
+      await writeFile(join(dir, basename(f)), 'stand-in\n');
     const file = join(dir, 'prometheus-agent.yml');
     await writeFile(file, stringifyYaml(copy));
     const got = await promtool(['check', 'config', '--agent', file]);
@@ -107,10 +149,14 @@ describe('collectors/prometheus-agent.yml', () => {
   it('fails promtool when something is wrong (the check bites)', async () => {
     const { copy, files } = promtoolCopy(config, dir);
     await writeFile(join(dir, 'targets.json'), '[]');
-    for (const f of files) await writeFile(join(dir, basename(f)), 'stand-in\n');
+    for (const f of files)
+      await writeFile(join(dir, basename(f)), 'stand-in\n');
     // Agent mode has no rule evaluation.
     const file = join(dir, 'not-agent.yml');
-    await writeFile(file, stringifyYaml({ ...copy, rule_files: ['rules.yml'] }));
+    await writeFile(
+      file,
+      stringifyYaml({ ...copy, rule_files: ['rules.yml'] })
+    );
     const got = await promtool(['check', 'config', '--agent', file]);
     expect(got.output).toMatch(/rule_files is not allowed in agent mode/);
     expect(got.code).not.toBe(0);
@@ -120,7 +166,8 @@ describe('collectors/prometheus-agent.yml', () => {
     const { kubernetesSd } = promtoolCopy(config, '/nonexistent');
     for (const sd of kubernetesSd) {
       expect(KUBERNETES_SD_ROLES).toContain(sd['role']);
-      for (const key of Object.keys(sd)) expect(KUBERNETES_SD_KEYS, key).toContain(key);
+      for (const key of Object.keys(sd))
+        expect(KUBERNETES_SD_KEYS, key).toContain(key);
     }
   });
 
@@ -139,7 +186,10 @@ describe('collectors/prometheus-agent.yml', () => {
 });
 
 describe('collectors/otel-collector.yaml', () => {
-  const text = readFileSync(join(COLLECTORS_DIR, 'otel-collector.yaml'), 'utf8');
+  const text = readFileSync(
+    join(COLLECTORS_DIR, 'otel-collector.yaml'),
+    'utf8'
+  );
   const config = parseYaml(text) as Json;
   const section = (name: string): Json => asRecord(config[name]);
   const typeOf = (id: string): string => id.split('/')[0] ?? id;
@@ -150,41 +200,70 @@ describe('collectors/otel-collector.yaml', () => {
     for (const [name, pipeline] of Object.entries(pipelines)) {
       for (const kind of ['receivers', 'processors', 'exporters'] as const) {
         for (const id of asArray(asRecord(pipeline)[kind])) {
-          if (!(String(id) in section(kind))) problems.push(`pipeline ${name}: ${kind.slice(0, -1)} ${String(id)} is not defined`);
+          if (!(String(id) in section(kind)))
+            problems.push(
+              `pipeline ${name}: ${kind.slice(0, -1)} ${String(id)} is not defined`
+            );
         }
       }
       expect(['metrics', 'logs', 'traces'], name).toContain(name.split('/')[0]);
     }
     for (const id of asArray(section('service')['extensions']))
-      if (!(String(id) in section('extensions'))) problems.push(`extension ${String(id)} is not defined`);
+      if (!(String(id) in section('extensions')))
+        problems.push(`extension ${String(id)} is not defined`);
     expect(problems).toEqual([]);
   });
 
   it('has the receivers a cluster needs: OTLP, Prometheus, k8sobjects watching events, k8s_events', () => {
     const receivers = section('receivers');
-    expect(Object.keys(asRecord(asRecord(receivers['otlp'])['protocols'])).sort()).toEqual(['grpc', 'http']);
-    expect(asArray(asRecord(asRecord(receivers['prometheus'])['config'])['scrape_configs']).length).toBeGreaterThan(0);
-    const objects = asArray(asRecord(receivers['k8sobjects'])['objects']).map(asRecord);
-    expect(objects).toContainEqual(expect.objectContaining({ name: 'events', mode: 'watch' }));
+    expect(
+      Object.keys(asRecord(asRecord(receivers['otlp'])['protocols'])).sort()
+    ).toEqual(['grpc', 'http']);
+    expect(
+      asArray(
+        asRecord(asRecord(receivers['prometheus'])['config'])['scrape_configs']
+      ).length
+    ).toBeGreaterThan(0);
+    const objects = asArray(asRecord(receivers['k8sobjects'])['objects']).map(
+      asRecord
+    );
+    expect(objects).toContainEqual(
+      expect.objectContaining({ name: 'events', mode: 'watch' })
+    );
     expect(receivers).toHaveProperty('k8s_events');
-    const used = new Set(Object.values(pipelines).flatMap(p => asArray(asRecord(p)['receivers']).map(String)));
-    for (const r of ['otlp', 'prometheus', 'k8sobjects']) expect(used, r).toContain(r);
+    const used = new Set(
+      Object.values(pipelines).flatMap(p =>
+        asArray(asRecord(p)['receivers']).map(String)
+      )
+    );
+    for (const r of ['otlp', 'prometheus', 'k8sobjects'])
+      expect(used, r).toContain(r);
   });
 
   it('orders processors: memory_limiter first, batch last, k8sattributes before batch', () => {
     for (const [name, pipeline] of Object.entries(pipelines)) {
-      const processors = asArray(asRecord(pipeline)['processors']).map(p => typeOf(String(p)));
+      const processors = asArray(asRecord(pipeline)['processors']).map(p =>
+        typeOf(String(p))
+      );
       expect(processors[0], name).toBe('memory_limiter');
       expect(processors.at(-1), name).toBe('batch');
       expect(processors, name).toContain('resource');
     }
-    const metrics = asArray(asRecord(pipelines['metrics'])['processors']).map(String);
+    const metrics = asArray(asRecord(pipelines['metrics'])['processors']).map(
+      String
+    );
     expect(metrics).toContain('k8sattributes');
   });
 
   it('names the cluster with k8s.cluster.name (upsert)', () => {
-    const attrs = asArray(asRecord(section('processors')['resource'])['attributes']).map(asRecord);
-    expect(attrs).toContainEqual({ key: 'k8s.cluster.name', value: '${env:CLUSTER_NAME}', action: 'upsert' });
+    const attrs = asArray(
+      asRecord(section('processors')['resource'])['attributes']
+    ).map(asRecord);
+    expect(attrs).toContainEqual({
+      key: 'k8s.cluster.name',
+      value: '${env:CLUSTER_NAME}',
+      action: 'upsert',
+    });
   });
 
   it('exports over OTLP/HTTP to fleetgate routes with the bearer token', () => {
@@ -193,29 +272,42 @@ describe('collectors/otel-collector.yaml', () => {
     for (const [id, raw] of exporters) {
       expect(typeOf(id)).toBe('otlphttp');
       const e = asRecord(raw);
-      expect(asRecord(e['headers'])['Authorization']).toBe('Bearer ${env:FLEETGATE_TOKEN}');
+      expect(asRecord(e['headers'])['Authorization']).toBe(
+        'Bearer ${env:FLEETGATE_TOKEN}'
+      );
       const base = new URL(String(e['endpoint']));
       // otlphttp appends /v1/<signal> to endpoint unless <signal>_endpoint is set.
       for (const signal of ['metrics', 'logs'] as const) {
         const explicit = e[`${signal}_endpoint`];
-        const path = explicit === undefined ? `${base.pathname.replace(/\/$/, '')}/v1/${signal}` : new URL(String(explicit)).pathname;
+        const path =
+          explicit === undefined
+            ? `${base.pathname.replace(/\/$/, '')}/v1/${signal}`
+            : new URL(String(explicit)).pathname;
         expect(OTLP_PATHS[signal], `${id} ${signal}`).toContain(path);
       }
       expect(asRecord(e['retry_on_failure'])['enabled']).toBe(true);
     }
   });
 
-  it('escapes Prometheus `$` from the collector\'s variable expansion', () => {
+  it("escapes Prometheus `$` from the collector's variable expansion", () => {
     const prom = stringifyYaml(asRecord(section('receivers')['prometheus']));
-    const unescaped = [...prom.matchAll(/\$+(?!\{env:)/g)].filter(m => m[0].length % 2 === 1);
-    expect(unescaped.map(m => prom.slice(Math.max(0, (m.index ?? 0) - 20), (m.index ?? 0) + 10))).toEqual([]);
+    const unescaped = [...prom.matchAll(/\$+(?!\{env:)/g)].filter(
+      m => m[0].length % 2 === 1
+    );
+    expect(
+      unescaped.map(m =>
+        prom.slice(Math.max(0, (m.index ?? 0) - 20), (m.index ?? 0) + 10)
+      )
+    ).toEqual([]);
   });
 });
 
 describe('collectors/config.alloy', () => {
   const text = readFileSync(join(COLLECTORS_DIR, 'config.alloy'), 'utf8');
   // Comments and strings out of the way for the structure checks.
-  const code = text.replace(/\/\/[^\n]*/g, '').replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const code = text
+    .replace(/\/\/[^\n]*/g, '')
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""');
 
   it('balances its blocks and brackets', () => {
     let depth = 0;
@@ -228,20 +320,35 @@ describe('collectors/config.alloy', () => {
   });
 
   it('declares every component it references, once', () => {
-    const declared = [...text.matchAll(/^([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+)\s+"([^"]+)"\s*\{/gm)].map(m => `${m[1] ?? ''}.${m[2] ?? ''}`);
+    const declared = [
+      ...text.matchAll(
+        /^([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+)\s+"([^"]+)"\s*\{/gm
+      ),
+    ].map(m => `${m[1] ?? ''}.${m[2] ?? ''}`);
     expect(new Set(declared).size).toBe(declared.length);
-    const references = [...code.matchAll(/\b([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*){2,})\.(receiver|input|output|targets)\b/g)].map(m => m[1] ?? '');
+    const references = [
+      ...code.matchAll(
+        /\b([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*){2,})\.(receiver|input|output|targets)\b/g
+      ),
+    ].map(m => m[1] ?? '');
     expect(references.length).toBeGreaterThan(0);
     for (const ref of references) expect(declared, ref).toContain(ref);
   });
 
   it('sends metrics and logs to fleetgate routes with the token from the environment', () => {
-    const urls = [...text.matchAll(/\burl\s*=\s*"([^"]+)"/g)].map(m => new URL(m[1] ?? '').pathname);
+    const urls = [...text.matchAll(/\burl\s*=\s*"([^"]+)"/g)].map(
+      m => new URL(m[1] ?? '').pathname
+    );
     expect(urls).toEqual([REMOTE_WRITE_PATH]);
-    const endpoints = [...text.matchAll(/\bendpoint\s*=\s*"([^"]+)"/g)].map(m => new URL(m[1] ?? '').pathname.replace(/\/$/, ''));
-    for (const e of endpoints) expect(OTLP_PATHS.logs).toContain(`${e}/v1/logs`);
+    const endpoints = [...text.matchAll(/\bendpoint\s*=\s*"([^"]+)"/g)].map(m =>
+      new URL(m[1] ?? '').pathname.replace(/\/$/, '')
+    );
+    for (const e of endpoints)
+      expect(OTLP_PATHS.logs).toContain(`${e}/v1/logs`);
     expect(text).toMatch(/credentials\s*=\s*sys\.env\("FLEETGATE_TOKEN"\)/);
-    expect(text).toMatch(/"Authorization"\s*=\s*"Bearer "\s*\+\s*sys\.env\("FLEETGATE_TOKEN"\)/);
+    expect(text).toMatch(
+      /"Authorization"\s*=\s*"Bearer "\s*\+\s*sys\.env\("FLEETGATE_TOKEN"\)/
+    );
     expect(text).toMatch(/retry_on_http_429\s*=\s*true/);
   });
 });

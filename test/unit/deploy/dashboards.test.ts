@@ -80,7 +80,10 @@ function selectedMetrics(expr: string): {
   const nameRegexes: string[] = [];
   parser.parse(expr).iterate({
     enter: node => {
-      if (node.name === 'Identifier' && node.node.parent?.name === 'VectorSelector')
+      if (
+        node.name === 'Identifier' &&
+        node.node.parent?.name === 'VectorSelector'
+      )
         names.push(expr.slice(node.from, node.to));
       if (node.name === 'UnquotedLabelMatcher') {
         const text = expr.slice(node.from, node.to);
@@ -122,7 +125,18 @@ function promClientDefaultMetrics(): Set<string> {
 
 /** Every recording rule name `fleetgate slo rules` can write, for the usual windows. */
 function sloRecordNames(): Set<string> {
-  const windows = ['5m', '30m', '1h', '2h', '6h', '1d', '3d', '7d', '28d', '30d'];
+  const windows = [
+    '5m',
+    '30m',
+    '1h',
+    '2h',
+    '6h',
+    '1d',
+    '3d',
+    '7d',
+    '28d',
+    '30d',
+  ];
   const names = new Set<string>();
   for (const template of Object.values(SLO_RECORD_NAMES)) {
     if (template.includes('{window}'))
@@ -140,13 +154,17 @@ function baseMetricName(name: string): string {
 function rectanglesOverlap(a: PanelJson, b: PanelJson): boolean {
   const g = a.gridPos;
   const h = b.gridPos;
-  return g.x < h.x + h.w && h.x < g.x + g.w && g.y < h.y + h.h && h.y < g.y + g.h;
+  return (
+    g.x < h.x + h.w && h.x < g.x + g.w && g.y < h.y + h.h && h.y < g.y + g.h
+  );
 }
 
 describe('Grafana dashboards (dashboards/*.json)', () => {
   it('are the five fleetgate dashboards, with unique uids and titles', () => {
     expect(dashboards.map(d => d.json.uid).sort()).toEqual(EXPECTED_UIDS);
-    expect(new Set(dashboards.map(d => d.json.title)).size).toBe(dashboards.length);
+    expect(new Set(dashboards.map(d => d.json.title)).size).toBe(
+      dashboards.length
+    );
     for (const d of dashboards) {
       expect(d.json.title, d.file).toMatch(/^fleetgate \/ /);
       expect(d.json['tags'], d.file).toContain('fleetgate');
@@ -158,178 +176,276 @@ describe('Grafana dashboards (dashboards/*.json)', () => {
       const panels = panelsOf(d.json);
       expect(panels.length, d.file).toBeGreaterThanOrEqual(10);
       for (const p of panels)
-        expect(p.targets?.length ?? 0, `${d.file} › ${p.title}`).toBeGreaterThan(0);
+        expect(
+          p.targets?.length ?? 0,
+          `${d.file} › ${p.title}`
+        ).toBeGreaterThan(0);
     }
     expect(allQueries.length).toBeGreaterThan(80);
   });
 
-  describe.each(dashboards.map(d => [d.file, d] as const))('%s', (_file, d: DashboardFile) => {
-    const variables = variablesOf(d.json);
-    const byName = new Map(variables.map(v => [v.name, v]));
-    const queries = queriesOf(d);
+  describe.each(dashboards.map(d => [d.file, d] as const))(
+    '%s',
+    (_file, d: DashboardFile) => {
+      const variables = variablesOf(d.json);
+      const byName = new Map(variables.map(v => [v.name, v]));
+      const queries = queriesOf(d);
 
-    it('has a prometheus datasource variable that every panel, target and variable uses', () => {
-      const ds = byName.get('datasource');
-      expect(ds?.type).toBe('datasource');
-      expect(ds?.query).toBe('prometheus');
-      for (const p of panelsOf(d.json)) {
-        expect(p.datasource, p.title).toEqual(DATASOURCE_REF);
-        for (const t of p.targets ?? [])
-          expect(t.datasource, `${p.title} [${t.refId}]`).toEqual(DATASOURCE_REF);
-      }
-      for (const v of variables.filter(x => x.type === 'query'))
-        expect(v.datasource, v.name).toEqual(DATASOURCE_REF);
-    });
-
-    it('parses every panel query as PromQL, with no error node', () => {
-      const values = placeholderValues(d.json);
-      const problems: string[] = [];
-      for (const q of queries) {
-        const expr = interpolate(q.expr, values);
-        for (const e of promqlErrors(expr)) problems.push(`${q.where}: ${e}`);
-      }
-      expect(problems).toEqual([]);
-    });
-
-    it('uses label_values(selector, label) variable queries whose selectors parse', () => {
-      const values = placeholderValues(d.json);
-      for (const v of variables.filter(x => x.type === 'query')) {
-        const text = variableQueryText(v);
-        expect(text, v.name).toBeDefined();
-        const lv = parseLabelValues(text ?? '');
-        expect(lv, `${v.name}: ${text ?? ''}`).toBeDefined();
-        expect(lv?.label).toMatch(/^[a-zA-Z_][a-zA-Z0-9_]*$/);
-        if (lv?.selector !== undefined)
-          expect(promqlErrors(interpolate(lv.selector, values)), v.name).toEqual([]);
-      }
-    });
-
-    it('defines every variable it uses, before use, and uses every variable it defines', () => {
-      const defined = new Set<string>();
-      const used = new Set<string>();
-      const problems: string[] = [];
-      const checkRefs = (text: string, where: string, known: ReadonlySet<string>): void => {
-        for (const name of referencedVariables(text)) {
-          used.add(name);
-          if (!known.has(name) && !GRAFANA_GLOBAL_VARIABLES.has(name))
-            problems.push(`${where} uses $${name}, which is not defined${byName.has(name) ? ' before it' : ''}`);
+      it('has a prometheus datasource variable that every panel, target and variable uses', () => {
+        const ds = byName.get('datasource');
+        expect(ds?.type).toBe('datasource');
+        expect(ds?.query).toBe('prometheus');
+        for (const p of panelsOf(d.json)) {
+          expect(p.datasource, p.title).toEqual(DATASOURCE_REF);
+          for (const t of p.targets ?? [])
+            expect(t.datasource, `${p.title} [${t.refId}]`).toEqual(
+              DATASOURCE_REF
+            );
         }
-      };
-      for (const v of variables) {
-        checkRefs(variableQueryText(v) ?? '', `variable ${v.name}`, defined);
-        defined.add(v.name);
-      }
-      for (const p of panelsOf(d.json)) {
-        checkRefs(p.title, `panel "${p.title}" title`, defined);
-        for (const t of p.targets ?? []) {
-          checkRefs(t.expr ?? '', `panel "${p.title}" [${t.refId}]`, defined);
-          checkRefs(String(t['legendFormat'] ?? ''), `panel "${p.title}" legend`, defined);
-          checkRefs(t.datasource?.uid ?? '', `panel "${p.title}" datasource`, defined);
-        }
-      }
-      for (const v of variables)
-        if (!used.has(v.name)) problems.push(`variable ${v.name} is defined but never used`);
-      expect(problems).toEqual([]);
-    });
+        for (const v of variables.filter(x => x.type === 'query'))
+          expect(v.datasource, v.name).toEqual(DATASOURCE_REF);
+      });
 
-    it('selects only metrics that exist: fleetgate_* in src/, slo:* from the rule generator', () => {
-      const source = sourceText();
-      const defaults = promClientDefaultMetrics();
-      const recordNames = sloRecordNames();
-      const problems: string[] = [];
-      const values = placeholderValues(d.json);
-      const exprs = [
-        ...queries.map(q => ({ where: q.where, expr: interpolate(q.expr, values) })),
-        ...variables.flatMap(v => {
-          const sel = parseLabelValues(variableQueryText(v) ?? '')?.selector;
-          return sel === undefined ? [] : [{ where: `variable ${v.name}`, expr: interpolate(sel, values) }];
-        }),
-      ];
-      for (const { where, expr } of exprs) {
-        const { names, nameRegexes } = selectedMetrics(expr);
-        for (const name of names) {
-          if (name.startsWith('fleetgate_')) {
-            const base = baseMetricName(name);
-            if (!defaults.has(name) && !defaults.has(base) && !source.includes(`'${base}'`) && !source.includes(`'${name}'`))
-              problems.push(`${where}: ${name} is not a metric fleetgate exposes`);
-          } else if (name.startsWith('slo:') || name.startsWith('slo_fleet:')) {
-            if (!recordNames.has(name)) problems.push(`${where}: ${name} is not a recording rule fleetgate slo rules writes`);
+      it('parses every panel query as PromQL, with no error node', () => {
+        const values = placeholderValues(d.json);
+        const problems: string[] = [];
+        for (const q of queries) {
+          const expr = interpolate(q.expr, values);
+          for (const e of promqlErrors(expr)) problems.push(`${q.where}: ${e}`);
+        }
+        expect(problems).toEqual([]);
+      });
+
+      it('uses label_values(selector, label) variable queries whose selectors parse', () => {
+        const values = placeholderValues(d.json);
+        for (const v of variables.filter(x => x.type === 'query')) {
+          const text = variableQueryText(v);
+          expect(text, v.name).toBeDefined();
+          const lv = parseLabelValues(text ?? '');
+          expect(lv, `${v.name}: ${text ?? ''}`).toBeDefined();
+          expect(lv?.label).toMatch(/^[a-zA-Z_][a-zA-Z0-9_]*$/);
+          if (lv?.selector !== undefined)
+            expect(
+              promqlErrors(interpolate(lv.selector, values)),
+              v.name
+            ).toEqual([]);
+        }
+      });
+
+      it('defines every variable it uses, before use, and uses every variable it defines', () => {
+        const defined = new Set<string>();
+        const used = new Set<string>();
+        const problems: string[] = [];
+        const checkRefs = (
+          text: string,
+          where: string,
+          known: ReadonlySet<string>
+        ): void => {
+          for (const name of referencedVariables(text)) {
+            used.add(name);
+            if (!known.has(name) && !GRAFANA_GLOBAL_VARIABLES.has(name))
+              problems.push(
+                `${where} uses $${name}, which is not defined${byName.has(name) ? ' before it' : ''}`
+              );
+          }
+        };
+        for (const v of variables) {
+          checkRefs(variableQueryText(v) ?? '', `variable ${v.name}`, defined);
+          defined.add(v.name);
+        }
+        for (const p of panelsOf(d.json)) {
+          checkRefs(p.title, `panel "${p.title}" title`, defined);
+          for (const t of p.targets ?? []) {
+            checkRefs(t.expr ?? '', `panel "${p.title}" [${t.refId}]`, defined);
+            checkRefs(
+              String(t['legendFormat'] ?? ''),
+              `panel "${p.title}" legend`,
+              defined
+            );
+            checkRefs(
+              t.datasource?.uid ?? '',
+              `panel "${p.title}" datasource`,
+              defined
+            );
           }
         }
-        for (const re of nameRegexes) {
-          const matcher = new RegExp(`^(?:${re})$`);
-          if (![...recordNames].some(n => matcher.test(n)))
-            problems.push(`${where}: __name__=~"${re}" matches no recording rule name`);
+        for (const v of variables)
+          if (!used.has(v.name))
+            problems.push(`variable ${v.name} is defined but never used`);
+        expect(problems).toEqual([]);
+      });
+
+      it('selects only metrics that exist: fleetgate_* in src/, slo:* from the rule generator', () => {
+        const source = sourceText();
+        const defaults = promClientDefaultMetrics();
+        const recordNames = sloRecordNames();
+        const problems: string[] = [];
+        const values = placeholderValues(d.json);
+        const exprs = [
+          ...queries.map(q => ({
+            where: q.where,
+            expr: interpolate(q.expr, values),
+          })),
+          ...variables.flatMap(v => {
+            const sel = parseLabelValues(variableQueryText(v) ?? '')?.selector;
+            return sel === undefined
+              ? []
+              : [
+                  {
+                    where: `variable ${v.name}`,
+                    expr: interpolate(sel, values),
+                  },
+                ];
+          }),
+        ];
+        for (const { where, expr } of exprs) {
+          const { names, nameRegexes } = selectedMetrics(expr);
+          for (const name of names) {
+            if (name.startsWith('fleetgate_')) {
+              const base = baseMetricName(name);
+              if (
+                !defaults.has(name) &&
+                !defaults.has(base) &&
+                !source.includes(`'${base}'`) &&
+                !source.includes(`'${name}'`)
+              )
+                problems.push(
+                  `${where}: ${name} is not a metric fleetgate exposes`
+                );
+            } else if (
+              name.startsWith('slo:') ||
+              name.startsWith('slo_fleet:')
+            ) {
+              if (!recordNames.has(name))
+                problems.push(
+                  `${where}: ${name} is not a recording rule fleetgate slo rules writes`
+                );
+            }
+          }
+          for (const re of nameRegexes) {
+            const matcher = new RegExp(`^(?:${re})$`);
+            if (![...recordNames].some(n => matcher.test(n)))
+              problems.push(
+                `${where}: __name__=~"${re}" matches no recording rule name`
+              );
+          }
         }
-      }
-      expect(problems).toEqual([]);
-    });
+        expect(problems).toEqual([]);
+      });
 
-    it('lays panels out on the 24-column grid without overlaps, with unique ids', () => {
-      const top = d.json.panels;
-      const ids = top.map(p => p.id);
-      expect(new Set(ids).size).toBe(ids.length);
-      for (const p of top) {
-        expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
-        expect(p.gridPos.w, p.title).toBeGreaterThan(0);
-        expect(p.gridPos.h, p.title).toBeGreaterThan(0);
-      }
-      const overlaps: string[] = [];
-      for (let i = 0; i < top.length; i++)
-        for (let j = i + 1; j < top.length; j++)
-          if (rectanglesOverlap(top[i]!, top[j]!))
-            overlaps.push(`"${top[i]!.title}" overlaps "${top[j]!.title}"`);
-      expect(overlaps).toEqual([]);
-    });
+      it('lays panels out on the 24-column grid without overlaps, with unique ids', () => {
+        const top = d.json.panels;
+        const ids = top.map(p => p.id);
+        expect(new Set(ids).size).toBe(ids.length);
+        for (const p of top) {
+          expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
+          expect(p.gridPos.w, p.title).toBeGreaterThan(0);
+          expect(p.gridPos.h, p.title).toBeGreaterThan(0);
+        }
+        const overlaps: string[] = [];
+        for (let i = 0; i < top.length; i++)
+          for (let j = i + 1; j < top.length; j++)
+            if (rectanglesOverlap(top[i]!, top[j]!))
+              overlaps.push(`"${top[i]!.title}" overlaps "${top[j]!.title}"`);
+        expect(overlaps).toEqual([]);
+      });
 
-    it('gives every panel a description, a unit, and ordered thresholds with a base step', () => {
-      for (const p of panelsOf(d.json)) {
-        expect(typeof p['description'], p.title).toBe('string');
-        const defaults = p.fieldConfig?.defaults;
-        expect(defaults?.unit, `${p.title} has no unit`).toBeTruthy();
-        const steps = defaults?.thresholds?.steps ?? [];
-        expect(steps.length, `${p.title} has no thresholds`).toBeGreaterThan(0);
-        expect(steps[0]?.value, `${p.title}: first threshold step is the base (null)`).toBeNull();
-        const levels = steps.slice(1).map(s => s.value ?? Number.NaN);
-        expect(levels, `${p.title}: thresholds ascend`).toEqual([...levels].sort((a, b) => a - b));
-      }
-    });
-  });
+      it('gives every panel a description, a unit, and ordered thresholds with a base step', () => {
+        for (const p of panelsOf(d.json)) {
+          expect(typeof p['description'], p.title).toBe('string');
+          const defaults = p.fieldConfig?.defaults;
+          expect(defaults?.unit, `${p.title} has no unit`).toBeTruthy();
+          const steps = defaults?.thresholds?.steps ?? [];
+          expect(steps.length, `${p.title} has no thresholds`).toBeGreaterThan(
+            0
+          );
+          expect(
+            steps[0]?.value,
+            `${p.title}: first threshold step is the base (null)`
+          ).toBeNull();
+          const levels = steps.slice(1).map(s => s.value ?? Number.NaN);
+          expect(levels, `${p.title}: thresholds ascend`).toEqual(
+            [...levels].sort((a, b) => a - b)
+          );
+        }
+      });
+    }
+  );
 
   it('conform to the dashboard and panel types Grafana publishes (@grafana/schema)', () => {
     const cases: JsonTypeCase[] = [];
     for (const d of dashboards) {
       // The dashboard without its panels (checked one by one below).
-      cases.push({ name: `${d.file} (dashboard)`, value: { ...d.json, panels: [] }, type: 'Dashboard' });
+      cases.push({
+        name: `${d.file} (dashboard)`,
+        value: { ...d.json, panels: [] },
+        type: 'Dashboard',
+      });
       for (const p of d.json.panels) {
         if (p.type === 'row') {
-          cases.push({ name: `${d.file} › row "${p.title}"`, value: p, type: 'RowPanel' });
+          cases.push({
+            name: `${d.file} › row "${p.title}"`,
+            value: p,
+            type: 'RowPanel',
+          });
           continue;
         }
         const plugin = PANEL_PLUGINS[p.type];
-        expect(plugin, `${d.file} › "${p.title}": no schema known for panel type ${p.type}`).toBeDefined();
+        expect(
+          plugin,
+          `${d.file} › "${p.title}": no schema known for panel type ${p.type}`
+        ).toBeDefined();
         if (plugin === undefined) continue;
         const { options, targets, fieldConfig, ...rest } = p;
         const custom = fieldConfig?.defaults.custom;
         const name = `${d.file} › "${p.title}"`;
         cases.push({
           name,
-          value: { ...rest, targets: [], fieldConfig: { defaults: { ...fieldConfig?.defaults, custom: {} }, overrides: fieldConfig?.overrides ?? [] } },
+          value: {
+            ...rest,
+            targets: [],
+            fieldConfig: {
+              defaults: { ...fieldConfig?.defaults, custom: {} },
+              overrides: fieldConfig?.overrides ?? [],
+            },
+          },
           type: 'Panel',
         });
-        cases.push({ name: `${name} options`, value: options ?? {}, type: `${plugin}.Options` });
+        cases.push({
+          name: `${name} options`,
+          value: options ?? {},
+          type: `${plugin}.Options`,
+        });
         if (custom !== undefined) {
-          expect(PLUGINS_WITH_CUSTOM_FIELD_CONFIG.has(plugin), `${name}: ${p.type} has no custom field config`).toBe(true);
-          cases.push({ name: `${name} fieldConfig.defaults.custom`, value: custom, type: `${plugin}.FieldConfig` });
+          expect(
+            PLUGINS_WITH_CUSTOM_FIELD_CONFIG.has(plugin),
+            `${name}: ${p.type} has no custom field config`
+          ).toBe(true);
+          cases.push({
+            name: `${name} fieldConfig.defaults.custom`,
+            value: custom,
+            type: `${plugin}.FieldConfig`,
+          });
         }
         for (const t of targets ?? [])
-          cases.push({ name: `${name} target ${t.refId}`, value: t, type: 'PrometheusQuery' });
+          cases.push({
+            name: `${name} target ${t.refId}`,
+            value: t,
+            type: 'PrometheusQuery',
+          });
         for (const o of fieldConfig?.overrides ?? [])
           for (const property of o.properties) {
             const type = overridePropertyType(property.id, plugin);
-            expect(type, `${name}: override property ${property.id} has no known type`).toBeDefined();
+            expect(
+              type,
+              `${name}: override property ${property.id} has no known type`
+            ).toBeDefined();
             if (type !== undefined)
-              cases.push({ name: `${name} override ${property.id}`, value: property.value, type });
+              cases.push({
+                name: `${name} override ${property.id}`,
+                value: property.value,
+                type,
+              });
           }
       }
     }
@@ -341,12 +457,32 @@ describe('Grafana dashboards (dashboards/*.json)', () => {
 
   it('reject JSON that does not conform (the type check bites)', () => {
     const problems = typecheckJson(GRAFANA_TYPES_HEADER, [
-      { name: 'unknown key', value: { schemaVersion: 39, title: 'x', refrsh: '30s' }, type: 'Dashboard' },
-      { name: 'bad enum', value: { mode: 'absolut', steps: [] }, type: 'ThresholdsConfig' },
-      { name: 'missing legend', value: { tooltip: { mode: 'multi', sort: 'none' } }, type: 'TimeSeriesPanel.Options' },
-      { name: 'fine', value: { mode: 'absolute', steps: [{ color: 'green', value: null }] }, type: 'ThresholdsConfig' },
+      {
+        name: 'unknown key',
+        value: { schemaVersion: 39, title: 'x', refrsh: '30s' },
+        type: 'Dashboard',
+      },
+      {
+        name: 'bad enum',
+        value: { mode: 'absolut', steps: [] },
+        type: 'ThresholdsConfig',
+      },
+      {
+        name: 'missing legend',
+        value: { tooltip: { mode: 'multi', sort: 'none' } },
+        type: 'TimeSeriesPanel.Options',
+      },
+      {
+        name: 'fine',
+        value: { mode: 'absolute', steps: [{ color: 'green', value: null }] },
+        type: 'ThresholdsConfig',
+      },
     ]);
-    expect(problems.map(p => p.name)).toEqual(['unknown key', 'bad enum', 'missing legend']);
+    expect(problems.map(p => p.name)).toEqual([
+      'unknown key',
+      'bad enum',
+      'missing legend',
+    ]);
   }, 60_000);
 });
 
@@ -410,7 +546,9 @@ describe('Grafana provisioning (dashboards/provisioning)', () => {
   const provisioningDir = join(DASHBOARDS_DIR, 'provisioning');
 
   it('loads the dashboards from the folder docker-compose mounts them at', () => {
-    const doc = parseYaml(readFileSync(join(provisioningDir, 'dashboards/fleetgate.yaml'), 'utf8')) as {
+    const doc = parseYaml(
+      readFileSync(join(provisioningDir, 'dashboards/fleetgate.yaml'), 'utf8')
+    ) as {
       apiVersion: number;
       providers: { type: string; options: { path: string } }[];
     };
@@ -418,13 +556,22 @@ describe('Grafana provisioning (dashboards/provisioning)', () => {
     expect(doc.providers).toHaveLength(1);
     expect(doc.providers[0]?.type).toBe('file');
     const compose = readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
-    expect(compose).toContain(`./dashboards:${doc.providers[0]?.options.path ?? '?'}:ro`);
+    expect(compose).toContain(
+      `./dashboards:${doc.providers[0]?.options.path ?? '?'}:ro`
+    );
   });
 
   it('provides a default Prometheus datasource for the datasource variable', () => {
-    const doc = parseYaml(readFileSync(join(provisioningDir, 'datasources/fleetgate.yaml'), 'utf8')) as {
+    const doc = parseYaml(
+      readFileSync(join(provisioningDir, 'datasources/fleetgate.yaml'), 'utf8')
+    ) as {
       apiVersion: number;
-      datasources: { type: string; isDefault?: boolean; url: string; jsonData?: { timeInterval?: string } }[];
+      datasources: {
+        type: string;
+        isDefault?: boolean;
+        url: string;
+        jsonData?: { timeInterval?: string };
+      }[];
     };
     expect(doc.apiVersion).toBe(1);
     const defaults = doc.datasources.filter(d => d.isDefault === true);

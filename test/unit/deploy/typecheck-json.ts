@@ -90,7 +90,12 @@ export function typecheckJson(
   host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) =>
     fileName === VIRTUAL_FILE
       ? ts.createSourceFile(fileName, text, languageVersion, true)
-      : original.getSourceFile(fileName, languageVersion, onError, shouldCreate);
+      : original.getSourceFile(
+          fileName,
+          languageVersion,
+          onError,
+          shouldCreate
+        );
   host.fileExists = fileName =>
     fileName === VIRTUAL_FILE || original.fileExists(fileName);
   host.readFile = fileName =>
