@@ -176,8 +176,8 @@ const remoteWriteTarget = z
     basic_auth: z.object({ username: z.string(), password: z.string() }).strict().optional(),
     timeout: duration.default(30_000),
     /** Parallel senders; series are sharded by hash so each keeps its order. */
-    shards: positiveInt.max(256).default(4),
-    max_samples_per_send: positiveInt.default(2000),
+    shards: positiveInt.max(256).default(8),
+    max_samples_per_send: positiveInt.default(5000),
     /** Samples buffered for this downstream before ingest is told to back off. */
     capacity: positiveInt.default(500_000),
     batch_send_deadline: duration.default(5000),

@@ -186,7 +186,7 @@ export class RemoteWriteForwarder implements Forwarder {
     const retryAfterMs = this._roomShortage();
     if (retryAfterMs !== undefined) {
       return new OverloadedError(
-        `cannot enqueue to ${this.name}: forward queue full (${this._queuedPoints()} of ${this._totalCapacityPoints()} samples queued)`,
+        `cannot enqueue to ${this.name}: forward queue full (${this._fillText()})`,
         'queue_full',
         retryAfterMs
       );
@@ -388,5 +388,22 @@ export class RemoteWriteForwarder implements Forwarder {
     let points = 0;
     for (const shard of this._shards) points += shard.queue.capacityPoints;
     return points;
+  }
+
+  /** How full the queues are, in the unit that bounds them (a disk queue is bounded by bytes). */
+  private _fillText(): string {
+    let points = 0;
+    let capacityPoints = 0;
+    let bytes = 0;
+    let capacityBytes = 0;
+    for (const shard of this._shards) {
+      points += shard.queue.points;
+      capacityPoints += shard.queue.capacityPoints;
+      bytes += shard.queue.bytes;
+      capacityBytes += shard.queue.capacityBytes;
+    }
+    return Number.isFinite(capacityPoints)
+      ? `${points} of ${capacityPoints} samples queued`
+      : `${points} samples, ${bytes} of ${capacityBytes} bytes queued`;
   }
 }
