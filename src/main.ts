@@ -15,7 +15,7 @@ import { FleetMetrics, FleetTracker, LogBatchFleetObserver } from './fleet/healt
 import { KubernetesEventService, LogBatchEventsObserver } from './fleet/events/index.js';
 import { LogForwardFanout } from './forward/logs/index.js';
 import { LogsIngestService } from './pipeline/logs/index.js';
-import { SloEngine } from './slo/index.js';
+import { SloEngine, SloFleetView } from './slo/index.js';
 import { AlertNotifier, FleetAlertSource, SloAlertSource } from './alerting/index.js';
 import { ForwardFanout } from './forward/index.js';
 import { DiskQueuePool } from './forward/disk-queue/index.js';
@@ -127,12 +127,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     onError: (err: unknown) => logger.warn({ err }, 'SLO state sync failed'),
   });
   await slo.start();
+  const sloFleetView = new SloFleetView(slo);
 
   let registry = new ClusterRegistry(config.clusters);
   const fleet = new FleetTracker({
     registry: () => registry,
     thresholds: () => config.fleet,
     store,
+    slos: sloFleetView,
     warnings: {
       // The fleet view wants counts by reason; the event service keeps the top reasons and the rest.
       recentWarnings: (cluster: string, sinceMs: number) => {

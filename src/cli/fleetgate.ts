@@ -9,6 +9,7 @@ import { ConfigError } from '../errors.js';
 import { startGateway } from '../main.js';
 import { runSloRulesCommand } from '../slo/rules/index.js';
 import { runFleetCommand } from './fleet-command.js';
+import { runDemoCommand } from './demo-command.js';
 import { createLogger, startTracing } from '../telemetry/index.js';
 
 const USAGE = `usage: fleetgate <command> [options]
@@ -18,6 +19,7 @@ commands:
   check-config FILE                            validate a config file; exit 0 if valid, 1 with the errors
   fleet [--url URL] [--json]                   the fleet's health from a running gateway; exit 1 if any cluster is down or degraded
   slo rules --config FILE [--output FILE]      write Prometheus recording and alerting rules for the SLOs
+  demo [--listen HOST:PORT] [--duration SECONDS]   start the gateway with a simulated fleet of 12 clusters
   help                                         this text
 
 The config file may also come from FLEETGATE_CONFIG.`;
@@ -95,6 +97,8 @@ async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'check-config':
       return checkConfig(rest);
+    case 'demo':
+      return runDemoCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'fleet':
       return runFleetCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'slo':

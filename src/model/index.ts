@@ -18,3 +18,8 @@ export {
   formatSeries,
 } from './labels.js';
 export { BatchPool } from './batch-pool.js';
+export {
+  parseSelectorWith,
+  type SelectorOp,
+  type SelectorSyntax,
+} from './series-selector.js';

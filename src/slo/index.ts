@@ -70,3 +70,4 @@ export {
   sloStateSnapshotKind,
 } from './slo-snapshot.js';
 export type { SloStore, SloSnapshot } from './slo-store.js';
+export { SloFleetView, type SloFleetStatus } from './slo-fleet-view.js';
