@@ -42,11 +42,22 @@
  * |                               | 6 kvlist, 7 bytes                                      |
  * | ArrayValue / KeyValueList     | 1 values LEN                                           |
  */
-import { GatewayError, InvalidPayloadError } from '../../errors.js';
+import { InvalidPayloadError } from '../../errors.js';
 import { ProtobufReader, WireType } from '../../codec/protobuf-reader.js';
+export { bytesToHex } from './common/decode-common-protobuf.js';
 import {
-  MAX_ANY_VALUE_DEPTH,
-  type OtlpAnyValue,
+  checkEnd,
+  expectWireType,
+  nested,
+  readId as readIdCommon,
+  readKeyValue as readKeyValueCommon,
+  readResourceInto,
+  readScopeInto,
+  readString as readStringCommon,
+  skipField,
+  wrapError as wrapErrorCommon,
+} from './common/decode-common-protobuf.js';
+import {
   type OtlpBuckets,
   type OtlpExemplar,
   type OtlpExponentialHistogramDataPoint,
@@ -128,21 +139,7 @@ function readResourceMetrics(
 
 function readResource(r: ProtobufReader, end: number): OtlpResource {
   const out: OtlpResource = { attributes: [], droppedAttributesCount: 0 };
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        out.attributes.push(readKeyValue(r, nested(r, tag, end), 0));
-        break;
-      case 2:
-        expectWireType(r, tag, WireType.VARINT);
-        out.droppedAttributesCount = r.uint32();
-        break;
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
+  readResourceInto(r, end, out, false);
   return out;
 }
 
@@ -179,27 +176,7 @@ function readScope(r: ProtobufReader, end: number): OtlpInstrumentationScope {
     attributes: [],
     droppedAttributesCount: 0,
   };
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        out.name = readString(r, tag, end);
-        break;
-      case 2:
-        out.version = readString(r, tag, end);
-        break;
-      case 3:
-        out.attributes.push(readKeyValue(r, nested(r, tag, end), 0));
-        break;
-      case 4:
-        expectWireType(r, tag, WireType.VARINT);
-        out.droppedAttributesCount = r.uint32();
-        break;
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
+  readScopeInto(r, end, out, false);
   return out;
 }
 
@@ -661,132 +638,13 @@ function readKeyValue(
   end: number,
   depth: number
 ): OtlpKeyValue {
-  const out: OtlpKeyValue = { key: '', value: null };
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        out.key = readString(r, tag, end);
-        break;
-      case 2:
-        out.value = readAnyValue(r, nested(r, tag, end), depth);
-        break;
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
-  return out;
-}
-
-function readAnyValue(
-  r: ProtobufReader,
-  end: number,
-  depth: number
-): OtlpAnyValue {
-  if (depth >= MAX_ANY_VALUE_DEPTH) {
-    throw new InvalidPayloadError(
-      `AnyValue nested deeper than ${MAX_ANY_VALUE_DEPTH} levels at offset ${r.pos}`
-    );
-  }
-  // A oneof: the last case on the wire wins, as in every proto3 decoder.
-  let value: OtlpAnyValue = null;
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        value = readString(r, tag, end);
-        break;
-      case 2:
-        expectWireType(r, tag, WireType.VARINT);
-        value = r.bool();
-        break;
-      case 3:
-        expectWireType(r, tag, WireType.VARINT);
-        value = readVarintBigInt(r);
-        break;
-      case 4:
-        value = readDouble(r, tag);
-        break;
-      case 5:
-        value = readValues(r, nested(r, tag, end), depth + 1);
-        break;
-      case 6:
-        value = { kvlist: readKeyValues(r, nested(r, tag, end), depth + 1) };
-        break;
-      case 7: {
-        const bytesEnd = nested(r, tag, end);
-        // Copied so the model does not pin the request body. Not `slice`:
-        // on a Node Buffer body that returns a view.
-        value = new Uint8Array(r.buf.subarray(r.pos, bytesEnd));
-        r.pos = bytesEnd;
-        break;
-      }
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
-  return value;
-}
-
-/** `ArrayValue.values`. */
-function readValues(
-  r: ProtobufReader,
-  end: number,
-  depth: number
-): OtlpAnyValue[] {
-  const values: OtlpAnyValue[] = [];
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag >>> 3 === 1)
-      values.push(readAnyValue(r, nested(r, tag, end), depth));
-    else skipField(r, tag);
-  }
-  checkEnd(r, end);
-  return values;
-}
-
-/** `KeyValueList.values`. */
-function readKeyValues(
-  r: ProtobufReader,
-  end: number,
-  depth: number
-): OtlpKeyValue[] {
-  const values: OtlpKeyValue[] = [];
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag >>> 3 === 1)
-      values.push(readKeyValue(r, nested(r, tag, end), depth));
-    else skipField(r, tag);
-  }
-  checkEnd(r, end);
-  return values;
+  return readKeyValueCommon(r, end, depth, false);
 }
 
 // ---- field helpers ---------------------------------------------------------
 
-/** Checks a LEN field and returns the end of its body, which must lie inside `parentEnd`. */
-function nested(r: ProtobufReader, tag: number, parentEnd: number): number {
-  expectWireType(r, tag, WireType.LENGTH_DELIMITED);
-  const end = r.delimitedEnd();
-  if (end > parentEnd) {
-    throw new InvalidPayloadError(
-      `field ${tag >>> 3} of ${end - r.pos} bytes at offset ${r.pos} overruns its enclosing message`
-    );
-  }
-  return end;
-}
-
 function readString(r: ProtobufReader, tag: number, parentEnd: number): string {
-  expectWireType(r, tag, WireType.LENGTH_DELIMITED);
-  const value = r.string();
-  if (r.pos > parentEnd) {
-    throw new InvalidPayloadError(
-      `string field ${tag >>> 3} ending at offset ${r.pos} overruns its enclosing message`
-    );
-  }
-  return value;
+  return readStringCommon(r, tag, parentEnd, false);
 }
 
 function readDouble(r: ProtobufReader, tag: number): number {
@@ -864,28 +722,6 @@ function readRepeatedUint64(
   }
 }
 
-/** int64 varint with all 64 bits (attribute ints become label text, so precision matters). */
-function readVarintBigInt(r: ProtobufReader): bigint {
-  const buf = r.buf;
-  let pos = r.pos;
-  let result = 0n;
-  let shift = 0n;
-  for (let i = 0; i < 10; i++) {
-    const b = buf[pos++];
-    if (b === undefined)
-      throw new InvalidPayloadError(`truncated varint at offset ${r.pos}`);
-    result |= BigInt(b & 0x7f) << shift;
-    if (b < 0x80) {
-      r.pos = pos;
-      return BigInt.asIntN(64, result);
-    }
-    shift += 7n;
-  }
-  throw new InvalidPayloadError(
-    `varint longer than 10 bytes at offset ${r.pos}`
-  );
-}
-
 function readId(
   r: ProtobufReader,
   tag: number,
@@ -893,79 +729,9 @@ function readId(
   want: number,
   name: string
 ): string {
-  const end = nested(r, tag, parentEnd);
-  const start = r.pos;
-  const length = end - start;
-  r.pos = end;
-  if (length === 0) return '';
-  if (length !== want) {
-    throw new InvalidPayloadError(
-      `exemplar ${name} of ${length} bytes at offset ${start}, want ${want}`
-    );
-  }
-  return bytesToHex(r.buf, start, end);
+  return readIdCommon(r, tag, parentEnd, want, 'exemplar', name);
 }
-
-const HEX_BYTE: string[] = [];
-for (let i = 0; i < 256; i++) HEX_BYTE.push(i.toString(16).padStart(2, '0'));
-
-/** Lowercase hex of bytes [start, end). */
-export function bytesToHex(
-  buf: Uint8Array,
-  start = 0,
-  end = buf.length
-): string {
-  let out = '';
-  for (let i = start; i < end; i++) out += HEX_BYTE[buf[i]!]!;
-  return out;
-}
-
-const WIRE_TYPE_NAMES = [
-  'varint',
-  'fixed64',
-  'length-delimited',
-  'start-group',
-  'end-group',
-  'fixed32',
-  '6',
-  '7',
-];
-
-function expectWireType(r: ProtobufReader, tag: number, want: number): void {
-  const got = tag & 7;
-  if (got !== want) {
-    throw new InvalidPayloadError(
-      `field ${tag >>> 3} has wire type ${WIRE_TYPE_NAMES[got]!}, want ${WIRE_TYPE_NAMES[want]!} (before offset ${r.pos})`
-    );
-  }
-}
-
-function skipField(r: ProtobufReader, tag: number): void {
-  if (tag >>> 3 === 0)
-    throw new InvalidPayloadError(
-      `invalid field number 0 before offset ${r.pos}`
-    );
-  r.skip(tag & 7);
-}
-
-function checkEnd(r: ProtobufReader, end: number): void {
-  if (r.pos !== end) {
-    throw new InvalidPayloadError(
-      `a field overruns its enclosing message: offset ${r.pos}, message ends at ${end}`
-    );
-  }
-}
-
-const PROTOBUF_PREFIX = 'cannot decode protobuf: ';
 
 function wrapError(err: unknown): unknown {
-  if (err instanceof GatewayError) {
-    const detail = err.message.startsWith(PROTOBUF_PREFIX)
-      ? err.message.slice(PROTOBUF_PREFIX.length)
-      : err.message;
-    return new InvalidPayloadError(`cannot decode OTLP metrics: ${detail}`, {
-      cause: err,
-    });
-  }
-  return err;
+  return wrapErrorCommon(err, 'metrics');
 }

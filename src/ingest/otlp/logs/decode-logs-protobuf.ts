@@ -26,16 +26,24 @@
  * |                          | 6 kvlist, 7 bytes                                       |
  * | ArrayValue/KeyValueList  | 1 values LEN                                            |
  *
- * The AnyValue/KeyValue readers mirror decode-metrics-protobuf.ts (same
- * rules, same messages); they are private there, so they are repeated here
- * rather than reaching into that file.
+ * The field helpers and the AnyValue/KeyValue/Resource/InstrumentationScope
+ * readers are shared with decode-metrics-protobuf.ts
+ * (common/decode-common-protobuf.ts).
  */
+import { ProtobufReader, WireType } from '../../../codec/protobuf-reader.js';
 import {
-  ProtobufReader,
-  WireType,
-  decodeUtf8,
-} from '../../../codec/protobuf-reader.js';
-import { GatewayError, InvalidPayloadError } from '../../../errors.js';
+  checkEnd,
+  expectWireType,
+  nested,
+  readAnyValue as readAnyValueCommon,
+  readId as readIdCommon,
+  readKeyValue as readKeyValueCommon,
+  readResourceInto,
+  readScopeInto,
+  readString as readStringCommon,
+  skipField,
+  wrapError as wrapErrorCommon,
+} from '../common/decode-common-protobuf.js';
 import {
   LogBatch,
   emptyLogResource,
@@ -45,8 +53,6 @@ import {
   type LogResource,
   type LogScope,
 } from '../../../model/log-batch.js';
-import { bytesToHex } from '../decode-metrics-protobuf.js';
-import { MAX_ANY_VALUE_DEPTH } from '../otlp-metrics-model.js';
 
 const TRACE_ID_BYTES = 16;
 const SPAN_ID_BYTES = 8;
@@ -109,21 +115,7 @@ function readResourceLogs(
 
 function readResource(r: ProtobufReader, end: number, into: LogResource): void {
   // A repeated `resource` field merges, as proto3 says for embedded messages.
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        into.attributes.push(readKeyValue(r, nested(r, tag, end), 0));
-        break;
-      case 2:
-        expectWireType(r, tag, WireType.VARINT);
-        into.droppedAttributesCount = r.uint32();
-        break;
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
+  readResourceInto(r, end, into, true);
 }
 
 function readScopeLogs(
@@ -161,27 +153,7 @@ function readScopeLogs(
 }
 
 function readScope(r: ProtobufReader, end: number, into: LogScope): void {
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        into.name = readString(r, tag, end);
-        break;
-      case 2:
-        into.version = readString(r, tag, end);
-        break;
-      case 3:
-        into.attributes.push(readKeyValue(r, nested(r, tag, end), 0));
-        break;
-      case 4:
-        expectWireType(r, tag, WireType.VARINT);
-        into.droppedAttributesCount = r.uint32();
-        break;
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
+  readScopeInto(r, end, into, true);
 }
 
 function readLogRecord(
@@ -258,22 +230,7 @@ function readKeyValue(
   end: number,
   depth: number
 ): LogKeyValue {
-  const out: LogKeyValue = { key: '', value: null };
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        out.key = readString(r, tag, end);
-        break;
-      case 2:
-        out.value = readAnyValue(r, nested(r, tag, end), depth);
-        break;
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
-  return out;
+  return readKeyValueCommon(r, end, depth, true);
 }
 
 function readAnyValue(
@@ -281,127 +238,13 @@ function readAnyValue(
   end: number,
   depth: number
 ): LogAnyValue {
-  if (depth >= MAX_ANY_VALUE_DEPTH) {
-    throw new InvalidPayloadError(
-      `AnyValue nested deeper than ${MAX_ANY_VALUE_DEPTH} levels at offset ${r.pos}`
-    );
-  }
-  // A oneof: the last case on the wire wins, as in every proto3 decoder.
-  let value: LogAnyValue = null;
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        value = readString(r, tag, end);
-        break;
-      case 2:
-        expectWireType(r, tag, WireType.VARINT);
-        value = r.bool();
-        break;
-      case 3:
-        expectWireType(r, tag, WireType.VARINT);
-        value = readVarintBigInt(r);
-        break;
-      case 4:
-        expectWireType(r, tag, WireType.FIXED64);
-        value = r.double();
-        break;
-      case 5:
-        value = readValues(r, nested(r, tag, end), depth + 1);
-        break;
-      case 6:
-        value = { kvlist: readKeyValues(r, nested(r, tag, end), depth + 1) };
-        break;
-      case 7: {
-        const bytesEnd = nested(r, tag, end);
-        // Copied so the batch does not pin the request body.
-        value = new Uint8Array(r.buf.subarray(r.pos, bytesEnd));
-        r.pos = bytesEnd;
-        break;
-      }
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
-  return value;
-}
-
-/** `ArrayValue.values`. */
-function readValues(
-  r: ProtobufReader,
-  end: number,
-  depth: number
-): LogAnyValue[] {
-  const values: LogAnyValue[] = [];
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag >>> 3 === 1)
-      values.push(readAnyValue(r, nested(r, tag, end), depth));
-    else skipField(r, tag);
-  }
-  checkEnd(r, end);
-  return values;
-}
-
-/** `KeyValueList.values`. */
-function readKeyValues(
-  r: ProtobufReader,
-  end: number,
-  depth: number
-): LogKeyValue[] {
-  const values: LogKeyValue[] = [];
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag >>> 3 === 1)
-      values.push(readKeyValue(r, nested(r, tag, end), depth));
-    else skipField(r, tag);
-  }
-  checkEnd(r, end);
-  return values;
+  return readAnyValueCommon(r, end, depth, true);
 }
 
 // ---- field helpers ---------------------------------------------------------
 
-/** Checks a LEN field and returns the end of its body, which must lie inside `parentEnd`. */
-function nested(r: ProtobufReader, tag: number, parentEnd: number): number {
-  expectWireType(r, tag, WireType.LENGTH_DELIMITED);
-  const end = r.delimitedEnd();
-  if (end > parentEnd) {
-    throw new InvalidPayloadError(
-      `field ${tag >>> 3} of ${end - r.pos} bytes at offset ${r.pos} overruns its enclosing message`
-    );
-  }
-  return end;
-}
-
 function readString(r: ProtobufReader, tag: number, parentEnd: number): string {
-  const end = nested(r, tag, parentEnd);
-  const start = r.pos;
-  r.pos = end;
-  return decodeUtf8(r.buf, start, end);
-}
-
-/** int64 varint with all 64 bits (attribute ints are rendered as text). */
-function readVarintBigInt(r: ProtobufReader): bigint {
-  const buf = r.buf;
-  let pos = r.pos;
-  let result = 0n;
-  let shift = 0n;
-  for (let i = 0; i < 10; i++) {
-    const b = buf[pos++];
-    if (b === undefined)
-      throw new InvalidPayloadError(`truncated varint at offset ${r.pos}`);
-    result |= BigInt(b & 0x7f) << shift;
-    if (b < 0x80) {
-      r.pos = pos;
-      return BigInt.asIntN(64, result);
-    }
-    shift += 7n;
-  }
-  throw new InvalidPayloadError(
-    `varint longer than 10 bytes at offset ${r.pos}`
-  );
+  return readStringCommon(r, tag, parentEnd, true);
 }
 
 function readId(
@@ -411,65 +254,9 @@ function readId(
   want: number,
   name: string
 ): string {
-  const end = nested(r, tag, parentEnd);
-  const start = r.pos;
-  r.pos = end;
-  const length = end - start;
-  if (length === 0) return '';
-  if (length !== want) {
-    throw new InvalidPayloadError(
-      `log record ${name} of ${length} bytes at offset ${start}, want ${want}`
-    );
-  }
-  return bytesToHex(r.buf, start, end);
+  return readIdCommon(r, tag, parentEnd, want, 'log record', name);
 }
-
-const WIRE_TYPE_NAMES = [
-  'varint',
-  'fixed64',
-  'length-delimited',
-  'start-group',
-  'end-group',
-  'fixed32',
-  '6',
-  '7',
-];
-
-function expectWireType(r: ProtobufReader, tag: number, want: number): void {
-  const got = tag & 7;
-  if (got !== want) {
-    throw new InvalidPayloadError(
-      `field ${tag >>> 3} has wire type ${WIRE_TYPE_NAMES[got]!}, want ${WIRE_TYPE_NAMES[want]!} (before offset ${r.pos})`
-    );
-  }
-}
-
-function skipField(r: ProtobufReader, tag: number): void {
-  if (tag >>> 3 === 0)
-    throw new InvalidPayloadError(
-      `invalid field number 0 before offset ${r.pos}`
-    );
-  r.skip(tag & 7);
-}
-
-function checkEnd(r: ProtobufReader, end: number): void {
-  if (r.pos !== end) {
-    throw new InvalidPayloadError(
-      `a field overruns its enclosing message: offset ${r.pos}, message ends at ${end}`
-    );
-  }
-}
-
-const PROTOBUF_PREFIX = 'cannot decode protobuf: ';
 
 function wrapError(err: unknown): unknown {
-  if (err instanceof GatewayError) {
-    const detail = err.message.startsWith(PROTOBUF_PREFIX)
-      ? err.message.slice(PROTOBUF_PREFIX.length)
-      : err.message;
-    return new InvalidPayloadError(`cannot decode OTLP logs: ${detail}`, {
-      cause: err,
-    });
-  }
-  return err;
+  return wrapErrorCommon(err, 'logs');
 }
