@@ -1,207 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { labelsFromRecord } from './labels.js';
+import { realisticSeries } from '../../bench/realistic-series.js';
 import { formatSeriesHash, hashSeries } from './series-hash.js';
 
-const CODES = ['200', '201', '204', '400', '404', '500', '503'];
-const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
-const HANDLERS = [
-  '/api/v1/orders',
-  '/api/v1/cart',
-  '/healthz',
-  '/api/v1/search',
-  '/metrics',
-];
-const LE = [
-  '0.005',
-  '0.025',
-  '0.05',
-  '0.1',
-  '0.2',
-  '0.4',
-  '0.6',
-  '0.8',
-  '1',
-  '1.25',
-  '1.5',
-  '2',
-  '4',
-  '+Inf',
-];
-const VERBS = ['GET', 'LIST', 'WATCH', 'POST', 'PATCH', 'DELETE'];
-const RESOURCES = [
-  'pods',
-  'nodes',
-  'deployments',
-  'configmaps',
-  'secrets',
-  'services',
-  'leases',
-  'events',
-  'endpointslices',
-];
-const MODES = [
-  'idle',
-  'iowait',
-  'irq',
-  'nice',
-  'softirq',
-  'steal',
-  'system',
-  'user',
-];
-const NAMESPACES = [
-  'checkout',
-  'payments',
-  'search',
-  'catalog',
-  'ingress-nginx',
-  'monitoring',
-  'kube-system',
-];
-
-/** A pod-like name, distinct per p (multiplying by an odd constant is a bijection mod 2³²). */
-function podName(p: number, cluster: number): string {
-  return `api-${(Math.imul(p + 1, 2654435761) >>> 0).toString(36)}-c${cluster}`;
-}
-
-/**
- * The i-th of a set of distinct, realistic Kubernetes series (cAdvisor,
- * application, apiserver and node-exporter shapes over ten clusters), in
- * sorted label order. (cluster, family, j) is unique per i, and each family
- * encodes j in its labels, so no two series are equal.
- */
-function realisticSeries(i: number): string[] {
-  const c = i % 10;
-  const k = Math.floor(i / 10);
-  const j = Math.floor(k / 4);
-  const cluster = `prod-${c}`;
-  const node = (n: number): string =>
-    `ip-10-${c}-${(n >>> 8) & 255}-${n & 255}.compute.internal`;
-  switch (k % 4) {
-    case 0: {
-      const p = j >>> 1;
-      const ns = NAMESPACES[p % NAMESPACES.length]!;
-      return [
-        '__name__',
-        'container_cpu_usage_seconds_total',
-        'cluster',
-        cluster,
-        'container',
-        j & 1 ? 'istio-proxy' : 'app',
-        'env',
-        'prod',
-        'image',
-        `registry.example.com/${ns}/api:v1.${p % 17}.0`,
-        'instance',
-        `${node(p % 60)}:10250`,
-        'job',
-        'kubelet',
-        'namespace',
-        ns,
-        'node',
-        node(p % 60),
-        'pod',
-        podName(p, c),
-        'region',
-        'eu-west-1',
-        'team',
-        'payments',
-      ];
-    }
-    case 1: {
-      const p = Math.floor(j / 140);
-      const x = j % 140;
-      const ns = NAMESPACES[p % NAMESPACES.length]!;
-      return [
-        '__name__',
-        'http_requests_total',
-        'cluster',
-        cluster,
-        'code',
-        CODES[x % 7]!,
-        'container',
-        'app',
-        'env',
-        'prod',
-        'handler',
-        HANDLERS[Math.floor(x / 28)]!,
-        'instance',
-        `10.${100 + (p >>> 16)}.${(p >>> 8) & 255}.${p & 255}:8080`,
-        'job',
-        `${ns}/api`,
-        'method',
-        METHODS[Math.floor(x / 7) % 4]!,
-        'namespace',
-        ns,
-        'pod',
-        podName(p, c),
-        'region',
-        'eu-west-1',
-        'team',
-        'payments',
-      ];
-    }
-    case 2: {
-      const r = Math.floor(j / 756);
-      const x = j % 756;
-      const resource = RESOURCES[Math.floor(x / 84)]!;
-      return [
-        '__name__',
-        'apiserver_request_duration_seconds_bucket',
-        'cluster',
-        cluster,
-        'component',
-        'apiserver',
-        'env',
-        'prod',
-        'instance',
-        `10.0.${r & 255}.${10 + (r >>> 8)}:6443`,
-        'job',
-        'apiserver',
-        'le',
-        LE[x % 14]!,
-        'region',
-        'eu-west-1',
-        'resource',
-        resource,
-        'scope',
-        resource === 'nodes' ? 'cluster' : 'namespace',
-        'team',
-        'platform',
-        'verb',
-        VERBS[Math.floor(x / 14) % 6]!,
-      ];
-    }
-    default: {
-      const n = j >>> 7;
-      return [
-        '__name__',
-        'node_cpu_seconds_total',
-        'cluster',
-        cluster,
-        'cpu',
-        String((j >>> 3) & 15),
-        'env',
-        'prod',
-        'instance',
-        `${node(n)}:9100`,
-        'job',
-        'node-exporter',
-        'mode',
-        MODES[j & 7]!,
-        'namespace',
-        'monitoring',
-        'node',
-        node(n),
-        'pod',
-        `node-exporter-${podName(n, c)}`,
-        'region',
-        'eu-west-1',
-        'team',
-        'sre',
-      ];
-    }
-  }
+/** The i-th of the shared realistic series, spread over ten clusters. */
+function seriesAt(i: number): string[] {
+  return realisticSeries(i % 10, Math.floor(i / 10));
 }
 
 /** Equal neighbours after sorting. */
@@ -277,7 +81,7 @@ describe('hashSeries()', () => {
     const lows = new Uint32Array(count);
     const out = new Uint32Array(2);
     for (let i = 0; i < count; i++) {
-      hashSeries(realisticSeries(i), out);
+      hashSeries(seriesAt(i), out);
       keys[i] = (BigInt(out[0]!) << 32n) | BigInt(out[1]!);
       highs[i] = out[0]!;
       lows[i] = out[1]!;
@@ -291,7 +95,7 @@ describe('hashSeries()', () => {
 
   it('is fed distinct series by the collision test', () => {
     const seen = new Set<string>();
-    for (let i = 0; i < 50_000; i++) seen.add(realisticSeries(i).join('\x00'));
+    for (let i = 0; i < 50_000; i++) seen.add(seriesAt(i).join('\x00'));
     expect(seen.size).toBe(50_000);
   });
 });
