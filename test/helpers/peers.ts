@@ -262,16 +262,30 @@ function binary(envName: string, fallback: string): string {
   return fromEnv !== undefined && fromEnv !== '' ? fromEnv : fallback;
 }
 
+export interface PrometheusReceiverOptions {
+  /**
+   * `storage.tsdb.out_of_order_time_window` (e.g. `8h`): lets a test write
+   * hours of history without its shards racing the head's compaction.
+   */
+  outOfOrderTimeWindow?: string;
+}
+
 /** A Prometheus server that stores what it receives over remote write. */
-export async function startPrometheusReceiver(): Promise<ManagedProcess> {
+export async function startPrometheusReceiver(
+  options: PrometheusReceiverOptions = {}
+): Promise<ManagedProcess> {
   const dataDir = await makeTempDir('prom-receiver');
   const port = await getFreePort();
   const configFile = join(dataDir, 'prometheus.yml');
   // No scrape configs: everything in this TSDB came through remote write.
-  await writeFile(
-    configFile,
-    stringifyYaml({ global: { scrape_interval: '15s' } })
-  );
+  const config: Record<string, unknown> = {
+    global: { scrape_interval: '15s' },
+  };
+  if (options.outOfOrderTimeWindow !== undefined)
+    config['storage'] = {
+      tsdb: { out_of_order_time_window: options.outOfOrderTimeWindow },
+    };
+  await writeFile(configFile, stringifyYaml(config));
   return startProcess({
     name: 'prometheus-receiver',
     command: binary('PROMETHEUS_BIN', 'prometheus'),
@@ -454,12 +468,14 @@ export interface InstantSample {
   value: [number, string];
 }
 
-/** Runs an instant query against a Prometheus server's HTTP API. */
+/** Runs an instant query against a Prometheus server's HTTP API, at `atMs` when given (else now). */
 export async function queryPrometheus(
   baseUrl: string,
-  promql: string
+  promql: string,
+  atMs?: number
 ): Promise<InstantSample[]> {
-  const url = `${baseUrl}/api/v1/query?query=${encodeURIComponent(promql)}`;
+  let url = `${baseUrl}/api/v1/query?query=${encodeURIComponent(promql)}`;
+  if (atMs !== undefined) url += `&time=${(atMs / 1000).toFixed(3)}`;
   const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   const text = await res.text();
   let body: {
