@@ -19,10 +19,15 @@ export class SeriesEntry {
   readonly key: string;
   /** The engine generation its targets were resolved for. */
   generation: number;
-  /** Counters fed by this series, with the channel of each (0: A, 1: total). */
+  /**
+   * Counters fed by this series, with the channel of each (0: A, 1: total,
+   * NATIVE_CHANNEL: both, from a native histogram).
+   */
   counters: SloCounters[];
   channels: number[];
-  /** Last counter value and its timestamp (−Infinity: no sample yet). */
+  /** Per NATIVE_CHANNEL target in order: its threshold and SLO; undefined for float series. */
+  native: NativeTargets | undefined = undefined;
+  /** Last counter value (a native histogram's count) and its timestamp (−Infinity: no sample yet). */
   lastValue = 0;
   lastTs = Number.NEGATIVE_INFINITY;
   /** Engine clock at the last update, for expiry. */
@@ -41,6 +46,20 @@ export class SeriesEntry {
     this.counters = counters;
     this.channels = channels;
   }
+}
+
+/** A target fed by a native histogram's count (total) and its observations under a threshold (A). */
+export const NATIVE_CHANNEL = 2;
+
+/** What a native-histogram series needs per NATIVE_CHANNEL target. */
+export interface NativeTargets {
+  readonly thresholds: number[];
+  /** `thresholds` as `le` text. */
+  readonly thresholdTexts: string[];
+  /** Where the bucket bounds seen go (the threshold's warning). */
+  readonly observedLe: Set<string>[];
+  /** Last count at or below each threshold. */
+  readonly lastGood: number[];
 }
 
 /** A memoized "this series feeds no SLO" for one engine generation. */

@@ -89,7 +89,7 @@ describe('compileSlo()', () => {
     ]);
   });
 
-  it('reads a latency SLI from <histogram>_bucket (good) and <histogram>_count (total)', () => {
+  it('reads a latency SLI from <histogram>_bucket (good) and <histogram>_count (total), or native histograms', () => {
     const def = compileSlo(LATENCY);
     expect(def.isGoodChannel).toBe(true);
     expect(
@@ -97,6 +97,7 @@ describe('compileSlo()', () => {
     ).toEqual([
       [0, 'bucket', 'http_request_duration_seconds_bucket'],
       [1, 'counter', 'http_request_duration_seconds_count'],
+      [0, 'native', 'http_request_duration_seconds'],
     ]);
   });
 

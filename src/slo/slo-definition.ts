@@ -109,8 +109,13 @@ export interface SloInput {
   /** 0: the A channel (bad, or good for `good` and latency SLIs); 1: total. */
   readonly channel: 0 | 1;
   readonly selector: SloSelector;
-  /** `bucket`: a latency histogram's `_bucket` series; A counts only `le` = threshold. */
-  readonly kind: 'counter' | 'bucket';
+  /**
+   * `bucket`: a latency histogram's `_bucket` series; A counts only `le` =
+   * threshold. `native`: the histogram's own name carrying native
+   * histograms, which feed both channels (A: observations at or below the
+   * threshold, total: the count); its `channel` is unused.
+   */
+  readonly kind: 'counter' | 'bucket' | 'native';
 }
 
 /** A compiled SLO. Immutable; a reload compiles a new one. */
@@ -390,6 +395,15 @@ function inputsOf(spec: SloSpec): SloInput[] {
         `${count}${base.text}`
       ),
       kind: 'counter',
+    },
+    {
+      channel: 0,
+      selector: withMatchers(
+        base,
+        [equalityMatcher(METRIC_NAME_LABEL, histogram)],
+        `${histogram}${base.text}`
+      ),
+      kind: 'native',
     },
   ];
 }

@@ -14,6 +14,7 @@ import {
   DAY_MS,
   HOUR_MS,
   MINUTE_MS,
+  nativeHistogram,
   SECOND_MS,
   SeriesFeed,
   SharedMemoryStore,
@@ -657,16 +658,149 @@ describe('SloEngine', () => {
       }
       const report = await fleet(e, LATENCY.name);
       expect(report.warnings).toEqual([
-        'the threshold 0.25 is not one of the le buckets seen on http_request_duration_seconds_bucket{job="checkout"} (0.1, 0.3, 1, +Inf): no event counts as good, so the error ratio is 1; set the threshold to one of them',
+        'the threshold 0.25 is not one of the bucket bounds seen on http_request_duration_seconds_bucket{job="checkout"} or native histograms http_request_duration_seconds{job="checkout"} (0.1, 0.3, 1, +Inf): set the threshold to one of them; until then a classic histogram counts no event as good (error ratio 1) and a native one counts the bucket holding the threshold as bad',
       ]);
       expect(report.windows['5m']!.error_ratio).toBe(1);
+    });
+
+    describe('native histograms', () => {
+      const NATIVE: SloSpec = {
+        ...LATENCY,
+        name: 'checkout-latency-native',
+        sli: {
+          latency: {
+            histogram: 'http_request_duration_seconds',
+            threshold: 0.25,
+            selector: '{job="checkout"}',
+          },
+        },
+      };
+      const withThreshold = (name: string, threshold: number): SloSpec => ({
+        ...NATIVE,
+        name,
+        sli: {
+          latency: {
+            histogram: 'http_request_duration_seconds',
+            threshold,
+            selector: '{job="checkout"}',
+          },
+        },
+      });
+
+      /**
+       * Schema 0 buckets after `steps` steps of 100 requests: 50 ≤ 1/16 s,
+       * 30 in (1/8, 1/4], 15 in (1/4, 1/2], 5 in (1, 2]: 80 of 100 are
+       * at or below 0.25 s.
+       */
+      function point(
+        cluster: string,
+        steps: number,
+        t: number,
+        extra: { resetHint?: number; startTimestampMs?: number } = {}
+      ) {
+        return {
+          labels: {
+            __name__: 'http_request_duration_seconds',
+            cluster,
+            job: 'checkout',
+          },
+          histogram: nativeHistogram({
+            schema: 0,
+            positive: new Map([
+              [-4, 50 * steps],
+              [-2, 30 * steps],
+              [-1, 15 * steps],
+              [1, 5 * steps],
+            ]),
+            timestampMs: t,
+            ...extra,
+          }),
+        };
+      }
+
+      it('counts good = observations at or below the threshold and total = the count', async () => {
+        const e = engine([NATIVE, withThreshold('within-2s', 2)]);
+        const feed = new SeriesFeed();
+        for (let i = 1; i <= 5; i++) {
+          const t = T0 + i * STEP_MS;
+          vi.setSystemTime(t);
+          e.process(
+            feed.histogramBatch([point('a', i, t), point('b', 3 * i, t)]),
+            contextOf()
+          );
+        }
+        const report = await fleet(e, NATIVE.name);
+        expect(report.windows['5m']!.error_ratio).toBeCloseTo(0.2, 12);
+        expect(report.warnings).toEqual([]);
+        expect(report.clusters.map(c => c.cluster).sort()).toEqual(['a', 'b']);
+        // The same series feeds an SLO with another threshold.
+        const lenient = await fleet(e, 'within-2s');
+        expect(lenient.windows['5m']!.error_ratio).toBe(0);
+      });
+
+      it('takes a drop in the count as a counter reset', async () => {
+        const e = engine([NATIVE]);
+        const feed = new SeriesFeed();
+        const send = (p: ReturnType<typeof point>, t: number): void => {
+          vi.setSystemTime(t);
+          e.process(feed.histogramBatch([p]), contextOf());
+        };
+        for (let i = 1; i <= 3; i++)
+          send(point('a', i, T0 + i * STEP_MS), T0 + i * STEP_MS);
+        // Restarted: 100 requests since, all fast; then 100 more.
+        const fast = (count: number, t: number) => ({
+          ...point('a', 0, t),
+          histogram: nativeHistogram({
+            schema: 0,
+            positive: new Map([[-4, count]]),
+            timestampMs: t,
+          }),
+        });
+        send(fast(100, T0 + 4 * STEP_MS), T0 + 4 * STEP_MS);
+        send(fast(200, T0 + 5 * STEP_MS), T0 + 5 * STEP_MS);
+        // Counted: 2 steps of 100 with 20 slow, then 200 fast.
+        const report = await fleet(e, NATIVE.name);
+        expect(report.windows['5m']!.error_ratio).toBeCloseTo(40 / 400, 12);
+      });
+
+      it('skips gauge histograms (not counters)', async () => {
+        const e = engine([NATIVE]);
+        const feed = new SeriesFeed();
+        for (let i = 1; i <= 3; i++) {
+          const t = T0 + i * STEP_MS;
+          vi.setSystemTime(t);
+          e.process(
+            feed.histogramBatch([point('a', i, t, { resetHint: 3 })]),
+            contextOf()
+          );
+        }
+        const report = await fleet(e, NATIVE.name);
+        expect(report.windows['5m']!.error_ratio).toBeNull();
+      });
+
+      it('counts the bucket holding an off-bound threshold as bad, and warns with its bounds', async () => {
+        const e = engine([withThreshold('off-bound', 0.3)]);
+        const feed = new SeriesFeed();
+        for (let i = 1; i <= 3; i++) {
+          const t = T0 + i * STEP_MS;
+          vi.setSystemTime(t);
+          e.process(feed.histogramBatch([point('a', i, t)]), contextOf());
+        }
+        const report = await fleet(e, 'off-bound');
+        expect(report.windows['5m']!.error_ratio).toBeCloseTo(0.2, 12);
+        expect(report.warnings).toHaveLength(1);
+        expect(report.warnings[0]).toContain(
+          'the threshold 0.3 is not one of the bucket bounds seen'
+        );
+        expect(report.warnings[0]).toContain('(0.25, 0.5)');
+      });
     });
 
     it('says when nothing matched yet', async () => {
       const e = engine([LATENCY]);
       const report = await fleet(e, LATENCY.name);
       expect(report.warnings).toEqual([
-        'no series matching http_request_duration_seconds_bucket{job="checkout"} seen yet: the threshold 0.3 cannot be checked against its le buckets',
+        'no series matching http_request_duration_seconds_bucket{job="checkout"} or native histograms http_request_duration_seconds{job="checkout"} seen yet: the threshold 0.3 cannot be checked against their buckets',
         'no series matching the total selector http_request_duration_seconds_count{job="checkout"} seen yet',
       ]);
       expect(report.sli).toBeNull();

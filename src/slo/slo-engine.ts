@@ -42,9 +42,14 @@
  * Latency SLIs: good = increases of `<histogram>_bucket{le="<threshold>"}`,
  * total = increases of `<histogram>_count`, both matching the selector (the
  * sums over series equal PromQL's `sum(increase(…_bucket{le="t"}))` and
- * `sum(increase(…_count))`). The `le` values seen are kept, and a threshold
- * that is none of them is reported in the SLO's warnings. Native histograms
- * are not read (decision): classic buckets only.
+ * `sum(increase(…_count))`). Native histograms under `<histogram>` (remote
+ * write histograms, OTLP exponential histograms) feed both from one sample:
+ * good = observations at or below the threshold (native-threshold.ts),
+ * total = the count, with the same counter rules; gauge histograms are
+ * skipped. A sender that ships both forms of one histogram is counted in
+ * both (the ratios hold; event counts double). The bucket bounds seen are
+ * kept, and a threshold that is none of them is reported in the SLO's
+ * warnings.
  *
  * Sharing (a store with `isShared`): every `publishIntervalMs` the replica
  * publishes the window sums of its own events (slo-snapshot.ts) and every
@@ -88,7 +93,18 @@ import {
   type WindowsSnapshotSlo,
 } from './slo-snapshot.js';
 import type { SloSnapshot, SloStore } from './slo-store.js';
-import { SeriesEntry, SeriesStates, type NoMatch } from './series-states.js';
+import {
+  countAtOrBelow,
+  observationCount,
+  type ThresholdFit,
+} from './native-threshold.js';
+import {
+  NATIVE_CHANNEL,
+  SeriesEntry,
+  SeriesStates,
+  type NativeTargets,
+  type NoMatch,
+} from './series-states.js';
 
 export const DEFAULT_SLO_TICK_INTERVAL_MS = 1000;
 export const DEFAULT_SLO_PUBLISH_INTERVAL_MS = 5000;
@@ -107,6 +123,9 @@ const STATE_TTL_SLACK_MS = 3_600_000;
 const SWEEP_INTERVAL_MS = 60_000;
 /** Distinct `le` values remembered per latency SLO (for the warning). */
 const MAX_OBSERVED_LE = 64;
+/** Native histogram reset hints (remote write 2.0 `Histogram.ResetHint`). */
+const RESET_HINT_YES = 1;
+const RESET_HINT_GAUGE = 3;
 
 export interface SloEngineOptions {
   /** Shared state: publish and merge when `store.isShared`, reload own state at start. */
@@ -215,6 +234,13 @@ export class SloEngine implements Stage, SloQueries {
   >();
   private readonly _series: SeriesStates;
   private readonly _hashScratch = new Uint32Array(2);
+  /** Scratch of `_ingestNative` (no allocation per histogram). */
+  private readonly _thresholdFit: ThresholdFit = {
+    isExact: false,
+    lower: 0,
+    upper: 0,
+  };
+  private readonly _nativeGoods: number[] = [];
   private readonly _store: SloStore | undefined;
   private readonly _isShared: boolean;
   private readonly _clock: () => number;
@@ -331,11 +357,14 @@ export class SloEngine implements Stage, SloQueries {
     const generation = this._generation;
     const count = batch.seriesCount;
     const starts = batch.sampleStart;
+    const histogramStarts = batch.histogramStart;
     for (let s = 0; s < count; s++) {
       if (batch.dropped[s] !== 0) continue;
       const from = starts[s]!;
       const to = starts[s + 1]!;
-      if (from === to) continue;
+      const hFrom = histogramStarts[s]!;
+      const hTo = histogramStarts[s + 1]!;
+      if (from === to && hFrom === hTo) continue;
       const labels = batch.labels[s]!;
       let entry: SeriesEntry | NoMatch | undefined;
       if (batch.stable[s] === 1) {
@@ -352,7 +381,9 @@ export class SloEngine implements Stage, SloQueries {
         entry = this._resolve(labels, undefined, batch, s, context, nowMs);
       }
       if (entry === undefined || !entry.matched) continue;
-      this._ingest(entry, batch, from, to, nowMs);
+      if (from < to) this._ingest(entry, batch, from, to, nowMs);
+      if (hFrom < hTo && entry.native !== undefined)
+        this._ingestNative(entry, batch, hFrom, hTo, nowMs);
     }
   }
 
@@ -581,8 +612,12 @@ export class SloEngine implements Stage, SloQueries {
       lastTs = t;
       if (inc > 0) {
         const at = t < nowMs ? t : nowMs;
-        for (let k = 0; k < targets; k++)
-          counters[k]!.add(at, channels[k] as 0 | 1, inc);
+        for (let k = 0; k < targets; k++) {
+          const channel = channels[k]!;
+          // A float series under a native histogram's name feeds nothing.
+          if (channel !== NATIVE_CHANNEL)
+            counters[k]!.add(at, channel as 0 | 1, inc);
+        }
         added = true;
       }
     }
@@ -594,6 +629,88 @@ export class SloEngine implements Stage, SloQueries {
         const c = counters[k]!;
         c.lastEventMs = nowMs;
         c.isDirty = true;
+      }
+    }
+  }
+
+  /**
+   * Per-histogram loop of a native-histogram series: the count feeds the
+   * total, the observations at or below each target's threshold feed A,
+   * with the counter rules of `_ingest` (a drop of either, a reset hint or
+   * a later start timestamp is a reset). Gauge histograms are not counters
+   * and are skipped.
+   */
+  private _ingestNative(
+    entry: SeriesEntry,
+    batch: SeriesBatch,
+    from: number,
+    to: number,
+    nowMs: number
+  ): void {
+    const native = entry.native!;
+    const histograms = batch.histograms;
+    const counters = entry.counters;
+    const channels = entry.channels;
+    const horizonMs = this._series.horizonMs;
+    const fit = this._thresholdFit;
+    const goods = this._nativeGoods;
+    const targets = native.thresholds.length;
+    let added = false;
+    for (let i = from; i < to; i++) {
+      const h = histograms[i]!;
+      if (h.resetHint === RESET_HINT_GAUGE) continue;
+      const total = observationCount(h);
+      if (!(total >= 0 && total < Infinity)) continue;
+      const t = h.timestampMs;
+      const lastTs = entry.lastTs;
+      if (t <= lastTs) {
+        this._ignoredOutOfOrder++;
+        continue;
+      }
+      let isReset = total < entry.lastValue || h.resetHint === RESET_HINT_YES;
+      for (let j = 0; j < targets; j++) {
+        const good = countAtOrBelow(h, native.thresholds[j]!, fit);
+        goods[j] = good;
+        if (good < native.lastGood[j]!) isReset = true;
+        const seen = native.observedLe[j]!;
+        if (fit.isExact) seen.add(native.thresholdTexts[j]!);
+        else if (seen.size < MAX_OBSERVED_LE) {
+          // The bounds around the threshold, for the SLO's warning.
+          seen.add(formatLe(fit.lower));
+          seen.add(formatLe(fit.upper));
+        }
+      }
+      const start = h.startTimestampMs;
+      // 0: nothing countable (first sample or after a gap, no restart since);
+      // 1: the whole values are new; 2: the increases since the last one.
+      let mode: 0 | 1 | 2;
+      if (t - lastTs > this._maxGapMs) {
+        const since = lastTs > horizonMs ? lastTs : horizonMs;
+        mode = start > since && start <= t ? 1 : 0;
+      } else mode = isReset || start > lastTs ? 1 : 2;
+      const at = t < nowMs ? t : nowMs;
+      for (let k = 0, j = 0; k < counters.length; k++) {
+        if (channels[k] !== NATIVE_CHANNEL) continue;
+        const good = goods[j]!;
+        if (mode !== 0) {
+          const totalInc = mode === 1 ? total : total - entry.lastValue;
+          const goodInc = mode === 1 ? good : good - native.lastGood[j]!;
+          if (goodInc > 0) counters[k]!.add(at, 0, goodInc);
+          if (totalInc > 0) counters[k]!.add(at, 1, totalInc);
+          if (goodInc > 0 || totalInc > 0) added = true;
+        }
+        native.lastGood[j] = good;
+        j++;
+      }
+      entry.lastValue = total;
+      entry.lastTs = t;
+    }
+    entry.seenMs = nowMs;
+    if (added) {
+      for (let k = 0; k < counters.length; k++) {
+        if (channels[k] !== NATIVE_CHANNEL) continue;
+        counters[k]!.lastEventMs = nowMs;
+        counters[k]!.isDirty = true;
       }
     }
   }
@@ -634,6 +751,7 @@ export class SloEngine implements Stage, SloQueries {
       (identity.kind === 'cluster' ? identity.cluster.name : 'unregistered');
     const counters: SloCounters[] = [];
     const channels: number[] = [];
+    const natives: SloRuntime[] = [];
     this._matchRuns++;
     this._matchInto(
       labels,
@@ -641,7 +759,8 @@ export class SloEngine implements Stage, SloQueries {
       nowMs,
       this._byMetric.get(metricNameOf(labels)) ?? EMPTY_REFS,
       counters,
-      channels
+      channels,
+      natives
     );
     this._matchInto(
       labels,
@@ -649,7 +768,8 @@ export class SloEngine implements Stage, SloQueries {
       nowMs,
       this._anyMetric,
       counters,
-      channels
+      channels,
+      natives
     );
     if (counters.length === 0) return this._noMatch;
     if (key === undefined) {
@@ -669,6 +789,7 @@ export class SloEngine implements Stage, SloQueries {
     entry.generation = generation;
     entry.counters = counters;
     entry.channels = channels;
+    entry.native = nativeTargetsOf(natives, entry.native);
     return entry;
   }
 
@@ -693,11 +814,19 @@ export class SloEngine implements Stage, SloQueries {
     nowMs: number,
     refs: readonly InputRef[],
     counters: SloCounters[],
-    channels: number[]
+    channels: number[],
+    natives: SloRuntime[]
   ): void {
     for (let r = 0; r < refs.length; r++) {
       const { slo, input } = refs[r]!;
       if (!matchesSloSelector(input.selector, labels)) continue;
+      if (input.kind === 'native') {
+        slo.hasTotal = true;
+        counters.push(this._countersFor(slo, cluster, nowMs));
+        channels.push(NATIVE_CHANNEL);
+        natives.push(slo);
+        continue;
+      }
       if (input.kind === 'bucket') {
         const le = parseLe(getLabel(labels, 'le'));
         if (Number.isNaN(le)) continue;
@@ -1034,6 +1163,29 @@ function windowSumsOf(
   return sums;
 }
 
+/**
+ * The native-histogram targets of a series, keeping the last good counts
+ * of a previous resolution whose thresholds are unchanged (a reload that
+ * kept the SLOs must not lose the series' last values).
+ */
+function nativeTargetsOf(
+  slos: readonly SloRuntime[],
+  previous: NativeTargets | undefined
+): NativeTargets | undefined {
+  if (slos.length === 0) return undefined;
+  const thresholds = slos.map(slo => slo.def.threshold!);
+  const isSame =
+    previous !== undefined &&
+    previous.thresholds.length === thresholds.length &&
+    previous.thresholds.every((t, i) => t === thresholds[i]);
+  return {
+    thresholds,
+    thresholdTexts: thresholds.map(formatLe),
+    observedLe: slos.map(slo => slo.observedLe),
+    lastGood: isSame ? previous.lastGood : thresholds.map(() => 0),
+  };
+}
+
 /** Runtime warnings (a threshold that is no observed `le`, nothing matched) plus the static ones. */
 function warningsOf(
   def: SloDefinition,
@@ -1045,17 +1197,18 @@ function warningsOf(
   const total = def.inputs.find(i => i.channel === 1)!.selector.text;
   if (def.threshold !== undefined) {
     const bucket = def.inputs.find(i => i.kind === 'bucket')!.selector.text;
+    const native = def.inputs.find(i => i.kind === 'native')!.selector.text;
     const threshold = formatLe(def.threshold);
     if (observedLe.size === 0) {
       out.push(
-        `no series matching ${bucket} seen yet: the threshold ${threshold} cannot be checked against its le buckets`
+        `no series matching ${bucket} or native histograms ${native} seen yet: the threshold ${threshold} cannot be checked against their buckets`
       );
     } else if (!observedLe.has(threshold)) {
       const seen = [...observedLe]
         .sort((a, b) => parseLe(a) - parseLe(b))
         .join(', ');
       out.push(
-        `the threshold ${threshold} is not one of the le buckets seen on ${bucket} (${seen}): no event counts as good, so the error ratio is 1; set the threshold to one of them`
+        `the threshold ${threshold} is not one of the bucket bounds seen on ${bucket} or native histograms ${native} (${seen}): set the threshold to one of them; until then a classic histogram counts no event as good (error ratio 1) and a native one counts the bucket holding the threshold as bad`
       );
     }
   }

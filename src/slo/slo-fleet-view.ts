@@ -24,7 +24,8 @@ const PAGE = 'page';
 export class SloFleetView {
   private readonly _engine: SloReportSource;
   private readonly _now: () => number;
-  private _cached: { atMs: number; reports: Promise<readonly SloReport[]> } | undefined;
+  private _cached:
+    { atMs: number; reports: Promise<readonly SloReport[]> } | undefined;
 
   constructor(engine: SloReportSource, now: () => number = Date.now) {
     this._engine = engine;
@@ -45,7 +46,12 @@ export class SloFleetView {
     for (const report of await this._reports()) {
       const own = report.clusters.find(c => c.cluster === cluster);
       if (own === undefined) continue;
-      out.push({ name: report.name, objective: report.objective, errorBudgetRemaining: own.error_budget.remaining, alerts: own.alerts });
+      out.push({
+        name: report.name,
+        objective: report.objective,
+        errorBudgetRemaining: own.error_budget.remaining,
+        alerts: own.alerts,
+      });
     }
     return out;
   }

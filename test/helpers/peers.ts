@@ -268,6 +268,8 @@ export interface PrometheusReceiverOptions {
    * hours of history without its shards racing the head's compaction.
    */
   outOfOrderTimeWindow?: string;
+  /** `--enable-feature` values, e.g. `native-histograms` (2.42 stores them only with it). */
+  features?: readonly string[];
 }
 
 /** A Prometheus server that stores what it receives over remote write. */
@@ -296,6 +298,7 @@ export async function startPrometheusReceiver(
       '--web.enable-remote-write-receiver',
       '--storage.tsdb.retention.time=1d',
       '--log.level=warn',
+      ...(options.features ?? []).map(f => `--enable-feature=${f}`),
     ],
     port,
     dataDir,

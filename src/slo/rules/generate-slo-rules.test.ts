@@ -463,7 +463,12 @@ describe('generateSloRules()', () => {
 `) as [SloConfig, SloConfig];
     const slos: SloConfig[] = [
       { ...ratio, sli: { ratio: { bad: 'sum(rate(x[5m]))', total: 'x' } } },
-      { ...latency, sli: { latency: { histogram: 'h', threshold: 0.5, selector: 'job="a"' } } },
+      {
+        ...latency,
+        sli: {
+          latency: { histogram: 'h', threshold: 0.5, selector: 'job="a"' },
+        },
+      },
     ];
     expect(() => generateSloRules(slos)).toThrow(ConfigError);
     try {

@@ -14,6 +14,10 @@
  * times 0, per cluster. A latency bucket is never absent while `_count` is,
  * unless the threshold is not a bucket; then the SLI has no data rather than
  * 100% errors (check-config reports the unknown bucket).
+ *
+ * Latency rules read classic buckets only (decision): the engine also reads
+ * native histograms, but promtool 2.42's rule tests cannot feed native
+ * series, so native rules could not be tested here.
  */
 import type { SloConfig } from '../../config/index.js';
 import { ConfigError } from '../../errors.js';

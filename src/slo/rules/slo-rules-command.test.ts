@@ -115,7 +115,9 @@ describe('runSloRulesCommand()', () => {
     );
     const got = await run(['--config', config]);
     expect(got.code).toBe(1);
-    expect(got.stderr).toContain('slos[0].sli.ratio.bad: cannot parse selector "rate(x[5m])"');
+    expect(got.stderr).toContain(
+      'slos[0].sli.ratio.bad: cannot parse selector "rate(x[5m])"'
+    );
   });
 
   it('exits 1 for an unreadable config file and for bad options', async () => {

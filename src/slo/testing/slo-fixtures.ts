@@ -5,7 +5,12 @@
  * store (MemoryStateStore, announced as shared) so several engines act as
  * replicas of one deployment.
  */
-import { labelsFromRecord, SeriesBatch } from '../../model/index.js';
+import {
+  labelsFromRecord,
+  SeriesBatch,
+  type BucketSpan,
+  type NativeHistogram,
+} from '../../model/index.js';
 import { StageTally, type StageContext } from '../../pipeline/index.js';
 import { MemoryStateStore } from '../../state/index.js';
 import type { SloSnapshot, SloStore } from '../slo-store.js';
@@ -60,6 +65,96 @@ export class SeriesFeed {
     }
     return batch;
   }
+
+  /** One batch of native histograms (their own timestamps), one series per distinct label set. */
+  histogramBatch(
+    points: readonly {
+      readonly labels: Readonly<Record<string, string>>;
+      readonly histogram: NativeHistogram;
+    }[]
+  ): SeriesBatch {
+    const batch = new SeriesBatch();
+    let last: string[] | undefined;
+    for (const p of points) {
+      const labels = this.labels(p.labels);
+      if (labels !== last) {
+        const index = batch.addSeries(labels);
+        batch.stable[index] = this.isStable ? 1 : 0;
+        last = labels;
+      }
+      batch.addHistogram(p.histogram);
+    }
+    return batch;
+  }
+}
+
+/** Buckets by index → count, as spans plus (integer) deltas or (float) counts. */
+function encodeBuckets(
+  buckets: ReadonlyMap<number, number>,
+  isInteger: boolean
+): { spans: BucketSpan[]; deltas: number[]; counts: number[] } {
+  const indices = [...buckets.keys()].sort((a, b) => a - b);
+  const spans: BucketSpan[] = [];
+  const deltas: number[] = [];
+  const counts: number[] = [];
+  let next = 0;
+  let previous = 0;
+  for (const index of indices) {
+    const last = spans[spans.length - 1];
+    if (last !== undefined && index === next) last.length++;
+    else
+      spans.push({
+        offset: spans.length === 0 ? index : index - next,
+        length: 1,
+      });
+    next = index + 1;
+    const count = buckets.get(index)!;
+    if (isInteger) deltas.push(count - previous);
+    else counts.push(count);
+    previous = count;
+  }
+  return { spans, deltas, counts };
+}
+
+/** A native histogram with the given buckets (schema −53: `customValues` bounds). */
+export function nativeHistogram(options: {
+  schema: number;
+  positive: ReadonlyMap<number, number>;
+  negative?: ReadonlyMap<number, number>;
+  zeroCount?: number;
+  zeroThreshold?: number;
+  isInteger?: boolean;
+  customValues?: number[];
+  timestampMs?: number;
+  startTimestampMs?: number;
+  resetHint?: number;
+}): NativeHistogram {
+  const isInteger = options.isInteger ?? true;
+  const positive = encodeBuckets(options.positive, isInteger);
+  const negative = encodeBuckets(options.negative ?? new Map(), isInteger);
+  const zeroCount = options.zeroCount ?? 0;
+  let count = zeroCount;
+  for (const c of options.positive.values()) count += c;
+  for (const c of (options.negative ?? new Map()).values()) count += c;
+  return {
+    countInt: isInteger ? count : undefined,
+    countFloat: isInteger ? 0 : count,
+    sum: 0,
+    schema: options.schema,
+    zeroThreshold: options.zeroThreshold ?? 1e-128,
+    zeroCountInt: isInteger ? zeroCount : undefined,
+    zeroCountFloat: isInteger ? 0 : zeroCount,
+    negativeSpans: negative.spans,
+    negativeDeltas: negative.deltas,
+    negativeCounts: negative.counts,
+    positiveSpans: positive.spans,
+    positiveDeltas: positive.deltas,
+    positiveCounts: positive.counts,
+    resetHint: options.resetHint ?? 0,
+    timestampMs: options.timestampMs ?? 0,
+    customValues: options.customValues ?? [],
+    startTimestampMs: options.startTimestampMs ?? 0,
+  };
 }
 
 /** A context as the pipeline hands it (anonymous: clusters come from the `cluster` label). */
