@@ -1,17 +1,34 @@
 /**
- * Every panel of every dashboard in dashboards/ shows data, checked against
- * the same topology docker-compose.yml runs, from the real binaries:
+ * Every panel of every dashboard in dashboards/ shows data, and the alerts
+ * of the central Prometheus' rules reach on-call through Alertmanager,
+ * checked against the topology docker-compose.yml runs, from the real
+ * binaries on this machine:
  *
  *   workload targets ─scrape─ Prometheus agents (one per cluster, 2.42)
  *        │ remote_write with the cluster's token
  *        ▼
  *   fleetgate ×2 (built dist/, shared state in a private redis-server)
- *        │ remote_write "central"              │ remote_write "archive"
- *        ▼                                     ▼
- *   central Prometheus (remote-write receiver,  a flaky downstream
- *   generated SLO rules + alerts/fleetgate-     (503 and 400 in turn)
- *   rules.yml when present; scrapes both
- *   gateways as job="fleetgate")
+ *        │ remote_write "central"          │ remote_write      │ own SLO and
+ *        ▼                                 ▼ "archive"         │ fleet alerts
+ *   central Prometheus (remote-write     a flaky downstream    │ (API v2)
+ *   receiver; generated SLO rules +      (503 and 400 in turn) │
+ *   alerts/fleetgate-rules.yml when                            │
+ *   present; scrapes both gateways                             │
+ *   as job="fleetgate")                                        │
+ *        │ rule alerts (API v2)                                │
+ *        ▼                                                     ▼
+ *   Alertmanager 0.25 (alerts/alertmanager.yml: routing tree, inhibit rules
+ *        │            and timings as shipped)
+ *        ▼ webhooks, pointed at an in-process sink instead of the relay
+ *          on 127.0.0.1:9099 the shipped receivers name
+ *
+ * Not started, though docker-compose.yml has them: Grafana (no binary and
+ * no container engine here: queries are run as Grafana would, see below)
+ * and Loki (Debian's `loki` package is a genetics tool, not Grafana Loki),
+ * so the gateways forward no logs. The central Prometheus scrapes only the
+ * gateways (compose's also scrapes itself and Alertmanager; no panel reads
+ * those). Timings are test-sized: 2s scrapes and evaluations, SLO rules
+ * generated with `--group-interval 5s`, alerts re-sent every few seconds.
  *
  * The fleet has what a dashboard exists to show, so every panel has
  * something to draw: prod-eu is healthy; prod-us burns its SLOs and blows
@@ -28,15 +45,42 @@
  *
  * Panels on the gateway's SLO engine (fleetgate_slo_*) are skipped, with a
  * note, while the gateway does not expose those metrics at all.
+ *
+ * Alerts: the generated SLO alerts have no `for:`, so they fire within a
+ * minute of data. Checked in Alertmanager's API (labels, `receivers`, which
+ * must also be what `amtool config routes test` answers for the labels on
+ * alerts/alertmanager.yml, and `status`): prod-us' availability page
+ * (payments-page, and its webhook notification after the route's 30s
+ * group_wait), its ticket for the same SLO (payments-ticket, inhibited by
+ * that page), and prod-eu's latency ticket (payments-ticket, no page to
+ * inhibit it). The gateways' SLO engine posts alerts with the same names
+ * and labels, which Alertmanager merges into one; the newest post sets the
+ * generatorURL, so an alert counts as the rules' once Alertmanager holds it
+ * with the central Prometheus' generatorURL. The gateways' own alerts are
+ * checked by their delivery counters and by FleetgateClusterDegraded, which
+ * only they send. The rules of alerts/fleetgate-rules.yml wait 1m to 15m
+ * (`for:`) or need 10m without a delivery, so none fires within the test;
+ * they are only checked to be loaded.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ALERTMANAGER_CONFIG_FILE,
+  amtoolRouteReceivers,
+  getAlertmanagerAlerts,
+  rewriteAlertmanagerConfig,
+  startAlertmanager,
+  startWebhookSink,
+  type AlertmanagerApiAlert,
+  type AlertmanagerPeer,
+  type WebhookSink,
+} from '../helpers/alertmanager.js';
 import { LOOPBACK_HOST, getFreePort } from '../helpers/free-port.js';
 import {
   REPO_ROOT,
@@ -47,9 +91,11 @@ import {
 import {
   makeTempDir,
   queryPrometheus,
+  scrapeMetrics,
   sleep,
   startPrometheusAgent,
   startProcess,
+  waitFor,
   type InstantSample,
   type ManagedProcess,
 } from '../helpers/peers.js';
@@ -113,6 +159,20 @@ const SCENARIO: Readonly<Record<string, Readonly<Record<string, string>>>> = {
 const DATA_TIMEOUT_MS = 180_000;
 const POLL_INTERVAL_MS = 3_000;
 
+/**
+ * Test-sized alert timings (compose keeps the defaults, 1m for both): the
+ * gateways post their alerts every 10s; Prometheus re-sends a firing alert
+ * at every evaluation of its group (5s for the SLO rules) instead of every
+ * minute, so Alertmanager soon holds the rule's copy of an alert the
+ * gateways post too (same labels: one alert, the newest post wins).
+ */
+const GATEWAY_ALERT_RESEND_INTERVAL = '10s';
+const PROMETHEUS_ALERT_RESEND_DELAY = '2s';
+/** Alerts are in Alertmanager well before the panels have data; this is a bound. */
+const ALERT_TIMEOUT_MS = 90_000;
+/** The shipped group_wait of the payments-page route (30s), with room to spare. */
+const NOTIFICATION_TIMEOUT_MS = 90_000;
+
 /** Two SLOs on the workload: availability (ratio) and latency (histogram). */
 const SLOS = [
   {
@@ -147,7 +207,8 @@ const SLOS = [
 function gatewayConfig(
   centralUrl: string,
   flakyUrl: string,
-  redisUrl: string
+  redisUrl: string,
+  alertmanagerUrl: string
 ): string {
   const cluster = (c: ClusterSpec): Record<string, string> => ({
     name: c.name,
@@ -174,6 +235,12 @@ function gatewayConfig(
         { name: 'central', url: `${centralUrl}/api/v1/write` },
         { name: 'archive', url: `${flakyUrl}/api/v1/write` },
       ],
+    },
+    // The gateways' own SLO and fleet alerts, to the same Alertmanager as
+    // the central Prometheus' (docker-compose.yml does the same).
+    alerting: {
+      alertmanagers: [alertmanagerUrl],
+      resend_interval: GATEWAY_ALERT_RESEND_INTERVAL,
     },
     state: {
       redis: redisUrl,
@@ -294,9 +361,13 @@ function run(command: string, args: readonly string[]): Promise<string> {
   });
 }
 
-/** The central Prometheus: remote-write receiver, SLO and alert rules, scrapes the gateways. */
+/**
+ * The central Prometheus: remote-write receiver, SLO and alert rules whose
+ * alerts go to `alertmanagerTarget` (`host:port`), scrapes the gateways.
+ */
 async function startCentralPrometheus(
-  sloConfigYaml: string
+  sloConfigYaml: string,
+  alertmanagerTarget: string
 ): Promise<{
   prometheus: ManagedProcess;
   targetsFile: string;
@@ -334,6 +405,11 @@ async function startCentralPrometheus(
         evaluation_interval: '2s',
       },
       rule_files: ruleFiles,
+      alerting: {
+        alertmanagers: [
+          { static_configs: [{ targets: [alertmanagerTarget] }] },
+        ],
+      },
       scrape_configs: [
         {
           job_name: 'fleetgate',
@@ -351,6 +427,10 @@ async function startCentralPrometheus(
       `--web.listen-address=${LOOPBACK_HOST}:${port}`,
       '--web.enable-remote-write-receiver',
       '--storage.tsdb.retention.time=1d',
+      // The alerts' generatorURL names this server (the default takes the
+      // machine's hostname), so the test can tell the rules' alerts apart.
+      `--web.external-url=http://${LOOPBACK_HOST}:${port}`,
+      `--rules.alert.resend-delay=${PROMETHEUS_ALERT_RESEND_DELAY}`,
       '--log.level=warn',
     ],
     port,
@@ -455,6 +535,8 @@ describe('dashboards against the e2e topology', () => {
   const panelQueries = dashboards.flatMap(queriesOf);
 
   let redis: RedisServer | undefined;
+  let sink: WebhookSink | undefined;
+  let alertmanager: AlertmanagerPeer | undefined;
   let central: ManagedProcess | undefined;
   let gateways: GatewayProcess[] = [];
   let agents: ManagedProcess[] = [];
@@ -473,6 +555,7 @@ describe('dashboards against the e2e topology', () => {
       ...gateways.map(g => g.logs().slice(-4000)),
       ...agents.map(a => a.diagnostics().slice(-2000)),
       central?.diagnostics().slice(-4000),
+      alertmanager?.diagnostics().slice(-4000),
     ]
       .filter(x => x !== undefined)
       .join('\n');
@@ -512,12 +595,29 @@ describe('dashboards against the e2e topology', () => {
   beforeAll(async () => {
     redis = await startRedisServer();
     flaky = await startFlakyDownstream();
-    // The central Prometheus first, so the gateways forward from the start;
+    // Alertmanager on the shipped routing tree, inhibitions and timings; only
+    // its webhooks point at the sink instead of the relay on :9099.
+    sink = await startWebhookSink();
+    alertmanager = await startAlertmanager(
+      rewriteAlertmanagerConfig(
+        await readFile(ALERTMANAGER_CONFIG_FILE, 'utf8'),
+        { webhookBaseUrl: sink.url }
+      )
+    );
+    // The central Prometheus next, so the gateways forward from the start;
     // its scrape targets (the gateways) arrive later through file_sd.
-    const started = await startCentralPrometheus(stringifyYaml({ slos: SLOS }));
+    const started = await startCentralPrometheus(
+      stringifyYaml({ slos: SLOS }),
+      `${LOOPBACK_HOST}:${alertmanager.port}`
+    );
     central = started.prometheus;
     ruleFiles = started.ruleFiles;
-    const config = gatewayConfig(central.url, flaky.url, redis.url);
+    const config = gatewayConfig(
+      central.url,
+      flaky.url,
+      redis.url,
+      alertmanager.url
+    );
     gateways = [await startGateway(config), await startGateway(config)];
     const [gw1, gw2] = gateways as [GatewayProcess, GatewayProcess];
     await writeFile(
@@ -611,6 +711,8 @@ describe('dashboards against the e2e topology', () => {
     await Promise.allSettled(workloads.map(w => w.stop()));
     await Promise.allSettled(gateways.map(g => g.stop()));
     await central?.stop();
+    await alertmanager?.stop();
+    await sink?.close();
     await flaky?.stop();
     await redis?.stop();
   }, 60_000);
@@ -705,6 +807,263 @@ describe('dashboards against the e2e topology', () => {
       expect(states.map(s => s.metric['cluster']).sort()).toEqual(
         [DEV_SANDBOX.name, PROD_EU.name, PROD_US.name].sort()
       );
+    });
+  });
+
+  describe('alerts reach on-call through Alertmanager', () => {
+    const [availability, latency] = SLOS as [
+      (typeof SLOS)[number],
+      (typeof SLOS)[number],
+    ];
+    /** Labels of a per-cluster burn alert of the generated SLO rules. */
+    const burnAlert = (
+      slo: (typeof SLOS)[number],
+      cluster: string,
+      severity: 'page' | 'ticket'
+    ): Record<string, string> => ({
+      alertname: 'SLOErrorBudgetBurn',
+      cluster,
+      severity,
+      scope: 'cluster',
+      slo: slo.name,
+      service: slo.service,
+      ...slo.labels,
+    });
+    // prod-us: 5 errors in 105 requests burn the 0.1% budget about 48×,
+    // over the page's 14.4× (1h and 5m) and the ticket's 3× (1d and 2h).
+    const US_AVAILABILITY_PAGE = burnAlert(availability, PROD_US.name, 'page');
+    const US_AVAILABILITY_TICKET = burnAlert(
+      availability,
+      PROD_US.name,
+      'ticket'
+    );
+    // prod-eu: 5% of requests slower than 250ms burn the 1% budget 5×: over
+    // the ticket's 3×, under the page's 6× (6h and 30m) and 14.4×.
+    const EU_LATENCY_TICKET = burnAlert(latency, PROD_EU.name, 'ticket');
+    const EU_LATENCY_PAGE = burnAlert(latency, PROD_EU.name, 'page');
+
+    const hasLabels = (
+      got: Readonly<Record<string, string>>,
+      want: Readonly<Record<string, string>>
+    ): boolean => {
+      const names = Object.keys(got);
+      return (
+        names.length === Object.keys(want).length &&
+        names.every(name => got[name] === want[name])
+      );
+    };
+    const receiversOf = (a: AlertmanagerApiAlert): string[] =>
+      a.receivers.map(r => r.name);
+    const summarize = (alerts: readonly AlertmanagerApiAlert[]): string =>
+      alerts
+        .map(
+          a =>
+            `${JSON.stringify(a.labels)} ${a.status.state} from ${a.generatorURL ?? '?'}`
+        )
+        .join('\n');
+
+    /**
+     * The alert with exactly `labels`, once Alertmanager holds the central
+     * Prometheus' copy of it: the gateways' SLO engine posts alerts with the
+     * same labels, and the newest post sets generatorURL and annotations.
+     */
+    const ruleAlert = async (
+      labels: Readonly<Record<string, string>>
+    ): Promise<AlertmanagerApiAlert> => {
+      const generator = `${central!.url}/graph?`;
+      let seen: AlertmanagerApiAlert[] = [];
+      try {
+        return await waitFor(
+          async () => {
+            seen = await getAlertmanagerAlerts(alertmanager!.url);
+            return seen.find(
+              a =>
+                hasLabels(a.labels, labels) &&
+                a.generatorURL?.startsWith(generator) === true
+            );
+          },
+          ALERT_TIMEOUT_MS,
+          { intervalMs: 500, description: JSON.stringify(labels) }
+        );
+      } catch (err) {
+        throw new Error(
+          `Alertmanager never held the rule's alert: ${err instanceof Error ? err.message : String(err)}\n` +
+            `it holds:\n${summarize(seen)}\n${diagnostics()}`,
+          { cause: err }
+        );
+      }
+    };
+
+    it("has the Alertmanager as the central Prometheus' active one, and the rules fire", async () => {
+      const res = await fetch(`${central!.url}/api/v1/alertmanagers`);
+      const body = (await res.json()) as {
+        data: { activeAlertmanagers: { url: string }[] };
+      };
+      expect(body.data.activeAlertmanagers.map(a => a.url)).toEqual([
+        `${alertmanager!.url}/api/v2/alerts`,
+      ]);
+      const firing = await waitFor(
+        async () => {
+          const r = await fetch(`${central!.url}/api/v1/alerts`);
+          const alerts = (
+            (await r.json()) as {
+              data: {
+                alerts: { labels: Record<string, string>; state: string }[];
+              };
+            }
+          ).data.alerts.filter(a => a.state === 'firing');
+          const want = [
+            US_AVAILABILITY_PAGE,
+            US_AVAILABILITY_TICKET,
+            EU_LATENCY_TICKET,
+          ];
+          return want.every(w => alerts.some(a => hasLabels(a.labels, w)))
+            ? alerts
+            : undefined;
+        },
+        ALERT_TIMEOUT_MS,
+        {
+          intervalMs: 1_000,
+          description: 'the burn alerts firing in Prometheus',
+        }
+      );
+      expect(firing.some(a => hasLabels(a.labels, EU_LATENCY_PAGE))).toBe(
+        false
+      );
+    });
+
+    it('pages payments for the prod-us availability burn, routed as amtool says', async () => {
+      const page = await ruleAlert(US_AVAILABILITY_PAGE);
+      // Prometheus rendered the rule's annotation templates.
+      expect(page.annotations['summary']).toBe(
+        `SLO ${availability.name} (${availability.service}) is burning its error budget too fast in cluster ${PROD_US.name}`
+      );
+      expect(page.status).toEqual({
+        state: 'active',
+        silencedBy: [],
+        inhibitedBy: [],
+      });
+      expect(receiversOf(page)).toEqual(['payments-page']);
+      expect(receiversOf(page)).toEqual(
+        await amtoolRouteReceivers(US_AVAILABILITY_PAGE)
+      );
+    });
+
+    it('inhibits the ticket for the same SLO and cluster while the page fires', async () => {
+      const page = await ruleAlert(US_AVAILABILITY_PAGE);
+      const ticket = await ruleAlert(US_AVAILABILITY_TICKET);
+      expect(receiversOf(ticket)).toEqual(['payments-ticket']);
+      expect(receiversOf(ticket)).toEqual(
+        await amtoolRouteReceivers(US_AVAILABILITY_TICKET)
+      );
+      expect(ticket.status.state).toBe('suppressed');
+      expect(ticket.status.inhibitedBy).toEqual([page.fingerprint]);
+    });
+
+    it('files a ticket for the prod-eu latency burn, which no page inhibits', async () => {
+      const ticket = await ruleAlert(EU_LATENCY_TICKET);
+      expect(receiversOf(ticket)).toEqual(['payments-ticket']);
+      expect(receiversOf(ticket)).toEqual(
+        await amtoolRouteReceivers(EU_LATENCY_TICKET)
+      );
+      expect(ticket.status).toEqual({
+        state: 'active',
+        silencedBy: [],
+        inhibitedBy: [],
+      });
+    });
+
+    it("notifies the payments pager, and only it, after the route's group_wait", async () => {
+      const isPage = (labels: Record<string, string>): boolean =>
+        hasLabels(labels, US_AVAILABILITY_PAGE);
+      const notification = await waitFor(
+        () =>
+          sink!.received.find(
+            n =>
+              n.body.status === 'firing' &&
+              n.body.alerts.some(a => isPage(a.labels))
+          ),
+        NOTIFICATION_TIMEOUT_MS,
+        { intervalMs: 500, description: 'the prod-us page at the webhook sink' }
+      );
+      expect(notification.path).toBe('/page/payments');
+      expect(notification.body.receiver).toBe('payments-page');
+      expect(notification.body.groupLabels).toEqual({
+        alertname: 'SLOErrorBudgetBurn',
+        cluster: PROD_US.name,
+        slo: availability.name,
+      });
+      const paths = sink!.received
+        .filter(n => n.body.alerts.some(a => isPage(a.labels)))
+        .map(n => n.path);
+      expect(new Set(paths)).toEqual(new Set(['/page/payments']));
+    });
+
+    it('routes every alert it holds where amtool routes its labels', async () => {
+      const alerts = await getAlertmanagerAlerts(alertmanager!.url);
+      expect(alerts.length).toBeGreaterThan(0);
+      for (const a of alerts)
+        expect(receiversOf(a), JSON.stringify(a.labels)).toEqual(
+          await amtoolRouteReceivers(a.labels)
+        );
+    });
+
+    it("gets the gateways' own alerts from both replicas", async () => {
+      const alertmanagerName = `${LOOPBACK_HOST}:${alertmanager!.port}`;
+      for (const g of gateways) {
+        const sent = await waitFor(
+          async () => {
+            const samples = (await scrapeMetrics(g.url)).filter(
+              s =>
+                s.name === 'fleetgate_alerts_sent_total' &&
+                s.labels['alertmanager'] === alertmanagerName
+            );
+            const of = (result: string): number =>
+              samples.find(s => s.labels['result'] === result)?.value ?? 0;
+            return of('success') > 0
+              ? {
+                  success: of('success'),
+                  failed: of('failed'),
+                  rejected: of('rejected'),
+                }
+              : undefined;
+          },
+          ALERT_TIMEOUT_MS,
+          { intervalMs: 1_000, description: `alerts sent by ${g.url}` }
+        );
+        expect(sent.failed + sent.rejected, g.url).toBe(0);
+      }
+    });
+
+    it("routes a gateway's alert on the registry's env: dev-sandbox's degraded ticket to nonprod", async () => {
+      // dev-sandbox is over its ingestion rate, so the fleet tracker calls
+      // it degraded. Only the gateways send this alert (no rule has its
+      // name), with the cluster's region, env and team from the registry.
+      const degraded = {
+        alertname: 'FleetgateClusterDegraded',
+        severity: 'ticket',
+        cluster: DEV_SANDBOX.name,
+        region: DEV_SANDBOX.region,
+        env: DEV_SANDBOX.env,
+        team: DEV_SANDBOX.team,
+      };
+      let seen: AlertmanagerApiAlert[] = [];
+      const alert = await waitFor(
+        async () => {
+          seen = await getAlertmanagerAlerts(alertmanager!.url);
+          return seen.find(a => hasLabels(a.labels, degraded));
+        },
+        ALERT_TIMEOUT_MS,
+        { intervalMs: 500, description: JSON.stringify(degraded) }
+      ).catch((err: unknown) => {
+        throw new Error(
+          `${err instanceof Error ? err.message : String(err)}\nAlertmanager holds:\n${summarize(seen)}`,
+          { cause: err }
+        );
+      });
+      expect(gateways.map(g => g.url)).toContain(alert.generatorURL);
+      expect(receiversOf(alert)).toEqual(['nonprod']);
+      expect(receiversOf(alert)).toEqual(await amtoolRouteReceivers(degraded));
     });
   });
 });

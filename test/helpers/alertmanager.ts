@@ -3,10 +3,12 @@
  * `alertmanager` upstream; ALERTMANAGER_BIN overrides) for e2e tests, on
  * 127.0.0.1 with a free port, a temporary config and storage dir, clustering
  * off, stopped by PID. Also the webhook receiver the tests point its
- * receivers at, and a rewrite of alerts/alertmanager.yml for tests.
+ * receivers at, a rewrite of alerts/alertmanager.yml for tests, and amtool's
+ * answer for where a label set is routed.
  *
  * Nothing here imports vitest.
  */
+import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -23,6 +25,7 @@ export const ALERTMANAGER_CONFIG_FILE = fileURLToPath(
 );
 
 const BINARY_NAMES = ['prometheus-alertmanager', 'alertmanager'];
+const AMTOOL_TIMEOUT_MS = 30_000;
 
 /** The Alertmanager binary: ALERTMANAGER_BIN, else the first of BINARY_NAMES on PATH. */
 export function alertmanagerBinary(): string {
@@ -103,6 +106,55 @@ export async function getAlertmanagerAlerts(
       `cannot list alerts: HTTP ${res.status} ${await res.text()}`
     );
   return (await res.json()) as AlertmanagerApiAlert[];
+}
+
+/**
+ * The receivers `amtool config routes test` routes `labels` to under
+ * `configFile` (the routing tree, read by Alertmanager's own code), in the
+ * tree's order. AMTOOL_BIN overrides the `amtool` on PATH.
+ */
+export function amtoolRouteReceivers(
+  labels: Readonly<Record<string, string>>,
+  configFile: string = ALERTMANAGER_CONFIG_FILE
+): Promise<string[]> {
+  const fromEnv = process.env['AMTOOL_BIN'];
+  const command = fromEnv !== undefined && fromEnv !== '' ? fromEnv : 'amtool';
+  const args = [
+    'config',
+    'routes',
+    'test',
+    `--config.file=${configFile}`,
+    // Quoted, so that values with spaces or commas stay one label.
+    ...Object.entries(labels).map(
+      ([name, value]) => `${name}=${JSON.stringify(value)}`
+    ),
+  ];
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      { timeout: AMTOOL_TIMEOUT_MS },
+      (err, stdout, stderr) => {
+        if (err !== null) {
+          reject(
+            new Error(
+              `cannot run ${command} ${args.join(' ')}: ${err.message}\n${stderr}`,
+              { cause: err }
+            )
+          );
+          return;
+        }
+        // One line: the receivers, comma-separated.
+        resolve(
+          stdout
+            .trim()
+            .split(',')
+            .map(name => name.trim())
+            .filter(name => name !== '')
+        );
+      }
+    );
+  });
 }
 
 /** The body Alertmanager's webhook receiver posts (version 4). */
