@@ -18,7 +18,7 @@
  * of event-log.ts `selectLatest` server-side, returning at most `limit`
  * events per cluster.
  *
- * Degraded mode, composed the way RedisStateStore does it: a
+ * Degraded mode (redis-health-gate.ts, shared with RedisStateStore): a
  * MemoryEventLog answers when Redis is unusable or a call fails (or misses
  * its deadline), `health()` turns degraded and `onHealthChange` fires. The
  * local log mirrors what this replica appended, so reads during an outage
@@ -27,9 +27,6 @@
  * script when Redis is back (its 'ready' event or a successful probe), and
  * the dedupe keys drop what another replica already wrote.
  */
-import { createHash } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
-import { Cluster, Redis, type ClusterNode } from 'ioredis';
 import type {
   EventAppendResult,
   EventQuery,
@@ -46,17 +43,26 @@ import {
   type EventLog,
 } from './event-log.js';
 import { MemoryEventLog } from './event-log-memory.js';
+import {
+  RedisHealthGate,
+  createRedisClient,
+  withDeadline,
+  type RedisClient,
+  type RedisHealthSettings,
+} from './redis-health-gate.js';
+import { defineScript, evalScript } from './redis-scripts.js';
 import { assertFiniteTime } from './state-args.js';
 import { StateKeys, escapeKeyPart } from './state-keys.js';
 import type { StoreHealth } from './state-store.js';
 
-export interface RedisEventLogOptions {
+/** Also `commandTimeoutMs`, `connectGraceMs` and `onHealthChange` (RedisHealthSettings). */
+export interface RedisEventLogOptions extends RedisHealthSettings {
   /**
    * A connection to share (e.g. the state store's). The log does not close
    * it. Give it `enableOfflineQueue: false` so calls fail fast while Redis
    * is away (each call has a deadline regardless).
    */
-  readonly client?: Redis | Cluster;
+  readonly client?: RedisClient;
   /** `redis://` URL of a standalone server, when no `client` is given. */
   readonly url?: string;
   /** Redis Cluster seed nodes (`host:port`), when no `client`; win over `url`. */
@@ -69,43 +75,16 @@ export interface RedisEventLogOptions {
   readonly dedupeTtlMs?: number;
   /** A cluster's stream expires this long after its last append. Default 7 d. */
   readonly streamTtlMs?: number;
-  /** Redis command timeout; a call's deadline is this plus 250 ms. Default 500. */
-  readonly commandTimeoutMs?: number;
-  /** How long calls wait for the first connection before going local. Default 1000. */
-  readonly connectGraceMs?: number;
   /** Dedupe keys of the local fallback. Default 100000. */
   readonly maxLocalDedupeKeys?: number;
-  /** Called once per change of `health().degraded`. */
-  readonly onHealthChange?: (health: StoreHealth) => void;
 }
 
 /** A cluster's stream outlives its last append by this much, by default. */
 export const DEFAULT_EVENT_STREAM_TTL_MS = 7 * 24 * 60 * 60_000;
-const DEFAULT_COMMAND_TIMEOUT_MS = 500;
-const DEFAULT_CONNECT_GRACE_MS = 1000;
-const CALL_DEADLINE_SLACK_MS = 250;
-const PROBE_INTERVAL_MS = 1000;
-const CONNECT_TIMEOUT_MS = 2000;
-const RECONNECT_MIN_MS = 100;
-const RECONNECT_MAX_MS = 2000;
-const QUIT_TIMEOUT_MS = 1000;
 /** Events per append script call (bounds one script's keys and runtime). */
 const APPEND_CHUNK = 200;
 /** Stream entry fields after the JSON, in ARGV order. */
 const FIELDS_PER_EVENT = 7;
-
-const HEALTHY: StoreHealth = Object.freeze({ degraded: false });
-
-interface LuaScript {
-  readonly name: string;
-  readonly source: string;
-  readonly sha1: string;
-}
-
-function defineScript(name: string, source: string): LuaScript {
-  const sha1 = createHash('sha1').update(source).digest('hex');
-  return Object.freeze({ name, source, sha1 });
-}
 
 /**
  * KEYS[1] the stream; KEYS[1 + i] the dedupe key of event i.
@@ -192,8 +171,6 @@ return out
 `
 );
 
-type RedisClient = Redis | Cluster;
-
 /** The log's keys, tagged like state-keys.ts' per-cluster keys. */
 class EventLogKeys {
   private readonly _keys: StateKeys;
@@ -223,27 +200,14 @@ export class RedisEventLog implements EventLog {
   readonly isShared = true;
 
   private readonly _client: RedisClient;
-  private readonly _ownsClient: boolean;
+  private readonly _gate: RedisHealthGate;
   private readonly _keys: EventLogKeys;
   private readonly _maxEventsPerCluster: number;
   private readonly _dedupeTtlMs: number;
   private readonly _streamTtlMs: number;
-  private readonly _callDeadlineMs: number;
-  private readonly _onHealthChange: ((health: StoreHealth) => void) | undefined;
   private readonly _local: MemoryEventLog;
   /** Appended locally while degraded, per cluster, oldest first; replayed on recovery. */
   private _pending = new Map<string, KubernetesEvent[]>();
-
-  private _health: StoreHealth = HEALTHY;
-  private _lastError: string | undefined;
-  private _probeAtMs = 0;
-  private _isRecovering = false;
-  private _isClosed = false;
-  private _hasBeenReady = false;
-  private _isGraceOver = false;
-  private readonly _startup: Promise<void>;
-  private readonly _graceTimer: NodeJS.Timeout;
-  private readonly _listeners: [string, (...args: unknown[]) => void][] = [];
 
   /**
    * @throws when no client, url or cluster nodes are given, the prefix is
@@ -258,10 +222,6 @@ export class RedisEventLog implements EventLog {
     assertPositiveInteger('maxEventsPerCluster', this._maxEventsPerCluster);
     assertPositiveInteger('dedupeTtlMs', this._dedupeTtlMs);
     assertPositiveInteger('streamTtlMs', this._streamTtlMs);
-    const commandTimeoutMs =
-      options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-    this._callDeadlineMs = commandTimeoutMs + CALL_DEADLINE_SLACK_MS;
-    this._onHealthChange = options.onHealthChange;
     this._local = new MemoryEventLog({
       maxEventsPerCluster: this._maxEventsPerCluster,
       dedupeTtlMs: this._dedupeTtlMs,
@@ -269,50 +229,23 @@ export class RedisEventLog implements EventLog {
         options.maxLocalDedupeKeys ?? DEFAULT_MAX_EVENT_DEDUPE_KEYS,
     });
 
-    if (options.client !== undefined) {
-      this._client = options.client;
-      this._ownsClient = false;
-    } else {
-      this._client = createClient(options, commandTimeoutMs);
-      this._ownsClient = true;
+    const client = options.client ?? createRedisClient(options);
+    if (client === undefined) {
+      throw new Error(
+        'cannot create the redis event log: give a client, a url or cluster nodes'
+      );
     }
-
-    let resolveStartup: () => void = () => {};
-    this._startup = new Promise(resolve => {
-      resolveStartup = resolve;
-    });
-    this._graceTimer = setTimeout(() => {
-      this._isGraceOver = true;
-      resolveStartup();
-    }, options.connectGraceMs ?? DEFAULT_CONNECT_GRACE_MS);
-    this._graceTimer.unref();
-    if (this._client.status === 'ready') {
-      this._hasBeenReady = true;
-      clearTimeout(this._graceTimer);
-      resolveStartup();
-    }
-
-    this._listen('ready', () => {
-      this._hasBeenReady = true;
-      clearTimeout(this._graceTimer);
-      resolveStartup();
-      if (this._health.degraded && !this._isClosed) void this._recover();
-    });
-    this._listen('error', (err: unknown) => {
-      this._lastError = describeError(err);
-      if (this._client.status !== 'ready') this._degrade(this._lastError);
-    });
-    this._listen('close', () => {
-      this._degrade(this._lastError ?? 'redis: connection closed');
-      if (!this._hasBeenReady) {
-        this._isGraceOver = true;
-        resolveStartup();
-      }
+    this._client = client;
+    this._gate = new RedisHealthGate({
+      client,
+      ownsClient: options.client === undefined,
+      settings: options,
+      recover: markHealthy => this._recover(markHealthy),
     });
   }
 
   health(): StoreHealth {
-    return this._health;
+    return this._gate.health();
   }
 
   async append(
@@ -321,7 +254,7 @@ export class RedisEventLog implements EventLog {
   ): Promise<EventAppendResult> {
     assertFiniteTime(nowMs);
     if (events.length === 0) return { appended: [], duplicates: 0 };
-    return this._call(
+    return this._gate.call(
       async () => {
         const appended = await this._appendRemote(events);
         // Mirrored so that reads during an outage still see them.
@@ -340,7 +273,7 @@ export class RedisEventLog implements EventLog {
     assertEventQuery(query);
     const clusters = queryClusters(query);
     if (clusters.length === 0) return [];
-    return this._call(
+    return this._gate.call(
       async () => {
         const replies = await Promise.all(
           clusters.map(cluster => this._readRemote(cluster, query))
@@ -355,30 +288,7 @@ export class RedisEventLog implements EventLog {
 
   /** Removes its listeners and quits an owned connection. Idempotent. */
   async close(): Promise<void> {
-    if (this._isClosed) return;
-    this._isClosed = true;
-    clearTimeout(this._graceTimer);
-    for (const [event, listener] of this._listeners)
-      this._client.off(event, listener);
-    if (this._ownsClient) {
-      if (this._client.status === 'ready') {
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          await Promise.race([
-            this._client.quit(),
-            new Promise(resolve => {
-              timer = setTimeout(resolve, QUIT_TIMEOUT_MS);
-              timer.unref();
-            }),
-          ]);
-        } catch {
-          // The connection is going away anyway.
-        } finally {
-          clearTimeout(timer);
-        }
-      }
-      this._client.disconnect();
-    }
+    await this._gate.close();
     await this._local.close();
   }
 
@@ -438,7 +348,12 @@ export class RedisEventLog implements EventLog {
         event.lastSeenMs
       );
     }
-    const reply = await this._eval(APPEND_EVENTS_SCRIPT, keys, args);
+    const reply = await evalScript(
+      this._client,
+      APPEND_EVENTS_SCRIPT,
+      keys,
+      args
+    );
     if (!Array.isArray(reply) || reply.length !== chunk.length) {
       throw new Error(
         `cannot read the reply of script ${APPEND_EVENTS_SCRIPT.name}: want ${chunk.length} flags, got ${JSON.stringify(reply)}`
@@ -451,7 +366,8 @@ export class RedisEventLog implements EventLog {
     cluster: string,
     query: EventQuery
   ): Promise<KubernetesEvent[]> {
-    const reply = await this._eval(
+    const reply = await evalScript(
+      this._client,
       READ_EVENTS_SCRIPT,
       [this._keys.stream(cluster)],
       [
@@ -476,61 +392,28 @@ export class RedisEventLog implements EventLog {
     return events;
   }
 
-  /** Runs `remote` within the call deadline, or `local` when Redis is unusable or fails. */
-  private async _call<T>(
-    remote: () => Promise<T>,
-    local: () => Promise<T>
-  ): Promise<T> {
-    if (!this._hasBeenReady && !this._isGraceOver) await this._startup;
-    if (!this._isRedisUsable()) return local();
-    let result: T;
-    try {
-      result = await withDeadline(remote(), this._callDeadlineMs);
-    } catch (err) {
-      this._degrade(describeError(err));
-      return local();
-    }
-    if (this._health.degraded) void this._recover();
-    return result;
-  }
-
-  private _isRedisUsable(): boolean {
-    if (this._isClosed || this._isRecovering) return false;
-    if (this._client.status !== 'ready') {
-      this._degrade(
-        this._lastError ?? `redis: not connected (${this._client.status})`
-      );
-      return false;
-    }
-    return !this._health.degraded || performance.now() >= this._probeAtMs;
-  }
-
-  /** Replays the events appended during the outage, then turns healthy. */
-  private async _recover(): Promise<void> {
-    if (this._isRecovering || this._isClosed) return;
-    this._isRecovering = true;
-    try {
-      // Calls during a replay go local (and to _pending), so loop until a
-      // replay leaves nothing behind; there is no await between the last
-      // check and turning healthy.
-      while (this._pending.size > 0) {
-        const pending = this._pending;
-        this._pending = new Map();
-        try {
-          await withDeadline(
-            this._appendRemote([...pending.values()].flat()),
-            this._callDeadlineMs * 4
-          );
-        } catch (err) {
-          this._restorePending(pending);
-          this._degrade(describeError(err));
-          return;
-        }
+  /**
+   * Replays the events appended during the outage, then marks the log
+   * healthy (RedisHealthGate `recover`).
+   */
+  private async _recover(markHealthy: () => void): Promise<void> {
+    // Calls during a replay go local (and to _pending), so loop until a
+    // replay leaves nothing behind; there is no await between the last
+    // check and turning healthy.
+    while (this._pending.size > 0) {
+      const pending = this._pending;
+      this._pending = new Map();
+      try {
+        await withDeadline(
+          this._appendRemote([...pending.values()].flat()),
+          this._gate.callDeadlineMs * 4
+        );
+      } catch (err) {
+        this._restorePending(pending);
+        throw err;
       }
-      this._setHealthy();
-    } finally {
-      this._isRecovering = false;
     }
+    markHealthy();
   }
 
   private _keepPending(events: readonly KubernetesEvent[]): void {
@@ -551,55 +434,6 @@ export class RedisEventLog implements EventLog {
     const newer = this._pending;
     this._pending = failed;
     for (const list of newer.values()) this._keepPending(list);
-  }
-
-  /** EVALSHA, falling back to EVAL (which also caches it) on NOSCRIPT. */
-  private async _eval(
-    script: LuaScript,
-    keys: readonly string[],
-    args: readonly (string | number)[]
-  ): Promise<unknown> {
-    try {
-      return await this._client.evalsha(
-        script.sha1,
-        keys.length,
-        ...keys,
-        ...args
-      );
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT'))
-        throw err;
-      return this._client.eval(script.source, keys.length, ...keys, ...args);
-    }
-  }
-
-  private _listen(event: string, listener: (...args: unknown[]) => void): void {
-    this._client.on(event, listener);
-    this._listeners.push([event, listener]);
-  }
-
-  private _degrade(reason: string): void {
-    if (this._isClosed) return;
-    this._probeAtMs = performance.now() + PROBE_INTERVAL_MS;
-    const wasDegraded = this._health.degraded;
-    this._health = Object.freeze({ degraded: true, reason });
-    if (!wasDegraded) this._notify();
-  }
-
-  private _setHealthy(): void {
-    if (!this._health.degraded) return;
-    this._health = HEALTHY;
-    this._lastError = undefined;
-    this._notify();
-  }
-
-  private _notify(): void {
-    if (this._onHealthChange === undefined) return;
-    try {
-      this._onHealthChange(this._health);
-    } catch {
-      // An observer's failure must not break the log.
-    }
   }
 }
 
@@ -656,72 +490,4 @@ function parseStoredEvent(text: string): KubernetesEvent | undefined {
     message: v.message,
     reportingComponent: v.reportingComponent,
   };
-}
-
-/** An owned client with the state store's settings: no offline queue, short timeouts. */
-function createClient(
-  options: RedisEventLogOptions,
-  commandTimeoutMs: number
-): RedisClient {
-  const nodes = options.clusterNodes ?? [];
-  if (nodes.length > 0) {
-    return new Cluster(nodes.map(parseClusterNode), {
-      enableOfflineQueue: false,
-      clusterRetryStrategy: reconnectDelayMs,
-      slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
-      redisOptions: {
-        commandTimeout: commandTimeoutMs,
-        connectTimeout: CONNECT_TIMEOUT_MS,
-        maxRetriesPerRequest: 1,
-      },
-    });
-  }
-  if (options.url !== undefined) {
-    return new Redis(options.url, {
-      enableOfflineQueue: false,
-      commandTimeout: commandTimeoutMs,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      maxRetriesPerRequest: 1,
-      retryStrategy: reconnectDelayMs,
-    });
-  }
-  throw new Error(
-    'cannot create the redis event log: give a client, a url or cluster nodes'
-  );
-}
-
-/** Reconnect delay: doubling from RECONNECT_MIN_MS to RECONNECT_MAX_MS, with jitter. */
-function reconnectDelayMs(attempt: number): number {
-  const ceiling = Math.min(
-    RECONNECT_MAX_MS,
-    RECONNECT_MIN_MS * 2 ** Math.min(attempt, 10)
-  );
-  return Math.floor(ceiling / 2 + (Math.random() * ceiling) / 2);
-}
-
-function parseClusterNode(node: string): ClusterNode {
-  const url = new URL(node.includes('://') ? node : `redis://${node}`);
-  return {
-    host: url.hostname,
-    port: url.port === '' ? 6379 : Number(url.port),
-  };
-}
-
-/** Resolves or rejects like `promise`, or rejects once `ms` have passed. */
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function describeError(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return `redis: ${message}`;
 }

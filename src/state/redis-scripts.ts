@@ -17,9 +17,39 @@ export interface LuaScript {
   readonly sha1: string;
 }
 
-function defineScript(name: string, source: string): LuaScript {
+export function defineScript(name: string, source: string): LuaScript {
   const sha1 = createHash('sha1').update(source).digest('hex');
   return Object.freeze({ name, source, sha1 });
+}
+
+/** What evalScript needs of an ioredis client (standalone or cluster). */
+export interface ScriptRunner {
+  evalsha(
+    sha1: string,
+    numKeys: number,
+    ...keysAndArgs: (string | number)[]
+  ): Promise<unknown>;
+  eval(
+    source: string,
+    numKeys: number,
+    ...keysAndArgs: (string | number)[]
+  ): Promise<unknown>;
+}
+
+/** EVALSHA, falling back to EVAL (which also caches the script) on NOSCRIPT. */
+export async function evalScript(
+  client: ScriptRunner,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly (string | number)[]
+): Promise<unknown> {
+  try {
+    return await client.evalsha(script.sha1, keys.length, ...keys, ...args);
+  } catch (err) {
+    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT'))
+      throw err;
+    return client.eval(script.source, keys.length, ...keys, ...args);
+  }
 }
 
 /**

@@ -12,15 +12,16 @@
  * - Snapshots: one hash per kind, replicaId → `{p, t, e}` JSON; expired
  *   entries are filtered and deleted by the read script.
  *
- * Degraded mode (DESIGN.md "State": a Redis outage never stops ingestion).
- * The client has no offline queue, a short command timeout and one retry,
- * and every call also has its own deadline, so a call never waits on Redis
- * for much longer than `commandTimeoutMs`. When Redis is down or a call
- * fails, the call is answered by a local MemoryStateStore instead, `health()`
- * turns degraded with the reason, and `onHealthChange` fires once per change
- * of `degraded`. While degraded, calls use the local store until the client
- * is ready again, and at most once per PROBE_INTERVAL_MS one call probes
- * Redis (for failures that leave the connection up, such as timeouts).
+ * Degraded mode (DESIGN.md "State": a Redis outage never stops ingestion;
+ * the machinery is redis-health-gate.ts, shared with RedisEventLog). The
+ * client has no offline queue, a short command timeout and one retry, and
+ * every call also has its own deadline, so a call never waits on Redis for
+ * much longer than `commandTimeoutMs`. When Redis is down or a call fails,
+ * the call is answered by a local MemoryStateStore instead, `health()` turns
+ * degraded with the reason, and `onHealthChange` fires once per change of
+ * `degraded`. While degraded, calls use the local store until the client is
+ * ready again, and at most once a second one call probes Redis (for
+ * failures that leave the connection up, such as timeouts).
  *
  * Convergence when Redis is back (its 'ready' event or a successful probe):
  * the series and snapshots recorded locally during the outage are replayed
@@ -35,8 +36,7 @@
  * merge the last shared read with local ones, and elections start from the
  * last leader Redis named, so an outage does not flip the HA leader.
  */
-import { performance } from 'node:perf_hooks';
-import { Cluster, Redis, type ClusterNode } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   ACTIVE_SERIES_BUCKET_MS,
   DEFAULT_ACTIVE_SERIES_RETENTION_MS,
@@ -47,6 +47,16 @@ import {
 } from './active-series-buckets.js';
 import { MemoryStateStore } from './memory-state-store.js';
 import {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_CONNECT_GRACE_MS,
+  RedisHealthGate,
+  createRedisClient,
+  withDeadline,
+  type RedisClient,
+  type RedisHealthSettings,
+} from './redis-health-gate.js';
+import {
+  evalScript,
   HA_ELECTION_SCRIPT,
   PUBLISH_SNAPSHOT_SCRIPT,
   READ_SNAPSHOTS_SCRIPT,
@@ -69,7 +79,8 @@ import type {
   TokenBucketResult,
 } from './state-store.js';
 
-export interface RedisStateStoreOptions {
+/** Also `commandTimeoutMs`, `connectGraceMs` and `onHealthChange` (RedisHealthSettings). */
+export interface RedisStateStoreOptions extends RedisHealthSettings {
   /** `redis://` or `rediss://` URL of a standalone server (db in the path). */
   readonly url?: string;
   /**
@@ -79,12 +90,6 @@ export interface RedisStateStoreOptions {
   readonly clusterNodes?: readonly string[];
   /** Prefix of every key (`state.key_prefix`); no `{` or `}`. */
   readonly keyPrefix: string;
-  /** Called once per change of `health().degraded`, with the new health. */
-  readonly onHealthChange?: (health: StoreHealth) => void;
-  /** Redis command timeout; a call's deadline is this plus 250 ms. Default 500. */
-  readonly commandTimeoutMs?: number;
-  /** How long calls wait for the first connection before going local. Default 1000. */
-  readonly connectGraceMs?: number;
   /** Most series recorded locally while degraded (bounds memory). Default 250000. */
   readonly maxDegradedSeries?: number;
   /**
@@ -96,20 +101,10 @@ export interface RedisStateStoreOptions {
   readonly activeSeriesRetentionMs?: number;
 }
 
-/** ioredis `commandTimeout` unless `commandTimeoutMs` is given. */
-export const DEFAULT_COMMAND_TIMEOUT_MS = 500;
-/** Extra time on top of the command timeout before a call gives up on Redis. */
-const CALL_DEADLINE_SLACK_MS = 250;
-/** How long early calls wait for the first connection, by default. */
-export const DEFAULT_CONNECT_GRACE_MS = 1000;
+// Re-exported: index.ts and callers have always taken them from here.
+export { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_GRACE_MS };
 /** Series recorded locally during an outage, at most (about 40 MB). */
 export const DEFAULT_MAX_DEGRADED_SERIES = 250_000;
-/** While degraded with the connection up, one call per interval tries Redis. */
-const PROBE_INTERVAL_MS = 1000;
-const CONNECT_TIMEOUT_MS = 2000;
-const RECONNECT_MIN_MS = 100;
-const RECONNECT_MAX_MS = 2000;
-const QUIT_TIMEOUT_MS = 1000;
 /** Deadline of one replay pipeline (it may carry the whole outage). */
 const REPLAY_DEADLINE_MS = 10_000;
 /** Hashes per PFADD when replaying. */
@@ -120,10 +115,6 @@ const SNAPSHOT_KEY_TTL_SLACK_MS = 60_000;
 const ELECTION_KEY_TTL_SLACK_MS = 60_000;
 /** Remembered shared counts (degraded answers); cleared when full. */
 const MAX_REMEMBERED_COUNTS = 10_000;
-
-const HEALTHY: StoreHealth = Object.freeze({ degraded: false });
-
-type RedisClient = Redis | Cluster;
 
 /** A pipeline of either client kind (they differ only in their context type). */
 type Pipeline = ReturnType<Redis['pipeline']>;
@@ -143,24 +134,13 @@ export class RedisStateStore implements StateStore {
   readonly isShared = true;
 
   private readonly _client: RedisClient;
+  private readonly _gate: RedisHealthGate;
   private readonly _isCluster: boolean;
   private readonly _keys: StateKeys;
-  private readonly _onHealthChange: ((health: StoreHealth) => void) | undefined;
-  private readonly _callDeadlineMs: number;
   private readonly _maxDegradedSeries: number;
   private readonly _retentionFloorMs: number;
 
   private _local: MemoryStateStore;
-  private _health: StoreHealth = HEALTHY;
-  private _lastError: string | undefined;
-  /** performance.now() before which a degraded store does not try Redis. */
-  private _probeAtMs = 0;
-  private _isRecovering = false;
-  private _isClosed = false;
-  private _hasBeenReady = false;
-  private _isGraceOver = false;
-  private readonly _startup: Promise<void>;
-  private readonly _graceTimer: NodeJS.Timeout;
   /** Largest nowMs seen; the "now" of a replay. */
   private _lastNowMs = Number.NEGATIVE_INFINITY;
   private _largestWindowMs: number | undefined;
@@ -170,10 +150,6 @@ export class RedisStateStore implements StateStore {
   /** @throws when neither `url` nor `clusterNodes` is given, or the prefix is invalid. */
   constructor(options: RedisStateStoreOptions) {
     this._keys = new StateKeys(options.keyPrefix);
-    this._onHealthChange = options.onHealthChange;
-    const commandTimeoutMs =
-      options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-    this._callDeadlineMs = commandTimeoutMs + CALL_DEADLINE_SLACK_MS;
     this._maxDegradedSeries =
       options.maxDegradedSeries ?? DEFAULT_MAX_DEGRADED_SERIES;
     this._retentionFloorMs = Math.min(
@@ -182,69 +158,25 @@ export class RedisStateStore implements StateStore {
     );
     this._local = this._newLocal();
 
-    const nodes = options.clusterNodes ?? [];
-    if (nodes.length > 0) {
-      this._isCluster = true;
-      this._client = new Cluster(nodes.map(parseClusterNode), {
-        enableOfflineQueue: false,
-        clusterRetryStrategy: reconnectDelayMs,
-        slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
-        redisOptions: {
-          commandTimeout: commandTimeoutMs,
-          connectTimeout: CONNECT_TIMEOUT_MS,
-          maxRetriesPerRequest: 1,
-        },
-      });
-      this._client.on('node error', (err: unknown) => {
-        this._lastError = describeError(err);
-      });
-    } else if (options.url !== undefined) {
-      this._isCluster = false;
-      this._client = new Redis(options.url, {
-        enableOfflineQueue: false,
-        commandTimeout: commandTimeoutMs,
-        connectTimeout: CONNECT_TIMEOUT_MS,
-        maxRetriesPerRequest: 1,
-        retryStrategy: reconnectDelayMs,
-      });
-    } else {
+    const client = createRedisClient(options);
+    if (client === undefined) {
       throw new Error(
         'cannot create the redis state store: give a url or cluster nodes'
       );
     }
-
-    let resolveStartup: () => void = () => {};
-    this._startup = new Promise(resolve => {
-      resolveStartup = resolve;
-    });
-    this._graceTimer = setTimeout(() => {
-      this._isGraceOver = true;
-      resolveStartup();
-    }, options.connectGraceMs ?? DEFAULT_CONNECT_GRACE_MS);
-    this._graceTimer.unref();
-
-    this._client.on('ready', () => {
-      this._hasBeenReady = true;
-      clearTimeout(this._graceTimer);
-      resolveStartup();
-      if (this._health.degraded && !this._isClosed) void this._recover();
-    });
-    this._client.on('error', (err: unknown) => {
-      this._lastError = describeError(err);
-      if (this._client.status !== 'ready') this._degrade(this._lastError);
-    });
-    this._client.on('close', () => {
-      this._degrade(this._lastError ?? 'redis: connection closed');
-      // Refused at startup: stop holding calls back for the grace period.
-      if (!this._hasBeenReady) {
-        this._isGraceOver = true;
-        resolveStartup();
-      }
+    this._client = client;
+    // A cluster client, as createRedisClient makes one for any seed node.
+    this._isCluster = (options.clusterNodes ?? []).length > 0;
+    this._gate = new RedisHealthGate({
+      client,
+      ownsClient: true,
+      settings: options,
+      recover: markHealthy => this._recover(markHealthy),
     });
   }
 
   health(): StoreHealth {
-    return this._health;
+    return this._gate.health();
   }
 
   async addActiveSeries(
@@ -332,9 +264,10 @@ export class RedisStateStore implements StateStore {
     this._see(nowMs);
     return this._call(
       async () => {
-        const reply = await this._eval(
+        const reply = await evalScript(
+          this._client,
           TOKEN_BUCKET_SCRIPT,
-          this._keys.tokenBucket(bucket).key,
+          [this._keys.tokenBucket(bucket).key],
           [tokens, ratePerSecond, burst, nowMs]
         );
         const [allowed, left, retryAfterMs] = expectTuple(
@@ -366,9 +299,10 @@ export class RedisStateStore implements StateStore {
       async () => {
         const keyTtlMs =
           Math.ceil(failoverTimeoutMs * 2) + ELECTION_KEY_TTL_SLACK_MS;
-        const reply = await this._eval(
+        const reply = await evalScript(
+          this._client,
           HA_ELECTION_SCRIPT,
-          this._keys.haElection(cluster).key,
+          [this._keys.haElection(cluster).key],
           [replica, nowMs, failoverTimeoutMs, keyTtlMs]
         );
         const [leader, seen] = expectTuple(reply, 2, HA_ELECTION_SCRIPT);
@@ -416,9 +350,10 @@ export class RedisStateStore implements StateStore {
     this._see(nowMs);
     return this._call(
       async () => {
-        const reply = await this._eval(
+        const reply = await evalScript(
+          this._client,
           READ_SNAPSHOTS_SCRIPT,
-          this._keys.snapshots(kind).key,
+          [this._keys.snapshots(kind).key],
           [nowMs]
         );
         const remembered = parseSnapshots(reply);
@@ -446,90 +381,46 @@ export class RedisStateStore implements StateStore {
     );
   }
 
-  /** Quits the connection (waits at most QUIT_TIMEOUT_MS, then drops it). Idempotent. */
+  /** Quits the connection (waits at most a second, then drops it). Idempotent. */
   async close(): Promise<void> {
-    if (this._isClosed) return;
-    this._isClosed = true;
-    clearTimeout(this._graceTimer);
-    if (this._client.status === 'ready') {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          this._client.quit(),
-          new Promise(resolve => {
-            timer = setTimeout(resolve, QUIT_TIMEOUT_MS);
-            timer.unref();
-          }),
-        ]);
-      } catch {
-        // Quitting a connection that is going away anyway.
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-    this._client.disconnect();
+    await this._gate.close();
     await this._local.close();
   }
 
   /**
-   * Runs `remote` against Redis within the call deadline, or `local`
-   * against the local store when Redis is unusable or `remote` fails.
+   * Runs `remote` against Redis, or `local` against the local store of the
+   * moment (a recovery swaps it) when Redis is unusable or `remote` fails.
    */
-  private async _call<T>(
+  private _call<T>(
     remote: () => Promise<T>,
     local: (store: MemoryStateStore) => Promise<T>
   ): Promise<T> {
-    if (!this._hasBeenReady && !this._isGraceOver) await this._startup;
-    if (!this._isRedisUsable()) return local(this._local);
-    let result: T;
-    try {
-      result = await withDeadline(remote(), this._callDeadlineMs);
-    } catch (err) {
-      this._degrade(describeError(err));
-      return local(this._local);
-    }
-    if (this._health.degraded) void this._recover();
-    return result;
-  }
-
-  private _isRedisUsable(): boolean {
-    if (this._isClosed || this._isRecovering) return false;
-    if (this._client.status !== 'ready') {
-      this._degrade(
-        this._lastError ?? `redis: not connected (${this._client.status})`
-      );
-      return false;
-    }
-    return !this._health.degraded || performance.now() >= this._probeAtMs;
+    return this._gate.call(remote, () => local(this._local));
   }
 
   /**
-   * Replays what was recorded locally during the outage, then turns healthy.
-   * Calls made during the replay go local and are replayed right after.
+   * Replays what was recorded locally during the outage, then marks the
+   * store healthy (RedisHealthGate `recover`). Calls made during the replay
+   * go local and are replayed right after.
    */
-  private async _recover(): Promise<void> {
-    if (this._isRecovering || this._isClosed) return;
-    this._isRecovering = true;
+  private async _recover(markHealthy: () => void): Promise<void> {
     let journal = this._swapLocal();
     try {
       await this._replay(journal);
     } catch (err) {
-      this._isRecovering = false;
       this._local.mergeFrom(journal, this._lastNowMs);
-      this._degrade(describeError(err));
-      return;
+      throw err;
     }
-    // No await from here to _setHealthy: from now on calls use Redis, so
+    // No await from here to markHealthy: from now on calls use Redis, so
     // whatever is local now is all that the replay missed.
-    this._isRecovering = false;
     journal = this._swapLocal();
-    this._setHealthy();
+    markHealthy();
     if (!journal.hasReplayableState()) return;
     try {
       await this._replay(journal);
     } catch (err) {
       this._local.mergeFrom(journal, this._lastNowMs);
-      this._degrade(describeError(err));
+      throw err;
     }
   }
 
@@ -600,26 +491,12 @@ export class RedisStateStore implements StateStore {
       t: publishedAtMs,
       e: expiresAtMs,
     });
-    await this._eval(PUBLISH_SNAPSHOT_SCRIPT, this._keys.snapshots(kind).key, [
-      replicaId,
-      entry,
-      Math.ceil(ttlMs) + SNAPSHOT_KEY_TTL_SLACK_MS,
-    ]);
-  }
-
-  /** EVALSHA, falling back to EVAL (which also caches it) on NOSCRIPT. */
-  private async _eval(
-    script: LuaScript,
-    key: string,
-    args: readonly (string | number)[]
-  ): Promise<unknown> {
-    try {
-      return await this._client.evalsha(script.sha1, 1, key, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT'))
-        throw err;
-      return this._client.eval(script.source, 1, key, ...args);
-    }
+    await evalScript(
+      this._client,
+      PUBLISH_SNAPSHOT_SCRIPT,
+      [this._keys.snapshots(kind).key],
+      [replicaId, entry, Math.ceil(ttlMs) + SNAPSHOT_KEY_TTL_SLACK_MS]
+    );
   }
 
   /** One pipeline per call on a standalone server; one per hash tag on a cluster. */
@@ -653,62 +530,6 @@ export class RedisStateStore implements StateStore {
 
   private _see(nowMs: number): void {
     if (nowMs > this._lastNowMs) this._lastNowMs = nowMs;
-  }
-
-  private _degrade(reason: string): void {
-    if (this._isClosed) return;
-    this._probeAtMs = performance.now() + PROBE_INTERVAL_MS;
-    const wasDegraded = this._health.degraded;
-    this._health = Object.freeze({ degraded: true, reason });
-    if (!wasDegraded) this._notify();
-  }
-
-  private _setHealthy(): void {
-    if (!this._health.degraded) return;
-    this._health = HEALTHY;
-    this._lastError = undefined;
-    this._notify();
-  }
-
-  private _notify(): void {
-    if (this._onHealthChange === undefined) return;
-    try {
-      this._onHealthChange(this._health);
-    } catch {
-      // An observer's failure must not break the store.
-    }
-  }
-}
-
-/** Reconnect delay: doubling from RECONNECT_MIN_MS to RECONNECT_MAX_MS, with jitter. */
-function reconnectDelayMs(attempt: number): number {
-  const ceiling = Math.min(
-    RECONNECT_MAX_MS,
-    RECONNECT_MIN_MS * 2 ** Math.min(attempt, 10)
-  );
-  return Math.floor(ceiling / 2 + (Math.random() * ceiling) / 2);
-}
-
-/** `host:port` or `redis://host:port` → a cluster seed. */
-function parseClusterNode(node: string): ClusterNode {
-  const url = new URL(node.includes('://') ? node : `redis://${node}`);
-  return {
-    host: url.hostname,
-    port: url.port === '' ? 6379 : Number(url.port),
-  };
-}
-
-/** Resolves or rejects like `promise`, or rejects once `ms` have passed. */
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -770,9 +591,4 @@ function toReplicaSnapshot(snapshot: ReplicaSnapshot): ReplicaSnapshot {
 
 function compareReplicaIds(a: ReplicaSnapshot, b: ReplicaSnapshot): number {
   return a.replicaId < b.replicaId ? -1 : a.replicaId > b.replicaId ? 1 : 0;
-}
-
-function describeError(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return `redis: ${message}`;
 }

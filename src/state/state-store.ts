@@ -82,7 +82,12 @@ export interface StateStore {
    * while `nowMs - t < windowMs`, and at most one bucket longer. Rejects
    * a `windowMs` that is not > 0 with a RangeError.
    */
-  countActiveSeries(cluster: string | undefined, metric: string | undefined, windowMs: number, nowMs: number): Promise<number>;
+  countActiveSeries(
+    cluster: string | undefined,
+    metric: string | undefined,
+    windowMs: number,
+    nowMs: number
+  ): Promise<number>;
 
   /**
    * Takes `tokens` from a token bucket refilled at `ratePerSecond` up to
@@ -93,7 +98,13 @@ export interface StateStore {
    * tokens. Rejects `tokens < 0`, `ratePerSecond <= 0` or `burst <= 0` with
    * a RangeError.
    */
-  takeTokens(bucket: string, tokens: number, ratePerSecond: number, burst: number, nowMs: number): Promise<TokenBucketResult>;
+  takeTokens(
+    bucket: string,
+    tokens: number,
+    ratePerSecond: number,
+    burst: number,
+    nowMs: number
+  ): Promise<TokenBucketResult>;
 
   /**
    * HA pair election for one cluster (Mimir's HA tracker): the first replica
@@ -101,13 +112,24 @@ export interface StateStore {
    * another replica takes over only when the leader sent nothing for
    * `failoverTimeoutMs` (strictly longer than it, as Mimir).
    */
-  electReplica(cluster: string, replica: string, nowMs: number, failoverTimeoutMs: number): Promise<HaElection>;
+  electReplica(
+    cluster: string,
+    replica: string,
+    nowMs: number,
+    failoverTimeoutMs: number
+  ): Promise<HaElection>;
 
   /**
    * Publishes this replica's snapshot of one kind (e.g. cardinality stats), replacing its previous one.
    * It is live while `nowMs < publishedAtMs + ttlMs` (`ttlMs` must be > 0).
    */
-  publishSnapshot(kind: string, replicaId: string, payload: string, ttlMs: number, nowMs: number): Promise<void>;
+  publishSnapshot(
+    kind: string,
+    replicaId: string,
+    payload: string,
+    ttlMs: number,
+    nowMs: number
+  ): Promise<void>;
 
   /** The live (unexpired) snapshots of one kind from every replica, sorted by replicaId. */
   readSnapshots(kind: string, nowMs: number): Promise<ReplicaSnapshot[]>;
