@@ -343,7 +343,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
 
   // The gateway's own SLO and fleet alerts, straight to Alertmanager (re-sent while firing, then resolved).
   const alerts = new AlertNotifier(config.alerting, {
-    sources: [new SloAlertSource(slo), new FleetAlertSource(fleet)],
+    sources: [
+      // The registry is replaced on reload: look the cluster up in the current one.
+      new SloAlertSource(slo, { byName: name => registry.byName(name) }),
+      new FleetAlertSource(fleet),
+    ],
     registry: metrics.registry,
     logger: logger.child({ component: 'alerting' }),
     generatorURL: url,

@@ -8,13 +8,15 @@
 import type { FleetEvaluation } from '../fleet/health/index.js';
 import type { AlertSource, GatewayAlert } from './alert-source.js';
 import { FiringSince } from './firing-since.js';
+import { runbookUrlOf } from './runbook-url.js';
 
 export interface FleetEvaluationSource {
   evaluate(): Promise<FleetEvaluation>;
 }
 
-const RUNBOOKS = 'https://github.com/fleetgate/fleetgate/blob/main/alerts/RUNBOOKS.md';
-const ALERT_OF_STATE: Readonly<Record<string, { alertname: string; severity: string } | undefined>> = {
+const ALERT_OF_STATE: Readonly<
+  Record<string, { alertname: string; severity: string } | undefined>
+> = {
   down: { alertname: 'FleetgateClusterDown', severity: 'page' },
   stale: { alertname: 'FleetgateClusterStale', severity: 'info' },
   degraded: { alertname: 'FleetgateClusterDegraded', severity: 'ticket' },
@@ -32,7 +34,11 @@ export class FleetAlertSource implements AlertSource {
 
   async activeAlerts(): Promise<readonly GatewayAlert[]> {
     const evaluation = await this._fleet.evaluate();
-    const firing: { key: string; labels: Record<string, string>; annotations: Record<string, string> }[] = [];
+    const firing: {
+      key: string;
+      labels: Record<string, string>;
+      annotations: Record<string, string>;
+    }[] = [];
     for (const health of evaluation.clusters) {
       const alert = ALERT_OF_STATE[health.state];
       if (alert === undefined) continue;
@@ -49,12 +55,22 @@ export class FleetAlertSource implements AlertSource {
         labels,
         annotations: {
           summary: `cluster ${health.cluster} is ${health.state}`,
-          description: reasons === '' ? `cluster ${health.cluster} is ${health.state}` : reasons,
-          runbook_url: `${RUNBOOKS}#${alert.alertname.toLowerCase()}`,
+          description:
+            reasons === ''
+              ? `cluster ${health.cluster} is ${health.state}`
+              : reasons,
+          runbook_url: runbookUrlOf(alert.alertname),
         },
       });
     }
-    const since = this._since.update(firing.map(f => f.key), this._now());
-    return firing.map(f => ({ labels: f.labels, annotations: f.annotations, activeSinceMs: since.get(f.key)! }));
+    const since = this._since.update(
+      firing.map(f => f.key),
+      this._now()
+    );
+    return firing.map(f => ({
+      labels: f.labels,
+      annotations: f.annotations,
+      activeSinceMs: since.get(f.key)!,
+    }));
   }
 }

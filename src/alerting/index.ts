@@ -33,5 +33,14 @@ export {
   type AlertNotifierConfig,
   type AlertNotifierDeps,
 } from './alert-notifier.js';
-export { SloAlertSource, type SloReportSource } from './slo-alert-source.js';
-export { FleetAlertSource, type FleetEvaluationSource } from './fleet-alert-source.js';
+export {
+  SloAlertSource,
+  type SloReportSource,
+  type SloAlertCluster,
+  type SloAlertClusters,
+} from './slo-alert-source.js';
+export {
+  FleetAlertSource,
+  type FleetEvaluationSource,
+} from './fleet-alert-source.js';
+export { FLEETGATE_RUNBOOKS_URL, runbookUrlOf } from './runbook-url.js';

@@ -1,10 +1,22 @@
 /**
- * The SLO engine's burn-rate alerts as Alertmanager alerts, named like the
- * generated Prometheus rules (src/slo/rules): SLOErrorBudgetBurn per cluster,
- * SLOFleetErrorBudgetBurn for the fleet, labelled severity, scope, slo,
- * service, cluster and the SLO's own labels (team, ...).
+ * The SLO engine's burn-rate alerts as Alertmanager alerts, the same alerts
+ * the generated Prometheus rules (src/slo/rules) raise: SLOErrorBudgetBurn
+ * per cluster, SLOFleetErrorBudgetBurn for the fleet. Labels and annotations
+ * come from the rules' own builder (slo-alert-content.ts), so where both
+ * fire Alertmanager holds one alert with one text:
+ * - fleet: `alertname`, `severity`, `scope`, `slo`, `service` and the SLO's
+ *   own labels (e.g. `team`);
+ * - per cluster: the same plus `cluster`, `region` and `env`, which the
+ *   rules keep from the normalized series and the gateway reads from the
+ *   cluster registry (so a dev cluster's page routes to `nonprod`).
  */
+import { UNSET_LABEL_VALUE } from '../fleet/index.js';
 import type { SloReport } from '../slo/index.js';
+import {
+  sloAlertAnnotations,
+  sloAlertLabels,
+} from '../slo/rules/slo-alert-content.js';
+import { SLO_ALERT_NAMES, type SloScope } from '../slo/rules/slo-rule-names.js';
 import type { AlertSource, GatewayAlert } from './alert-source.js';
 import { FiringSince } from './firing-since.js';
 
@@ -12,49 +24,102 @@ export interface SloReportSource {
   reports(): Promise<readonly SloReport[]>;
 }
 
-const RUNBOOK_URL = 'https://github.com/fleetgate/fleetgate/blob/main/alerts/RUNBOOKS.md#sloerrorbudgetburn';
+/** What the alerts need of a registered cluster. */
+export interface SloAlertCluster {
+  readonly region: string;
+  readonly env: string;
+}
+
+/** The cluster registry as the alerts read it (ClusterRegistry fits). */
+export interface SloAlertClusters {
+  /** The registered cluster `name`, or undefined. */
+  byName(name: string): SloAlertCluster | undefined;
+}
+
+/**
+ * What normalized data of an unregistered cluster carries when its sender
+ * names no region or env (pipeline/canonical-label-resolver.ts).
+ */
+const UNREGISTERED: SloAlertCluster = {
+  region: UNSET_LABEL_VALUE,
+  env: UNSET_LABEL_VALUE,
+};
+
+const NO_CLUSTERS: SloAlertClusters = { byName: () => undefined };
+
+interface Firing {
+  readonly key: string;
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+}
 
 export class SloAlertSource implements AlertSource {
   private readonly _slos: SloReportSource;
+  private readonly _clusters: SloAlertClusters;
   private readonly _since = new FiringSince();
   private readonly _now: () => number;
 
-  constructor(slos: SloReportSource, now: () => number = Date.now) {
+  /**
+   * @param clusters where a cluster's region and env come from; read at
+   *   every answer, so a reloaded registry applies at once. Without it (or
+   *   for a cluster it does not know) they are `unknown`, as normalization
+   *   labels such a cluster's data.
+   */
+  constructor(
+    slos: SloReportSource,
+    clusters: SloAlertClusters = NO_CLUSTERS,
+    now: () => number = Date.now
+  ) {
     this._slos = slos;
+    this._clusters = clusters;
     this._now = now;
   }
 
   async activeAlerts(): Promise<readonly GatewayAlert[]> {
-    const firing: { key: string; labels: Record<string, string>; annotations: Record<string, string> }[] = [];
+    const firing: Firing[] = [];
     for (const report of await this._slos.reports()) {
-      const scopes = [{ cluster: '', figures: report }, ...report.clusters.map(c => ({ cluster: c.cluster, figures: c }))];
-      for (const { cluster, figures } of scopes) {
-        for (const [severity, isFiring] of Object.entries(figures.alerts)) {
-          if (!isFiring) continue;
-          const fleet = cluster === '';
-          const labels: Record<string, string> = {
-            ...report.labels,
-            alertname: fleet ? 'SLOFleetErrorBudgetBurn' : 'SLOErrorBudgetBurn',
-            severity,
-            scope: fleet ? 'fleet' : 'cluster',
-            slo: report.name,
-            service: report.service,
-          };
-          if (!fleet) labels['cluster'] = cluster;
-          const remaining = figures.error_budget.remaining;
-          firing.push({
-            key: JSON.stringify(labels),
-            labels,
-            annotations: {
-              summary: `${report.name} is burning its error budget${fleet ? ' across the fleet' : ` in ${cluster}`} (${severity})`,
-              description: `SLO ${report.name} (objective ${report.objective}, window ${report.window}) burns its error budget too fast; ${Math.round(remaining * 1000) / 10}% of the budget remains.`,
-              runbook_url: RUNBOOK_URL,
-            },
-          });
-        }
-      }
+      this._collect(firing, report, 'fleet', '', report.alerts);
+      for (const c of report.clusters)
+        this._collect(firing, report, 'cluster', c.cluster, c.alerts);
     }
-    const since = this._since.update(firing.map(f => f.key), this._now());
-    return firing.map(f => ({ labels: f.labels, annotations: f.annotations, activeSinceMs: since.get(f.key)! }));
+    const since = this._since.update(
+      firing.map(f => f.key),
+      this._now()
+    );
+    return firing.map(f => ({
+      labels: f.labels,
+      annotations: f.annotations,
+      activeSinceMs: since.get(f.key)!,
+    }));
+  }
+
+  /** Adds the firing severities of one scope of `report` to `out`. */
+  private _collect(
+    out: Firing[],
+    report: SloReport,
+    scope: SloScope,
+    cluster: string,
+    alerts: Readonly<Record<string, boolean>>
+  ): void {
+    for (const [severity, isFiring] of Object.entries(alerts)) {
+      if (!isFiring) continue;
+      const labels: Record<string, string> = {
+        alertname: SLO_ALERT_NAMES[scope],
+        ...sloAlertLabels(report, scope, severity),
+      };
+      if (scope === 'cluster') {
+        const known = this._clusters.byName(cluster) ?? UNREGISTERED;
+        labels['cluster'] = cluster;
+        labels['region'] = known.region;
+        labels['env'] = known.env;
+      }
+      out.push({
+        key: JSON.stringify(labels),
+        labels,
+        annotations: sloAlertAnnotations(report, scope, severity, {
+          cluster,
+        }),
+      });
+    }
   }
 }

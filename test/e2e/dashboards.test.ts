@@ -52,11 +52,13 @@
  * alerts/alertmanager.yml, and `status`): prod-us' availability page
  * (payments-page, and its webhook notification after the route's 30s
  * group_wait), its ticket for the same SLO (payments-ticket, inhibited by
- * that page), and prod-eu's latency ticket (payments-ticket, no page to
- * inhibit it). The gateways' SLO engine posts alerts with the same names
- * and labels, which Alertmanager merges into one; the newest post sets the
- * generatorURL, so an alert counts as the rules' once Alertmanager holds it
- * with the central Prometheus' generatorURL. The gateways' own alerts are
+ * that page), prod-eu's latency ticket (payments-ticket, no page to
+ * inhibit it), and dev-sandbox's latency ticket (nonprod: per-cluster SLO
+ * alerts carry the cluster's region and env, and a dev cluster's never reach
+ * the team). The gateways' SLO engine posts alerts with the same names,
+ * labels and annotations, which Alertmanager merges into one; the newest post
+ * sets the generatorURL, so an alert counts as the rules' once Alertmanager
+ * holds it with the central Prometheus' generatorURL. The gateways' own alerts are
  * checked by their delivery counters and by FleetgateClusterDegraded, which
  * only they send. The rules of alerts/fleetgate-rules.yml wait 1m to 15m
  * (`for:`) or need 10m without a delivery, so none fires within the test;
@@ -110,6 +112,7 @@ import {
   type DashboardFile,
   type PanelQuery,
 } from '../unit/deploy/dashboard-model.js';
+import { sloAlertAnnotations } from '../../src/slo/rules/index.js';
 
 interface ClusterSpec {
   readonly name: string;
@@ -815,14 +818,19 @@ describe('dashboards against the e2e topology', () => {
       (typeof SLOS)[number],
       (typeof SLOS)[number],
     ];
-    /** Labels of a per-cluster burn alert of the generated SLO rules. */
+    /**
+     * Labels of a per-cluster burn alert, of the generated SLO rules and of
+     * the gateways alike: the cluster's region and env come with it.
+     */
     const burnAlert = (
       slo: (typeof SLOS)[number],
-      cluster: string,
+      cluster: ClusterSpec,
       severity: 'page' | 'ticket'
     ): Record<string, string> => ({
       alertname: 'SLOErrorBudgetBurn',
-      cluster,
+      cluster: cluster.name,
+      region: cluster.region,
+      env: cluster.env,
       severity,
       scope: 'cluster',
       slo: slo.name,
@@ -831,16 +839,15 @@ describe('dashboards against the e2e topology', () => {
     });
     // prod-us: 5 errors in 105 requests burn the 0.1% budget about 48×,
     // over the page's 14.4× (1h and 5m) and the ticket's 3× (1d and 2h).
-    const US_AVAILABILITY_PAGE = burnAlert(availability, PROD_US.name, 'page');
-    const US_AVAILABILITY_TICKET = burnAlert(
-      availability,
-      PROD_US.name,
-      'ticket'
-    );
+    const US_AVAILABILITY_PAGE = burnAlert(availability, PROD_US, 'page');
+    const US_AVAILABILITY_TICKET = burnAlert(availability, PROD_US, 'ticket');
     // prod-eu: 5% of requests slower than 250ms burn the 1% budget 5×: over
     // the ticket's 3×, under the page's 6× (6h and 30m) and 14.4×.
-    const EU_LATENCY_TICKET = burnAlert(latency, PROD_EU.name, 'ticket');
-    const EU_LATENCY_PAGE = burnAlert(latency, PROD_EU.name, 'page');
+    const EU_LATENCY_TICKET = burnAlert(latency, PROD_EU, 'ticket');
+    const EU_LATENCY_PAGE = burnAlert(latency, PROD_EU, 'page');
+    // dev-sandbox scrapes the same healthy workload as prod-eu: the same
+    // latency ticket, in a dev cluster.
+    const DEV_LATENCY_TICKET = burnAlert(latency, DEV_SANDBOX, 'ticket');
 
     const hasLabels = (
       got: Readonly<Record<string, string>>,
@@ -934,9 +941,18 @@ describe('dashboards against the e2e topology', () => {
 
     it('pages payments for the prod-us availability burn, routed as amtool says', async () => {
       const page = await ruleAlert(US_AVAILABILITY_PAGE);
-      // Prometheus rendered the rule's annotation templates.
+      // Prometheus rendered the rule's annotation templates into the text
+      // the gateways send for the same alert (one text, whoever posted last).
       expect(page.annotations['summary']).toBe(
         `SLO ${availability.name} (${availability.service}) is burning its error budget too fast in cluster ${PROD_US.name}`
+      );
+      expect(page.annotations).toEqual(
+        sloAlertAnnotations(
+          { ...availability, description: '' },
+          'cluster',
+          'page',
+          { cluster: PROD_US.name }
+        )
       );
       expect(page.status).toEqual({
         state: 'active',
@@ -971,6 +987,32 @@ describe('dashboards against the e2e topology', () => {
         silencedBy: [],
         inhibitedBy: [],
       });
+    });
+
+    it("routes dev-sandbox's latency ticket to nonprod on the cluster's env, not to the team", async () => {
+      const ticket = await ruleAlert(DEV_LATENCY_TICKET);
+      expect(receiversOf(ticket)).toEqual(['nonprod']);
+      expect(receiversOf(ticket)).toEqual(
+        await amtoolRouteReceivers(DEV_LATENCY_TICKET)
+      );
+    });
+
+    it("labels every per-cluster SLO alert, the rules' and the gateways', with its cluster's region and env", async () => {
+      // A sender that left them out would post an alert of its own (labels
+      // differ) instead of merging with the other's, and route it by team.
+      const specs = [PROD_EU, PROD_US, DEV_SANDBOX];
+      const burns = (await getAlertmanagerAlerts(alertmanager!.url)).filter(
+        a => a.labels['alertname'] === 'SLOErrorBudgetBurn'
+      );
+      expect(burns.length).toBeGreaterThan(0);
+      for (const a of burns) {
+        const spec = specs.find(c => c.name === a.labels['cluster']);
+        expect(spec, JSON.stringify(a.labels)).toBeDefined();
+        expect(
+          { region: a.labels['region'], env: a.labels['env'] },
+          `${JSON.stringify(a.labels)} from ${a.generatorURL ?? '?'}`
+        ).toEqual({ region: spec!.region, env: spec!.env });
+      }
     });
 
     it("notifies the payments pager, and only it, after the route's group_wait", async () => {

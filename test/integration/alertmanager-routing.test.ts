@@ -114,6 +114,7 @@ function inhibits(
   );
 }
 
+/** Labelled as the generated rules and fleetgate label it: the cluster's region and env too. */
 const SLO_PAGE = {
   alertname: 'SLOErrorBudgetBurn',
   severity: 'page',
@@ -122,6 +123,8 @@ const SLO_PAGE = {
   service: 'checkout',
   team: 'payments',
   cluster: 'prod-us-east',
+  region: 'us-east-1',
+  env: 'prod',
 };
 const SLO_TICKET = { ...SLO_PAGE, severity: 'ticket' };
 const FLEET_PAGE = {
@@ -231,6 +234,21 @@ describe('alerts/alertmanager.yml', () => {
         'nonprod',
       ],
       [
+        "a dev cluster's SLO burn page goes to the non-production channel",
+        {
+          ...SLO_PAGE,
+          cluster: 'dev-sandbox',
+          region: 'eu-west-1',
+          env: 'dev',
+        },
+        'nonprod',
+      ],
+      [
+        "a prod cluster's SLO burn page goes to the team pager",
+        { ...SLO_PAGE, cluster: 'prod-eu', region: 'eu-west-1', env: 'prod' },
+        'payments-page',
+      ],
+      [
         'a staging ticket goes to the non-production channel',
         { ...CLUSTER_DOWN, severity: 'ticket', env: 'staging' },
         'nonprod',
@@ -278,7 +296,7 @@ describe('alerts/alertmanager.yml', () => {
       }
     });
 
-    it('routes every generated SLO alert to its team by severity', async () => {
+    it("routes every generated SLO alert to its team by severity, and a dev cluster's to nonprod", async () => {
       const rules = parseYaml(await readFile(SLO_RULES_FILE, 'utf8')) as {
         groups: {
           rules: { alert?: string; labels?: Record<string, string> }[];
@@ -289,16 +307,24 @@ describe('alerts/alertmanager.yml', () => {
         .filter(r => r.alert !== undefined);
       expect(alerts.length).toBeGreaterThan(0);
       for (const rule of alerts) {
+        // Per-cluster alerts get cluster, region and env from the series.
+        const series =
+          rule.labels?.['scope'] === 'cluster'
+            ? { cluster: 'a', region: 'eu-west-1', env: 'prod' }
+            : {};
         const labels: Record<string, string> = {
           alertname: rule.alert ?? '',
-          cluster: 'a',
+          ...series,
           ...rule.labels,
         };
         const want = `${labels['team'] ?? 'platform'}-${labels['severity'] ?? ''}`;
-        expect(
-          await routeOf(labels, want),
-          `${rule.alert} ${labels['slo'] ?? ''} (${labels['severity'] ?? ''})`
-        ).toBe(want);
+        const where = `${rule.alert} ${labels['slo'] ?? ''} (${labels['severity'] ?? ''})`;
+        expect(await routeOf(labels, want), where).toBe(want);
+        if (rule.labels?.['scope'] === 'cluster')
+          expect(
+            await routeOf({ ...labels, env: 'dev' }, 'nonprod'),
+            `${where} in a dev cluster`
+          ).toBe('nonprod');
       }
     });
   });

@@ -6,6 +6,7 @@ import {
   generateSloRules,
   type GenerateSloRulesOptions,
 } from './generate-slo-rules.js';
+import { sloAlertAnnotations, sloAlertLabels } from './slo-alert-content.js';
 
 interface Rule {
   record?: string;
@@ -140,7 +141,7 @@ describe('generateSloRules()', () => {
     }
   });
 
-  it('labels every recorded series with the SLO only (cluster comes from the expression)', () => {
+  it('labels every recorded series with the SLO only (cluster, region and env come from the expression)', () => {
     for (const rule of rulesOf(generate(AVAILABILITY)).filter(
       r => r.record !== undefined
     )) {
@@ -151,10 +152,10 @@ describe('generateSloRules()', () => {
   it('computes rates per cluster from the raw selectors, with 0 bad where no bad series exists', () => {
     const file = generate(AVAILABILITY);
     expect(recordExpr(file, 'slo:sli_total:rate5m')).toBe(
-      'sum by (cluster) (rate(http_requests_total{job="checkout"}[5m]))'
+      'sum by (cluster, region, env) (rate(http_requests_total{job="checkout"}[5m]))'
     );
     expect(recordExpr(file, 'slo:sli_bad:rate1h')).toBe(
-      'sum by (cluster) (rate(http_requests_total{job="checkout",code=~"5.."}[1h])) or on (cluster) 0 * slo:sli_total:rate1h{slo="checkout-availability"}'
+      'sum by (cluster, region, env) (rate(http_requests_total{job="checkout",code=~"5.."}[1h])) or on (cluster, region, env) 0 * slo:sli_total:rate1h{slo="checkout-availability"}'
     );
     expect(recordExpr(file, 'slo:sli_error:ratio_rate6h')).toBe(
       'slo:sli_bad:rate6h{slo="checkout-availability"} / slo:sli_total:rate6h{slo="checkout-availability"}'
@@ -163,17 +164,17 @@ describe('generateSloRules()', () => {
 
   it('takes bad = total − good for the good form, good reading 0 where no good series exists', () => {
     expect(recordExpr(generate(GOOD), 'slo:sli_bad:rate5m')).toBe(
-      'clamp_min(slo:sli_total:rate5m{slo="payments-success"} - on (cluster) (sum by (cluster) (rate(payment_authorisations_total{result="ok"}[5m])) or on (cluster) 0 * slo:sli_total:rate5m{slo="payments-success"}), 0)'
+      'clamp_min(slo:sli_total:rate5m{slo="payments-success"} - on (cluster, region, env) (sum by (cluster, region, env) (rate(payment_authorisations_total{result="ok"}[5m])) or on (cluster, region, env) 0 * slo:sli_total:rate5m{slo="payments-success"}), 0)'
     );
   });
 
   it('takes bad = _count − the bucket at the threshold for a latency SLI', () => {
     const file = generate(LATENCY);
     expect(recordExpr(file, 'slo:sli_total:rate30m')).toBe(
-      'sum by (cluster) (rate(http_request_duration_seconds_count{job="checkout"}[30m]))'
+      'sum by (cluster, region, env) (rate(http_request_duration_seconds_count{job="checkout"}[30m]))'
     );
     expect(recordExpr(file, 'slo:sli_bad:rate30m')).toBe(
-      'clamp_min(slo:sli_total:rate30m{slo="checkout-latency"} - on (cluster) sum by (cluster) (rate(http_request_duration_seconds_bucket{job="checkout",le="0.3"}[30m])), 0)'
+      'clamp_min(slo:sli_total:rate30m{slo="checkout-latency"} - on (cluster, region, env) sum by (cluster, region, env) (rate(http_request_duration_seconds_bucket{job="checkout",le="0.3"}[30m])), 0)'
     );
   });
 
@@ -217,10 +218,10 @@ describe('generateSloRules()', () => {
   it('weights the SLO window by traffic: summed 5m event rates divided, not averaged 5m ratios (sloth#332)', () => {
     const file = generate(AVAILABILITY);
     expect(recordExpr(file, 'slo:sli_bad:increase30d')).toBe(
-      'sum by (cluster) (sum_over_time(slo:sli_bad:rate5m{slo="checkout-availability"}[30d])) * 60'
+      'sum by (cluster, region, env) (sum_over_time(slo:sli_bad:rate5m{slo="checkout-availability"}[30d])) * 60'
     );
     expect(recordExpr(file, 'slo:sli_total:increase30d')).toBe(
-      'sum by (cluster) (sum_over_time(slo:sli_total:rate5m{slo="checkout-availability"}[30d])) * 60'
+      'sum by (cluster, region, env) (sum_over_time(slo:sli_total:rate5m{slo="checkout-availability"}[30d])) * 60'
     );
     expect(recordExpr(file, 'slo:sli_error:ratio_rate30d')).toBe(
       'slo:sli_bad:increase30d{slo="checkout-availability"} / slo:sli_total:increase30d{slo="checkout-availability"}'
@@ -249,8 +250,23 @@ describe('generateSloRules()', () => {
       'slo:burn_rate:ratio_rate3d{slo="checkout-availability"}'
     );
     expect(recordExpr(file, 'slo:objective:ratio')).toBe(
-      '0.999 * group by (cluster) (slo:sli_total:rate3d{slo="checkout-availability"})'
+      '0.999 * group by (cluster, region, env) (slo:sli_total:rate3d{slo="checkout-availability"})'
     );
+  });
+
+  it('keys every per-cluster aggregation and join by cluster, region and env, and the fleet by the SLO only', () => {
+    for (const group of generate(AVAILABILITY + GOOD + LATENCY).groups) {
+      for (const rule of group.rules) {
+        for (const [clause, labels] of rule.expr.matchAll(
+          /\b(?:by|on)\s*\(([^)]*)\)/g
+        )) {
+          const where = `${rule.record ?? rule.alert}: ${clause}`;
+          if (rule.record?.startsWith('slo_fleet:') === true)
+            expect(labels, where).toBe('slo');
+          else expect(labels, where).toBe('cluster, region, env');
+        }
+      }
+    }
   });
 
   it('computes the fleet from events summed over clusters, never an average of ratios', () => {
@@ -266,10 +282,10 @@ describe('generateSloRules()', () => {
     );
   });
 
-  it('gives objective, budget and window series a cluster label (sloth#339)', () => {
+  it('gives objective, budget and window series the cluster labels (sloth#339)', () => {
     const file = generate(AVAILABILITY);
     const clusters =
-      'group by (cluster) (slo:sli_total:increase30d{slo="checkout-availability"})';
+      'group by (cluster, region, env) (slo:sli_total:increase30d{slo="checkout-availability"})';
     expect(recordExpr(file, 'slo:objective:ratio')).toBe(`0.999 * ${clusters}`);
     expect(recordExpr(file, 'slo:error_budget:ratio')).toBe(
       `0.001 * ${clusters}`
@@ -320,10 +336,9 @@ describe('generateSloRules()', () => {
     expect(list[0]!.for).toBeUndefined();
   });
 
-  it('labels and annotates alerts for routing', () => {
-    const [page, , fleetPage] = alerts(
-      generate(AVAILABILITY, { runbookUrl: 'https://wiki/{service}/{slo}' })
-    );
+  it('labels and annotates alerts for routing, linking their RUNBOOKS.md section', () => {
+    const [page, , fleetPage] = alerts(generate(AVAILABILITY));
+    // cluster, region and env come from the series.
     expect(page!.labels).toEqual({
       severity: 'page',
       scope: 'cluster',
@@ -335,11 +350,50 @@ describe('generateSloRules()', () => {
       summary:
         'SLO checkout-availability (checkout) is burning its error budget too fast in cluster {{ $labels.cluster }}',
       description:
-        'The error budget of checkout-availability (99.9% over 30d) is burning in cluster {{ $labels.cluster }} at {{ $value | humanize }}× the sustainable rate (page when 14.4× over 1h and 5m, or 6× over 6h and 30m). Checkout answers without a server error.',
-      runbook_url: 'https://wiki/checkout/checkout-availability',
+        'The error budget of checkout-availability (99.9% over 30d) is burning in cluster {{ $labels.cluster }} faster than its page threshold, over both a long and a short window. Checkout answers without a server error.',
+      runbook_url:
+        'https://github.com/fleetgate/fleetgate/blob/main/alerts/RUNBOOKS.md#sloerrorbudgetburn',
     });
     expect(fleetPage!.labels['scope']).toBe('fleet');
-    expect(fleetPage!.annotations!['summary']).toMatch(/across the fleet$/);
+    expect(fleetPage!.annotations).toEqual({
+      summary:
+        'SLO checkout-availability (checkout) is burning its error budget too fast across the fleet',
+      description:
+        'The error budget of checkout-availability (99.9% over 30d) is burning across the fleet faster than its page threshold, over both a long and a short window. Checkout answers without a server error.',
+      runbook_url:
+        'https://github.com/fleetgate/fleetgate/blob/main/alerts/RUNBOOKS.md#slofleeterrorbudgetburn',
+    });
+  });
+
+  it('writes the labels and text the gateway sends for the same alert (slo-alert-content.ts)', () => {
+    const [slo] = slosOf(AVAILABILITY);
+    const subject = { ...slo!, window: '30d' };
+    const list = alerts(generate(AVAILABILITY));
+    for (const rule of list) {
+      const scope = rule.labels['scope'] === 'fleet' ? 'fleet' : 'cluster';
+      const severity = rule.labels['severity']!;
+      expect(rule.labels).toEqual(sloAlertLabels(subject, scope, severity));
+      // The rule's template names the cluster; Prometheus expands it.
+      expect(rule.annotations).toEqual(
+        sloAlertAnnotations(subject, scope, severity, {
+          cluster: '{{ $labels.cluster }}',
+        })
+      );
+    }
+  });
+
+  it('fills {alert}, {slo} and {service} in a custom runbook link', () => {
+    const [page, , fleetPage] = alerts(
+      generate(AVAILABILITY, {
+        runbookUrl: 'https://wiki/{service}/{slo}#{alert}',
+      })
+    );
+    expect(page!.annotations!['runbook_url']).toBe(
+      'https://wiki/checkout/checkout-availability#sloerrorbudgetburn'
+    );
+    expect(fleetPage!.annotations!['runbook_url']).toBe(
+      'https://wiki/checkout/checkout-availability#slofleeterrorbudgetburn'
+    );
   });
 
   it('keeps the reserved alert labels from the SLO labels and escapes template braces', () => {
@@ -349,7 +403,7 @@ describe('generateSloRules()', () => {
     service: 'svc {{ weird }}'
     description: 'see {{ this }}'
     objective: 0.99
-    labels: {severity: critical, cluster: all, slo: other, team: t}
+    labels: {severity: critical, cluster: all, env: x, region: y, slo: other, team: t}
     sli: {ratio: {bad: 'a{x="1"}', total: a}}
 `)
     );
@@ -369,9 +423,6 @@ describe('generateSloRules()', () => {
     const list = alerts(generate(GOOD));
     expect(list[0]!.expr).toMatch(/> 13\.44\n[^]*> 5\.6\n/);
     expect(list[1]!.expr).toMatch(/> 2\.8\n[^]*> 0\.933333333333\n/);
-    expect(list[1]!.annotations!['description']).toContain(
-      '(ticket when 2.8× over 1d and 2h, or 0.9333× over 3d and 6h)'
-    );
   });
 
   it('takes custom alert windows, records their windows, and sets for: per severity', () => {

@@ -16,13 +16,24 @@
  *    small recorded series, never W of raw series (pyrra#1440);
  * 3. burn rates (ratio ÷ budget) for every window;
  * 4. objective, error budget and window length per cluster: `group by
- *    (cluster)` of the recorded W totals, so they carry `cluster` wherever the
- *    SLI has data (sloth#339);
+ *    (cluster, region, env)` of the recorded W totals, so they carry
+ *    `cluster` wherever the SLI has data (sloth#339);
  * 5. the fleet scope: Σ bad ÷ Σ total over clusters for every window, never
  *    an average of per-cluster ratios; objective and budget;
  * 6. alerts: per severity, the OR of its pairs, each pair the AND of the long
  *    and the short window's burn rate over the pair's factor; once for the
  *    per-cluster series and once for the fleet series.
+ *
+ * Per cluster means keyed by SLO_CLUSTER_LABELS, `cluster`, `region` and
+ * `env`: every `sum by`, `group by` and `on (…)` of a per-cluster series
+ * names all three, so every join still matches, and the per-cluster alerts
+ * keep `env` (a dev cluster's page must route to `nonprod`, never to a pager)
+ * and `region`. Both are functions of `cluster` in normalized data, so this
+ * adds no series. The fleet scope sums them all away and keeps `slo` only.
+ *
+ * Alert labels and annotations come from slo-alert-content.ts, which the
+ * gateway's own SLO alerts use too: Alertmanager merges the two senders'
+ * alerts into one, with one text.
  *
  * Names: SLO_RECORD_NAMES and SLO_ALERT_NAMES.
  */
@@ -40,7 +51,15 @@ import {
   type BurnRateWindowPair,
   type ResolvedWindowPair,
 } from './alert-windows.js';
-import { buildSliRateExpressions } from './sli-expressions.js';
+import {
+  buildSliRateExpressions,
+  SLO_CLUSTER_GROUPING,
+} from './sli-expressions.js';
+import {
+  sloAlertAnnotations,
+  sloAlertLabels,
+  type SloAlertSubject,
+} from './slo-alert-content.js';
 import {
   SLO_ALERT_NAMES,
   sloRecordName,
@@ -62,19 +81,6 @@ export const SLO_RULE_BASE_WINDOWS = [
 /** Default evaluation interval of the generated groups. */
 export const DEFAULT_SLO_RULE_GROUP_INTERVAL = '1m';
 
-/** Default runbook link; `{slo}` and `{service}` are replaced. */
-export const DEFAULT_SLO_RUNBOOK_URL = 'https://runbooks.example.com/slo/{slo}';
-
-/** Labels the generator sets on alerts; an SLO's own labels cannot replace them. */
-const RESERVED_ALERT_LABELS = new Set([
-  'alertname',
-  'severity',
-  'scope',
-  'slo',
-  'service',
-  'cluster',
-]);
-
 /** The 5m rate is the one the SLO window is summed from. */
 const BASE_RATE_WINDOW_MS = 5 * 60_000;
 
@@ -87,7 +93,12 @@ export interface GenerateSloRulesOptions {
   readonly alertWindows?: readonly BurnRateWindowPair[] | undefined;
   /** Evaluation interval of each group (Prometheus duration, 1s to 5m). Default `1m`. */
   readonly groupInterval?: string | undefined;
-  /** Runbook link template for the `runbook_url` annotation; `{slo}`, `{service}` are replaced. */
+  /**
+   * Runbook link template for the `runbook_url` annotation; `{alert}` (the
+   * alert name in lowercase), `{slo}`, `{service}` are replaced. Default
+   * DEFAULT_SLO_RUNBOOK_URL, the link fleetgate's own SLO alerts carry:
+   * another link makes the two senders' annotations differ.
+   */
   readonly runbookUrl?: string | undefined;
   /** `for:` of the alerts per severity. Default none: the short window already debounces. */
   readonly alertFor?: Readonly<Record<string, string>> | undefined;
@@ -140,7 +151,7 @@ interface Plan {
   readonly alertWindows: readonly BurnRateWindowPair[];
   readonly intervalText: string;
   readonly intervalSeconds: number;
-  readonly runbookUrl: string;
+  readonly runbookUrl: string | undefined;
   readonly alertFor: Readonly<Record<string, string>>;
 }
 
@@ -152,16 +163,6 @@ function formatNumber(value: number): string {
 /** 1 − objective without binary noise (1 − 0.999 is 0.0010000000000000009). */
 export function errorBudgetOf(objective: number): number {
   return Number((1 - objective).toPrecision(12));
-}
-
-/** A factor for people: 4 significant digits (0.9333, 14.4). */
-function formatFactor(factor: number): string {
-  return String(Number(factor.toPrecision(4)));
-}
-
-/** `99.9%` */
-function formatPercent(ratio: number): string {
-  return `${Number((ratio * 100).toPrecision(12))}%`;
 }
 
 /** Makes free text safe inside a Prometheus (Go) template annotation. */
@@ -208,7 +209,7 @@ function makePlan(options: GenerateSloRulesOptions): Plan {
     alertWindows,
     intervalText: formatDuration(intervalMs!),
     intervalSeconds: intervalMs! / 1000,
-    runbookUrl: options.runbookUrl ?? DEFAULT_SLO_RUNBOOK_URL,
+    runbookUrl: options.runbookUrl,
     alertFor,
   };
 }
@@ -284,7 +285,7 @@ function buildGroup(slo: SloConfig, plan: Plan): RuleGroup {
     // Σ over W of (5m rate × interval) ≈ events in W; the factor cancels in
     // the ratio, so the ratio stays exact if evaluations are missed.
     const increase = (kind: 'badRate' | 'totalRate'): string =>
-      `sum by (cluster) (sum_over_time(${of(kind, '5m')}[${period}])) * ${formatNumber(plan.intervalSeconds)}`;
+      `sum by (${SLO_CLUSTER_GROUPING}) (sum_over_time(${of(kind, '5m')}[${period}])) * ${formatNumber(plan.intervalSeconds)}`;
     record('badIncrease', period, increase('badRate'));
     record('totalIncrease', period, increase('totalRate'));
     record(
@@ -300,7 +301,7 @@ function buildGroup(slo: SloConfig, plan: Plan): RuleGroup {
     record('burnRate', window, `${of('errorRatio', window)} / ${budget}`);
 
   // 4. Objective and budget, one series per cluster with data in the window.
-  const clustersInPeriod = `group by (cluster) (${hasRawPeriod ? of('totalRate', period) : of('totalIncrease', period)})`;
+  const clustersInPeriod = `group by (${SLO_CLUSTER_GROUPING}) (${hasRawPeriod ? of('totalRate', period) : of('totalIncrease', period)})`;
   record(
     'objective',
     undefined,
@@ -385,42 +386,27 @@ function buildAlert(
         `(\n  ${burn(p.long)} > ${formatNumber(p.factor)}\nand\n  ${burn(p.short)} > ${formatNumber(p.factor)}\n)`
     )
     .join('\nor\n');
-  // Prometheus expands templates in alert labels too, hence escapeTemplate.
-  const labels: Record<string, string> = {
-    severity,
-    scope,
-    slo: slo.name,
-    service: escapeTemplate(slo.service),
+  // The labels and text the gateway's own alert has too (slo-alert-content.ts);
+  // Prometheus expands templates in labels and annotations, hence the escape,
+  // and names the cluster in the text from the series' label.
+  const subject: SloAlertSubject = {
+    ...slo,
+    window: formatDuration(slo.window),
   };
-  for (const [name, value] of Object.entries(slo.labels)) {
-    if (!RESERVED_ALERT_LABELS.has(name) && !name.startsWith('__'))
-      labels[name] = escapeTemplate(value);
-  }
-
-  const where =
-    scope === 'fleet' ? 'across the fleet' : 'in cluster {{ $labels.cluster }}';
-  const table = pairs
-    .map(p => `${formatFactor(p.factor)}× over ${p.long} and ${p.short}`)
-    .join(', or ');
-  const description = [
-    `The error budget of ${slo.name} (${formatPercent(slo.objective)} over ${formatDuration(slo.window)}) is burning ${where} at {{ $value | humanize }}× the sustainable rate (${severity} when ${table}).`,
-    escapeTemplate(slo.description),
-  ]
-    .filter(text => text !== '')
-    .join(' ');
+  const labels: Record<string, string> = {};
+  for (const [name, value] of Object.entries(
+    sloAlertLabels(subject, scope, severity)
+  ))
+    labels[name] = escapeTemplate(value);
   const rule: AlertingRule = {
     alert: SLO_ALERT_NAMES[scope],
     expr,
     labels,
-    annotations: {
-      summary: `SLO ${slo.name} (${escapeTemplate(slo.service)}) is burning its error budget too fast ${where}`,
-      description,
-      runbook_url: escapeTemplate(
-        plan.runbookUrl
-          .replaceAll('{slo}', slo.name)
-          .replaceAll('{service}', slo.service)
-      ),
-    },
+    annotations: sloAlertAnnotations(subject, scope, severity, {
+      cluster: '{{ $labels.cluster }}',
+      escape: escapeTemplate,
+      runbookUrl: plan.runbookUrl,
+    }),
   };
   const wait = plan.alertFor[severity];
   if (wait !== undefined) {

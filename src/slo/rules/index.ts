@@ -7,9 +7,15 @@ export {
   errorBudgetOf,
   SLO_RULE_BASE_WINDOWS,
   DEFAULT_SLO_RULE_GROUP_INTERVAL,
-  DEFAULT_SLO_RUNBOOK_URL,
   type GenerateSloRulesOptions,
 } from './generate-slo-rules.js';
+export {
+  sloAlertAnnotations,
+  sloAlertLabels,
+  DEFAULT_SLO_RUNBOOK_URL,
+  type SloAlertSubject,
+  type SloAlertTextOptions,
+} from './slo-alert-content.js';
 export {
   DEFAULT_SLO_ALERT_WINDOWS,
   resolveAlertWindows,
@@ -20,6 +26,7 @@ export {
 export {
   SLO_RECORD_NAMES,
   SLO_ALERT_NAMES,
+  SLO_CLUSTER_LABELS,
   sloRecordName,
   type SloRecordKind,
   type SloScope,
@@ -33,6 +40,7 @@ export {
 export {
   buildSliRateExpressions,
   checkSliSelectors,
+  SLO_CLUSTER_GROUPING,
   type SliRateExpressions,
 } from './sli-expressions.js';
 export {

@@ -1,12 +1,13 @@
 /**
  * PromQL for an SLI's per-cluster event rates over one window: the raw
- * selectors from the SLO config in, `{cluster}`-keyed rates out.
+ * selectors from the SLO config in, rates keyed by SLO_CLUSTER_LABELS
+ * (`cluster`, `region`, `env`; written `C` below) out.
  *
- * | SLI              | total                               | bad                                  |
- * |------------------|-------------------------------------|--------------------------------------|
- * | ratio, `bad`     | `sum by (cluster) (rate(total[w]))` | `sum by (cluster) (rate(bad[w]))`, 0 when no bad series exists |
- * | ratio, `good`    | same                                | total − good, good 0 when no good series exists |
- * | latency          | `sum by (cluster) (rate(H_count{sel}[w]))` | total − `rate(H_bucket{sel,le="T"}[w])` |
+ * | SLI              | total                         | bad                                  |
+ * |------------------|-------------------------------|--------------------------------------|
+ * | ratio, `bad`     | `sum by (C) (rate(total[w]))` | `sum by (C) (rate(bad[w]))`, 0 when no bad series exists |
+ * | ratio, `good`    | same                          | total − good, good 0 when no good series exists |
+ * | latency          | `sum by (C) (rate(H_count{sel}[w]))` | total − `rate(H_bucket{sel,le="T"}[w])` |
  *
  * "0 when no series exists": an error counter that has never been incremented
  * is often absent (`code=~"5.."`), and then `bad` would be empty and the
@@ -22,7 +23,10 @@
 import type { SloConfig } from '../../config/index.js';
 import { ConfigError } from '../../errors.js';
 import { formatLeMatcher } from './le-matcher.js';
-import { sloRecordName } from './slo-rule-names.js';
+import { SLO_CLUSTER_LABELS, sloRecordName } from './slo-rule-names.js';
+
+/** `cluster, region, env`: the grouping and the join keys of per-cluster series. */
+export const SLO_CLUSTER_GROUPING = SLO_CLUSTER_LABELS.join(', ');
 
 /** The PromQL of a window's rates; `bad` reads the recorded total, so record total first. */
 export interface SliRateExpressions {
@@ -89,9 +93,9 @@ function withMatchers(
   return all.length === 0 ? metric : `${metric}{${all.join(',')}}`;
 }
 
-/** `sum by (cluster) (rate(<selector>[<window>]))` */
+/** `sum by (cluster, region, env) (rate(<selector>[<window>]))` */
 function clusterRate(selector: string, window: string): string {
-  return `sum by (cluster) (rate(${selector.trim()}[${window}]))`;
+  return `sum by (${SLO_CLUSTER_GROUPING}) (rate(${selector.trim()}[${window}]))`;
 }
 
 /**
@@ -117,15 +121,15 @@ export function buildSliRateExpressions(
     if (bad !== undefined) {
       return {
         total: totalExpr,
-        bad: `${clusterRate(bad, window)} or on (cluster) ${zeroPerCluster}`,
+        bad: `${clusterRate(bad, window)} or on (${SLO_CLUSTER_GROUPING}) ${zeroPerCluster}`,
       };
     }
     // good !== undefined: the schema requires exactly one of bad and good.
-    const goodExpr = `${clusterRate(good!, window)} or on (cluster) ${zeroPerCluster}`;
+    const goodExpr = `${clusterRate(good!, window)} or on (${SLO_CLUSTER_GROUPING}) ${zeroPerCluster}`;
     // clamp_min: good and total scraped a moment apart can make good > total.
     return {
       total: totalExpr,
-      bad: `clamp_min(${recordedTotal} - on (cluster) (${goodExpr}), 0)`,
+      bad: `clamp_min(${recordedTotal} - on (${SLO_CLUSTER_GROUPING}) (${goodExpr}), 0)`,
     };
   }
   const { histogram, threshold, selector } = slo.sli.latency;
@@ -137,6 +141,6 @@ export function buildSliRateExpressions(
   );
   return {
     total: clusterRate(countSelector, window),
-    bad: `clamp_min(${recordedTotal} - on (cluster) ${clusterRate(bucketSelector, window)}, 0)`,
+    bad: `clamp_min(${recordedTotal} - on (${SLO_CLUSTER_GROUPING}) ${clusterRate(bucketSelector, window)}, 0)`,
   };
 }

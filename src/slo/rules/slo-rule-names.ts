@@ -10,17 +10,34 @@
  * events summed over clusters, never an average of per-cluster ratios.
  *
  * Labels:
- * - `slo:*`       → `slo`, `cluster` (`cluster` is whatever the SLI's series
- *                   carry; absent there means absent here).
+ * - `slo:*`       → `slo` and SLO_CLUSTER_LABELS: `cluster`, `region`, `env`
+ *                   (whatever the SLI's series carry; absent there means
+ *                   absent here).
  * - `slo_fleet:*` → `slo`.
  * - alerts        → `alertname`, `severity` (`page` | `ticket`), `scope`
- *                   (`cluster` | `fleet`), `slo`, `service`, `cluster` (cluster
- *                   scope only), and the SLO's own `labels` (e.g. `team`).
+ *                   (`cluster` | `fleet`), `slo`, `service`, `cluster`,
+ *                   `region` and `env` (cluster scope only), and the SLO's own
+ *                   `labels` (e.g. `team`) except those names.
  *
  * `{window}` is a Prometheus duration as `formatDuration` renders it: `5m`,
  * `30m`, `1h`, `2h`, `6h`, `1d`, `3d`, the SLO window (e.g. `30d`), and any
  * extra alert window configured.
  */
+
+/**
+ * The labels a per-cluster series keeps from the SLI's series: what every
+ * aggregation groups by and every join matches on. fleetgate normalizes each
+ * series to exactly one `cluster`, `region`, `env` and `team`, with region
+ * and env taken from the cluster's registry entry, so region and env are
+ * functions of cluster: keeping them adds no series, and lets routing and
+ * silences use them (a dev cluster's page goes to `nonprod`, never to a
+ * pager; a region's incident can be silenced by `region`). Unregistered
+ * anonymous data keeps the region and env it sent; should one cluster send
+ * several, its series split by them, and every join still matches. `team` is
+ * left out: on SLO alerts `team` is the SLO's owner (its `labels.team`), not
+ * the cluster's.
+ */
+export const SLO_CLUSTER_LABELS = ['cluster', 'region', 'env'] as const;
 
 /** Recording rule names; `{window}` is replaced by a duration such as `5m`. */
 export const SLO_RECORD_NAMES = {

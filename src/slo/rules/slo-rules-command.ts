@@ -29,7 +29,10 @@ options:
   -c, --config FILE          fleetgate config (default: FLEETGATE_CONFIG)
   -o, --output FILE          write the rules here instead of stdout
       --group-interval DUR   evaluation interval of the rule groups (default 1m, at most 5m)
-      --runbook-url URL      runbook_url annotation; {slo} and {service} are replaced
+      --runbook-url URL      runbook_url annotation; {alert} (the alert name in
+                             lowercase), {slo} and {service} are replaced (default:
+                             alerts/RUNBOOKS.md#{alert} on GitHub, the link of
+                             fleetgate's own SLO alerts)
   -h, --help                 this text`;
 
 /** Writes `text` to `path` through a temporary file, so readers never see half a file. */
