@@ -11,15 +11,29 @@ import type { AddressInfo } from 'node:net';
 import { createApp, type IngestRuntime, type Readiness } from './api/index.js';
 import { loadConfig, type Config, type Environment } from './config/index.js';
 import { ClusterRegistry } from './fleet/index.js';
-import { FleetMetrics, FleetTracker, LogBatchFleetObserver } from './fleet/health/index.js';
-import { KubernetesEventService, LogBatchEventsObserver } from './fleet/events/index.js';
+import {
+  FleetMetrics,
+  FleetTracker,
+  LogBatchFleetObserver,
+} from './fleet/health/index.js';
+import {
+  KubernetesEventService,
+  LogBatchEventsObserver,
+} from './fleet/events/index.js';
 import { LogForwardFanout } from './forward/logs/index.js';
 import { LogsIngestService } from './pipeline/logs/index.js';
 import { SloEngine, SloFleetView } from './slo/index.js';
-import { AlertNotifier, FleetAlertSource, SloAlertSource } from './alerting/index.js';
+import {
+  AlertNotifier,
+  FleetAlertSource,
+  SloAlertSource,
+} from './alerting/index.js';
 import { ForwardFanout } from './forward/index.js';
 import { DiskQueuePool } from './forward/disk-queue/index.js';
-import { DeltaToCumulative, OtlpMetricsConverter } from './ingest/otlp/index.js';
+import {
+  DeltaToCumulative,
+  OtlpMetricsConverter,
+} from './ingest/otlp/index.js';
 import {
   CardinalityLimiter,
   CardinalityQueries,
@@ -32,7 +46,13 @@ import {
   Relabel,
   type Stage,
 } from './pipeline/index.js';
-import { MemoryEventLog, RedisEventLog, createStateStore, type EventLog, type StoreHealth } from './state/index.js';
+import {
+  MemoryEventLog,
+  RedisEventLog,
+  createStateStore,
+  type EventLog,
+  type StoreHealth,
+} from './state/index.js';
 import { createLogger, SelfMetrics, type Logger } from './telemetry/index.js';
 
 export interface GatewayOptions {
@@ -56,19 +76,28 @@ export interface RunningGateway {
 /** Splits "host:port" (IPv6 in brackets). */
 export function splitListen(listen: string): { host: string; port: number } {
   const at = listen.lastIndexOf(':');
-  return { host: listen.slice(0, at).replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(listen.slice(at + 1)) };
+  return {
+    host: listen.slice(0, at).replace(/^\[|\]$/g, '') || '0.0.0.0',
+    port: Number(listen.slice(at + 1)),
+  };
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-export async function startGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
+export async function startGateway(
+  options: GatewayOptions = {}
+): Promise<RunningGateway> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger();
   const metrics = new SelfMetrics();
   let config = await loadConfig(options.configPath, env);
-  if (options.listen !== undefined) config = { ...config, server: { ...config.server, listen: options.listen } };
+  if (options.listen !== undefined)
+    config = {
+      ...config,
+      server: { ...config.server, listen: options.listen },
+    };
   const { host, port } = splitListen(config.server.listen);
 
   // Survives reloads: delta sums keep accumulating across a config change.
@@ -78,20 +107,30 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   let storeHealth: StoreHealth = { degraded: false };
   const store = createStateStore({
     keyPrefix: config.state.key_prefix,
-    ...(config.state.redis === undefined ? {} : { redisUrl: config.state.redis }),
+    ...(config.state.redis === undefined
+      ? {}
+      : { redisUrl: config.state.redis }),
     onHealthChange: health => {
       storeHealth = health;
       metrics.stateDegraded.set(health.degraded ? 1 : 0);
       if (health.degraded) {
-        logger.warn({ reason: health.reason }, 'shared state unreachable: continuing on local state');
+        logger.warn(
+          { reason: health.reason },
+          'shared state unreachable: continuing on local state'
+        );
         return;
       }
       logger.info('shared state reachable again');
       // A Redis that came back empty must learn this replica's active series again, or other
       // replicas would admit past the shared budgets until each series is republished on its own.
       cardinality.republishAll().then(
-        count => logger.info({ series: count }, 'republished active series to shared state'),
-        (err: unknown) => logger.warn({ err }, 'cannot republish active series to shared state')
+        count =>
+          logger.info(
+            { series: count },
+            'republished active series to shared state'
+          ),
+        (err: unknown) =>
+          logger.warn({ err }, 'cannot republish active series to shared state')
       );
     },
   });
@@ -108,13 +147,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
             eventLogHealth = health;
           },
         });
-  const events = new KubernetesEventService({ store: eventLog, registry: metrics.registry });
+  const events = new KubernetesEventService({
+    store: eventLog,
+    registry: metrics.registry,
+  });
 
   // Built once: its index of active series must survive reloads; reload only reconfigures its budgets.
   const cardinality = new CardinalityLimiter(config.limits, {
     store,
     registry: metrics.registry,
-    onError: (err: unknown) => logger.warn({ err }, 'cardinality state sync failed'),
+    onError: (err: unknown) =>
+      logger.warn({ err }, 'cardinality state sync failed'),
   });
   cardinality.start();
   const cardinalityQueries = new CardinalityQueries(cardinality);
@@ -147,9 +190,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     },
     cardinality: {
       activeSeries: cluster => cardinality.index.get(cluster)?.size ?? 0,
-      seriesBudget: cluster => cardinality.limitsOf(cluster).maxSeriesPerCluster,
+      seriesBudget: cluster =>
+        cardinality.limitsOf(cluster).maxSeriesPerCluster,
     },
-    onError: (err: unknown) => logger.warn({ err }, 'fleet health source failed'),
+    onError: (err: unknown) =>
+      logger.warn({ err }, 'fleet health source failed'),
   });
   fleet.start();
   new FleetMetrics(metrics.registry, fleet);
@@ -164,7 +209,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const buildForwarding = (c: Config): Forwarding => {
     const queue = c.forward.queue;
     const pool =
-      queue.type === 'disk' && c.forward.remote_write.length + c.forward.loki.length + c.forward.otlp.length > 0
+      queue.type === 'disk' &&
+      c.forward.remote_write.length +
+        c.forward.loki.length +
+        c.forward.otlp.length >
+        0
         ? new DiskQueuePool({
             queueDir: c.forward.queue_dir,
             fsync: queue.fsync,
@@ -176,7 +225,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
             log: (level, message, fields) => logger[level](fields, message),
             onDropped: (downstream, drop) => {
               metrics.forwardQueueSamples.dec({ downstream }, drop.points);
-              metrics.forwardFailedSamples.inc({ downstream, reason: drop.reason }, drop.points);
+              metrics.forwardFailedSamples.inc(
+                { downstream, reason: drop.reason },
+                drop.points
+              );
             },
           })
         : undefined;
@@ -194,7 +246,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         ? {}
         : {
             createQueue: (kind, downstream, capacity) =>
-              pool.createQueue(0, capacity, { downstream: `logs-${kind}-${downstream}`, shards: 1 }),
+              pool.createQueue(0, capacity, {
+                downstream: `logs-${kind}-${downstream}`,
+                shards: 1,
+              }),
           }),
     });
     logs.start();
@@ -202,23 +257,40 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   };
 
   /** Stops a generation: memory queues drain for up to `drainMs`; disk queues keep what is unsent for the next start. */
-  const closeForwarding = async (forwarding: Forwarding, drainMs: number): Promise<void> => {
-    const drain = forwarding.pool === undefined ? drainMs : Math.min(drainMs, 5000);
-    await Promise.all([forwarding.fanout.stop(drain), forwarding.logs.stop(drain)]);
+  const closeForwarding = async (
+    forwarding: Forwarding,
+    drainMs: number
+  ): Promise<void> => {
+    const drain =
+      forwarding.pool === undefined ? drainMs : Math.min(drainMs, 5000);
+    await Promise.all([
+      forwarding.fanout.stop(drain),
+      forwarding.logs.stop(drain),
+    ]);
     await forwarding.pool?.close();
   };
 
   let logsService: LogsIngestService;
-  const buildLogsService = (c: Config, forwarder: LogForwardFanout): LogsIngestService =>
+  const buildLogsService = (
+    c: Config,
+    forwarder: LogForwardFanout
+  ): LogsIngestService =>
     new LogsIngestService({
       registry,
-      normalize: { aliases: c.normalize.aliases, unknownCluster: c.normalize.unknown_cluster },
+      normalize: {
+        aliases: c.normalize.aliases,
+        unknownCluster: c.normalize.unknown_cluster,
+      },
       logs: c.logs,
       store,
       metricsRegistry: metrics.registry,
       forwarder,
-      observers: [new LogBatchEventsObserver(events, fleet), new LogBatchFleetObserver(fleet)],
-      onObserverError: (err, observer) => logger.warn({ err, observer }, 'log observer failed'),
+      observers: [
+        new LogBatchEventsObserver(events, fleet),
+        new LogBatchFleetObserver(fleet),
+      ],
+      onObserverError: (err, observer) =>
+        logger.warn({ err, observer }, 'log observer failed'),
     });
 
   const buildRuntime = (c: Config, forwarder: ForwardFanout): IngestRuntime => {
@@ -226,13 +298,20 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     // Order: HA dedup before anything counts (a follower's duplicates cost no budget);
     // the rate limit before the cardinality stage, so a refused request adds no series.
     const stages: Stage[] = [
-      new NormalizeLabels(registry, { aliases: c.normalize.aliases, unknownCluster: c.normalize.unknown_cluster }),
+      new NormalizeLabels(registry, {
+        aliases: c.normalize.aliases,
+        unknownCluster: c.normalize.unknown_cluster,
+      }),
     ];
     const ha = new HaDeduplicator(c.ha, store, metrics.registry);
     if (ha.isEnabled) stages.push(ha);
     const relabel = new Relabel(
       c.relabel_configs,
-      new Map(c.clusters.filter(cl => cl.relabel_configs.length > 0).map(cl => [cl.name, cl.relabel_configs]))
+      new Map(
+        c.clusters
+          .filter(cl => cl.relabel_configs.length > 0)
+          .map(cl => [cl.name, cl.relabel_configs])
+      )
     );
     if (!relabel.isEmpty) stages.push(relabel);
     const rate = new IngestionRateLimiter(c.limits, store, metrics.registry);
@@ -263,7 +342,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const reload = async (): Promise<void> => {
     try {
       let next = await loadConfig(options.configPath, env);
-      next = { ...next, server: { ...next.server, listen: config.server.listen } };
+      next = {
+        ...next,
+        server: { ...next.server, listen: config.server.listen },
+      };
       let nextForwarding = forwarding;
       if (!sameJson(next.forward, config.forward)) {
         const old = forwarding;
@@ -282,9 +364,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         } else {
           nextForwarding = buildForwarding(next);
           // Memory queues drain in the background; new writes go to the new downstreams.
-          void closeForwarding(old, config.server.shutdown_timeout).catch((err: unknown) => {
-            logger.error({ err }, 'cannot drain the previous forwarders after reload');
-          });
+          void closeForwarding(old, config.server.shutdown_timeout).catch(
+            (err: unknown) => {
+              logger.error(
+                { err },
+                'cannot drain the previous forwarders after reload'
+              );
+            }
+          );
         }
       }
       cardinality.reconfigure(next.limits);
@@ -301,7 +388,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     } catch (err) {
       metrics.configReloads.inc({ result: 'failure' });
       metrics.configLastReloadSuccess.set(0);
-      logger.error({ err: (err as Error).message }, 'configuration reload failed; keeping the previous configuration');
+      logger.error(
+        { err: (err as Error).message },
+        'configuration reload failed; keeping the previous configuration'
+      );
       throw err;
     }
   };
@@ -310,9 +400,20 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     if (draining) return { ready: false, reasons: ['shutting down'] };
     // Degraded shared state never stops ingestion, so the gateway stays ready and says why it is degraded.
     if (eventLogHealth.degraded && !storeHealth.degraded) {
-      return { ready: true, reasons: [`degraded: event log unavailable (${eventLogHealth.reason ?? 'unknown'})`] };
+      return {
+        ready: true,
+        reasons: [
+          `degraded: event log unavailable (${eventLogHealth.reason ?? 'unknown'})`,
+        ],
+      };
     }
-    if (storeHealth.degraded) return { ready: true, reasons: [`degraded: shared state unavailable (${storeHealth.reason ?? 'unknown'})`] };
+    if (storeHealth.degraded)
+      return {
+        ready: true,
+        reasons: [
+          `degraded: shared state unavailable (${storeHealth.reason ?? 'unknown'})`,
+        ],
+      };
     return { ready: true, reasons: [] };
   };
 
@@ -337,16 +438,32 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     });
   });
   const bound = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const urlHost = host.includes(':')
+    ? `[${host}]`
+    : host === '0.0.0.0'
+      ? '127.0.0.1'
+      : host;
   const url = `http://${urlHost}:${bound}`;
-  logger.info({ listen: `${host}:${bound}`, clusters: config.clusters.length, downstreams: config.forward.remote_write.length }, 'fleetgate listening');
+  logger.info(
+    {
+      listen: `${host}:${bound}`,
+      clusters: config.clusters.length,
+      downstreams: config.forward.remote_write.length,
+    },
+    'fleetgate listening'
+  );
 
   // The gateway's own SLO and fleet alerts, straight to Alertmanager (re-sent while firing, then resolved).
   const alerts = new AlertNotifier(config.alerting, {
     sources: [
       // The registry is replaced on reload: look the cluster up in the current one.
-      new SloAlertSource(slo, { byName: name => registry.byName(name) }),
-      new FleetAlertSource(fleet),
+      new SloAlertSource(
+        slo,
+        { byName: name => registry.byName(name) },
+        Date.now,
+        () => config.alerting.runbook_url
+      ),
+      new FleetAlertSource(fleet, Date.now, () => config.alerting.runbook_url),
     ],
     registry: metrics.registry,
     logger: logger.child({ component: 'alerting' }),
@@ -359,9 +476,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     closing ??= (async () => {
       draining = true;
       const timeout = config.server.shutdown_timeout;
-      const stopped = new Promise<void>(resolve => server.close(() => resolve()));
+      const stopped = new Promise<void>(resolve =>
+        server.close(() => resolve())
+      );
       server.closeIdleConnections();
-      const forceAfter = setTimeout(() => server.closeAllConnections(), timeout);
+      const forceAfter = setTimeout(
+        () => server.closeAllConnections(),
+        timeout
+      );
       await stopped;
       clearTimeout(forceAfter);
       await closeForwarding(forwarding, timeout);

@@ -117,6 +117,29 @@ describe('SloAlertSource', () => {
     ]);
   });
 
+  it('links runbooks through the alerting.runbook_url template when one is set', async () => {
+    let template: string | undefined =
+      'https://runbooks.example/{alert}?slo={slo}&service={service}';
+    const source = new SloAlertSource(
+      { reports: async () => [sloReport(true, false)] },
+      REGISTRY,
+      () => 1000,
+      () => template
+    );
+    const links = (await source.activeAlerts()).map(
+      a => a.annotations['runbook_url']
+    );
+    expect(links.length).toBeGreaterThan(0);
+    for (const link of links)
+      expect(link).toMatch(
+        /^https:\/\/runbooks\.example\/slo(fleet)?errorbudgetburn\?slo=\S+&service=\S+$/
+      );
+    // A reload that drops the key falls back to RUNBOOKS.md.
+    template = undefined;
+    for (const alert of await source.activeAlerts())
+      expect(alert.annotations['runbook_url']).toContain('/RUNBOOKS.md#slo');
+  });
+
   it('labels a cluster the registry does not know as normalization does: region and env unknown', async () => {
     const report = {
       ...sloReport(false, true),
@@ -226,5 +249,28 @@ describe('FleetAlertSource', () => {
     ]);
     expect(alerts[2]!.annotations['description']).toBe('clock 480s ahead');
     expect(alerts[0]!.labels['team']).toBe('payments');
+  });
+
+  it('links the alerting.runbook_url template, {slo} and {service} empty', async () => {
+    const evaluation = {
+      clusters: [
+        {
+          cluster: 'a',
+          region: 'eu',
+          env: 'prod',
+          team: 'payments',
+          state: 'down',
+          reasons: [],
+        },
+      ],
+    } as unknown as FleetEvaluation;
+    const [alert] = await new FleetAlertSource(
+      { evaluate: async () => evaluation },
+      () => 7,
+      () => 'https://runbooks.example/{alert}/{slo}'
+    ).activeAlerts();
+    expect(alert!.annotations['runbook_url']).toBe(
+      'https://runbooks.example/fleetgateclusterdown/'
+    );
   });
 });

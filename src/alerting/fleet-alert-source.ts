@@ -8,7 +8,7 @@
 import type { FleetEvaluation } from '../fleet/health/index.js';
 import type { AlertSource, GatewayAlert } from './alert-source.js';
 import { FiringSince } from './firing-since.js';
-import { runbookUrlOf } from './runbook-url.js';
+import { runbookUrlOf, type RunbookUrlTemplate } from './runbook-url.js';
 
 export interface FleetEvaluationSource {
   evaluate(): Promise<FleetEvaluation>;
@@ -26,14 +26,21 @@ export class FleetAlertSource implements AlertSource {
   private readonly _fleet: FleetEvaluationSource;
   private readonly _since = new FiringSince();
   private readonly _now: () => number;
+  private readonly _runbookUrl: RunbookUrlTemplate;
 
-  constructor(fleet: FleetEvaluationSource, now: () => number = Date.now) {
+  constructor(
+    fleet: FleetEvaluationSource,
+    now: () => number = Date.now,
+    runbookUrl: RunbookUrlTemplate = () => undefined
+  ) {
     this._fleet = fleet;
     this._now = now;
+    this._runbookUrl = runbookUrl;
   }
 
   async activeAlerts(): Promise<readonly GatewayAlert[]> {
     const evaluation = await this._fleet.evaluate();
+    const template = this._runbookUrl();
     const firing: {
       key: string;
       labels: Record<string, string>;
@@ -59,7 +66,7 @@ export class FleetAlertSource implements AlertSource {
             reasons === ''
               ? `cluster ${health.cluster} is ${health.state}`
               : reasons,
-          runbook_url: runbookUrlOf(alert.alertname),
+          runbook_url: runbookUrlOf(alert.alertname, template),
         },
       });
     }

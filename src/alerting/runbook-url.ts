@@ -10,10 +10,26 @@
 export const FLEETGATE_RUNBOOKS_URL =
   'https://github.com/fleetgate/fleetgate/blob/main/alerts/RUNBOOKS.md';
 
+/** The default link template: the alert's section of RUNBOOKS.md. */
+export const DEFAULT_RUNBOOK_URL_TEMPLATE = `${FLEETGATE_RUNBOOKS_URL}#{alert}`;
+
+/** Where the runbook link template comes from (`alerting.runbook_url`; read at each use, so a reload applies). */
+export type RunbookUrlTemplate = () => string | undefined;
+
 /**
- * The runbook section of `alertname`
+ * A runbook link from a template (`alerting.runbook_url`, or `fleetgate slo
+ * rules --runbook-url`): `{alert}` is the alert name in lowercase (the
+ * RUNBOOKS.md anchor), `{slo}` and `{service}` the SLO's (empty for alerts
+ * about no SLO). Default: the alert's section of RUNBOOKS.md
  * (`FleetgateClusterDown` → `…/RUNBOOKS.md#fleetgateclusterdown`).
  */
-export function runbookUrlOf(alertname: string): string {
-  return `${FLEETGATE_RUNBOOKS_URL}#${alertname.toLowerCase()}`;
+export function runbookUrlOf(
+  alertname: string,
+  template: string = DEFAULT_RUNBOOK_URL_TEMPLATE,
+  slo?: { readonly name: string; readonly service: string }
+): string {
+  return template
+    .replaceAll('{alert}', alertname.toLowerCase())
+    .replaceAll('{slo}', slo?.name ?? '')
+    .replaceAll('{service}', slo?.service ?? '');
 }

@@ -19,6 +19,7 @@ import {
 import { SLO_ALERT_NAMES, type SloScope } from '../slo/rules/slo-rule-names.js';
 import type { AlertSource, GatewayAlert } from './alert-source.js';
 import { FiringSince } from './firing-since.js';
+import type { RunbookUrlTemplate } from './runbook-url.js';
 
 export interface SloReportSource {
   reports(): Promise<readonly SloReport[]>;
@@ -58,6 +59,7 @@ export class SloAlertSource implements AlertSource {
   private readonly _clusters: SloAlertClusters;
   private readonly _since = new FiringSince();
   private readonly _now: () => number;
+  private readonly _runbookUrl: RunbookUrlTemplate;
 
   /**
    * @param clusters where a cluster's region and env come from; read at
@@ -68,11 +70,13 @@ export class SloAlertSource implements AlertSource {
   constructor(
     slos: SloReportSource,
     clusters: SloAlertClusters = NO_CLUSTERS,
-    now: () => number = Date.now
+    now: () => number = Date.now,
+    runbookUrl: RunbookUrlTemplate = () => undefined
   ) {
     this._slos = slos;
     this._clusters = clusters;
     this._now = now;
+    this._runbookUrl = runbookUrl;
   }
 
   async activeAlerts(): Promise<readonly GatewayAlert[]> {
@@ -118,6 +122,7 @@ export class SloAlertSource implements AlertSource {
         labels,
         annotations: sloAlertAnnotations(report, scope, severity, {
           cluster,
+          runbookUrl: this._runbookUrl(),
         }),
       });
     }

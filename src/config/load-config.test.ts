@@ -90,6 +90,17 @@ limits:
     expect(issuesOf('clusters:\n  - {name: a, region: r, env: e, token: short}\n')[0]).toMatch(/^clusters\[0\]\.token: too short/);
   });
 
+  it('takes an alerting.runbook_url template and refuses one that is no URL', () => {
+    const config = parseConfig(
+      'alerting:\n  runbook_url: https://wiki.example/{alert}\n',
+      {}
+    );
+    expect(config.alerting.runbook_url).toBe('https://wiki.example/{alert}');
+    expect(issuesOf('alerting:\n  runbook_url: see the wiki\n')).toEqual([
+      'alerting.runbook_url: want an http(s) URL; {alert}, {slo} and {service} are replaced',
+    ]);
+  });
+
   it('reports YAML syntax errors', () => {
     expect(() => parseConfig('clusters: [\n', {})).toThrow(ConfigError);
   });

@@ -12,21 +12,32 @@ import { sloFilesSchema, slosSchema } from './slo-schema.js';
 const duration = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(text)} (want e.g. 30s, 5m, 1h, 30d)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid duration ${JSON.stringify(text)} (want e.g. 30s, 5m, 1h, 30d)`,
+    });
     return z.NEVER;
   }
   return ms;
 });
 
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const labelName = z.string().regex(LABEL_NAME_RE, 'invalid label name (want [a-zA-Z_][a-zA-Z0-9_]*)');
+const labelName = z
+  .string()
+  .regex(LABEL_NAME_RE, 'invalid label name (want [a-zA-Z_][a-zA-Z0-9_]*)');
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
-const httpUrl = z.string().url().refine(u => /^https?:\/\//.test(u), 'want an http:// or https:// URL');
+const httpUrl = z
+  .string()
+  .url()
+  .refine(u => /^https?:\/\//.test(u), 'want an http:// or https:// URL');
 
 const listen = z
   .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, 'want host:port, e.g. 127.0.0.1:9201 or 0.0.0.0:9201');
+  .regex(
+    /^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/,
+    'want host:port, e.g. 127.0.0.1:9201 or 0.0.0.0:9201'
+  );
 
 export const RELABEL_ACTIONS = [
   'replace',
@@ -52,7 +63,8 @@ const relabelRule = z
     replacement: z.string().optional(),
     action: z.enum(RELABEL_ACTIONS).optional(),
   })
-  .strict().superRefine((rule, ctx) => {
+  .strict()
+  .superRefine((rule, ctx) => {
     // Per rule, so every rule's problems are reported even when other keys are invalid too.
     for (const problem of validateRelabelRule(rule)) {
       const [key, ...rest] = problem.split(': ');
@@ -62,14 +74,23 @@ const relabelRule = z
 
 const cluster = z
   .object({
-    name: z.string().min(1, 'required').regex(/^[^\s]+$/, 'must not contain white space'),
+    name: z
+      .string()
+      .min(1, 'required')
+      .regex(/^[^\s]+$/, 'must not contain white space'),
     region: z.string().min(1, 'required'),
     env: z.string().min(1, 'required'),
     team: z.string().default(''),
-    token: z.string().min(16, 'too short: a token needs at least 16 characters').optional(),
+    token: z
+      .string()
+      .min(16, 'too short: a token needs at least 16 characters')
+      .optional(),
     tokenSha256: z
       .string()
-      .regex(/^[0-9a-fA-F]{64}$/, 'want 64 hex digits (the sha256 of the token)')
+      .regex(
+        /^[0-9a-fA-F]{64}$/,
+        'want 64 hex digits (the sha256 of the token)'
+      )
       .optional(),
     /** Extra constant labels stamped on this cluster's data. */
     labels: z.record(labelName, z.string()).default({}),
@@ -82,9 +103,27 @@ const cluster = z
   });
 
 const DEFAULT_ALIASES = {
-  cluster: ['cluster_name', 'k8s_cluster', 'kubernetes_cluster', 'k8s_cluster_name', 'k8s.cluster.name'],
-  region: ['cluster_region', 'k8s_region', 'cloud_region', 'cloud.region', 'topology_kubernetes_io_region'],
-  env: ['environment', 'cluster_env', 'deployment_environment', 'deployment.environment', 'deployment.environment.name'],
+  cluster: [
+    'cluster_name',
+    'k8s_cluster',
+    'kubernetes_cluster',
+    'k8s_cluster_name',
+    'k8s.cluster.name',
+  ],
+  region: [
+    'cluster_region',
+    'k8s_region',
+    'cloud_region',
+    'cloud.region',
+    'topology_kubernetes_io_region',
+  ],
+  env: [
+    'environment',
+    'cluster_env',
+    'deployment_environment',
+    'deployment.environment',
+    'deployment.environment.name',
+  ],
   team: ['owner', 'cluster_team'],
 };
 
@@ -105,23 +144,25 @@ const normalize = z
      * are then folded into the canonical labels. The Prometheus OTLP guide's
      * list, less service.* (those become job and instance).
      */
-    promote_resource_attributes: z.array(z.string().min(1)).default([
-      'k8s.cluster.name',
-      'cloud.region',
-      'cloud.availability_zone',
-      'deployment.environment',
-      'deployment.environment.name',
-      'k8s.namespace.name',
-      'k8s.pod.name',
-      'k8s.container.name',
-      'k8s.deployment.name',
-      'k8s.statefulset.name',
-      'k8s.daemonset.name',
-      'k8s.replicaset.name',
-      'k8s.job.name',
-      'k8s.cronjob.name',
-      'container.name',
-    ]),
+    promote_resource_attributes: z
+      .array(z.string().min(1))
+      .default([
+        'k8s.cluster.name',
+        'cloud.region',
+        'cloud.availability_zone',
+        'deployment.environment',
+        'deployment.environment.name',
+        'k8s.namespace.name',
+        'k8s.pod.name',
+        'k8s.container.name',
+        'k8s.deployment.name',
+        'k8s.statefulset.name',
+        'k8s.daemonset.name',
+        'k8s.replicaset.name',
+        'k8s.job.name',
+        'k8s.cronjob.name',
+        'container.name',
+      ]),
     /** Cluster label value used for anonymous data that names no cluster. */
     unknown_cluster: z.string().min(1).default('unknown'),
   })
@@ -173,7 +214,10 @@ const remoteWriteTarget = z
     name: z.string().optional(),
     headers: z.record(z.string(), z.string()).default({}),
     bearer_token: z.string().optional(),
-    basic_auth: z.object({ username: z.string(), password: z.string() }).strict().optional(),
+    basic_auth: z
+      .object({ username: z.string(), password: z.string() })
+      .strict()
+      .optional(),
     timeout: duration.default(30_000),
     /** Parallel senders; series are sharded by hash so each keeps its order. */
     shards: positiveInt.max(256).default(8),
@@ -214,7 +258,9 @@ const server = z
     max_body_bytes: positiveInt.default(32 * 1024 * 1024),
     max_decompressed_bytes: positiveInt.default(64 * 1024 * 1024),
     /** Status for a retryable refusal of remote write: 503 (default) or 429. */
-    remote_write_overload_status: z.union([z.literal(503), z.literal(429)]).default(503),
+    remote_write_overload_status: z
+      .union([z.literal(503), z.literal(429)])
+      .default(503),
     shutdown_timeout: duration.default(30_000),
   })
   .strict()
@@ -235,14 +281,39 @@ export const configSchema = z
     /** Log ingestion: Loki stream labels, log rate limits, log forwarding (see logs-schema.ts). */
     logs: logsSchema,
     alerting: z
-      .object({ alertmanagers: z.array(httpUrl).default([]), resend_interval: duration.default(60_000) })
+      .object({
+        alertmanagers: z.array(httpUrl).default([]),
+        resend_interval: duration.default(60_000),
+        /** Runbook link template of the gateway's alerts and of `fleetgate slo rules`: {alert}, {slo}, {service}. */
+        runbook_url: z
+          .string()
+          .regex(
+            /^https?:\/\/\S+$/,
+            'want an http(s) URL; {alert}, {slo} and {service} are replaced'
+          )
+          .optional(),
+      })
       .strict()
       .prefault({}),
     state: z
-      .object({ redis: z.string().regex(/^rediss?:\/\//, 'want redis://host:port/db').optional(), key_prefix: z.string().default('fleetgate') })
+      .object({
+        redis: z
+          .string()
+          .regex(/^rediss?:\/\//, 'want redis://host:port/db')
+          .optional(),
+        key_prefix: z.string().default('fleetgate'),
+      })
       .strict()
       .prefault({}),
-    ha: z.object({ replica_label: z.string().default('__replica__'), cluster_label: z.string().default('cluster'), failover_timeout: duration.default(30_000), enabled: z.boolean().default(true) }).strict().prefault({}),
+    ha: z
+      .object({
+        replica_label: z.string().default('__replica__'),
+        cluster_label: z.string().default('cluster'),
+        failover_timeout: duration.default(30_000),
+        enabled: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -250,17 +321,30 @@ export const configSchema = z
     config.clusters.forEach((c, i) => {
       const first = seen.get(c.name);
       if (first !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['clusters', i, 'name'], message: `duplicate cluster name ${JSON.stringify(c.name)} (also clusters[${first}])` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', i, 'name'],
+          message: `duplicate cluster name ${JSON.stringify(c.name)} (also clusters[${first}])`,
+        });
       } else seen.set(c.name, i);
     });
     const names = new Set<string>();
     config.slos.forEach((s, i) => {
-      if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['slos', i, 'name'], message: `duplicate SLO name ${JSON.stringify(s.name)}` });
+      if (names.has(s.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['slos', i, 'name'],
+          message: `duplicate SLO name ${JSON.stringify(s.name)}`,
+        });
       names.add(s.name);
     });
     for (const name of Object.keys(config.limits.per_cluster)) {
       if (!seen.has(name)) {
-        ctx.addIssue({ code: 'custom', path: ['limits', 'per_cluster', name], message: `unknown cluster ${JSON.stringify(name)}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['limits', 'per_cluster', name],
+          message: `unknown cluster ${JSON.stringify(name)}`,
+        });
       }
     }
   });

@@ -15,7 +15,10 @@
  * Labels: the series carry SLO_CLUSTER_LABELS (per cluster) and the alert
  * rule adds sloAlertLabels; the gateway sets both itself.
  */
-import { FLEETGATE_RUNBOOKS_URL } from '../../alerting/runbook-url.js';
+import {
+  DEFAULT_RUNBOOK_URL_TEMPLATE,
+  runbookUrlOf,
+} from '../../alerting/runbook-url.js';
 import {
   SLO_ALERT_NAMES,
   SLO_CLUSTER_LABELS,
@@ -40,7 +43,7 @@ export interface SloAlertSubject {
  * The default runbook link: the alert's section of alerts/RUNBOOKS.md, as
  * fleetgate's other alerts link (`{alert}`: the alert name in lowercase).
  */
-export const DEFAULT_SLO_RUNBOOK_URL = `${FLEETGATE_RUNBOOKS_URL}#{alert}`;
+export const DEFAULT_SLO_RUNBOOK_URL = DEFAULT_RUNBOOK_URL_TEMPLATE;
 
 /** How one sender writes the text. */
 export interface SloAlertTextOptions {
@@ -57,7 +60,7 @@ export interface SloAlertTextOptions {
   /**
    * Runbook link; `{alert}` (the alert name in lowercase, the RUNBOOKS.md
    * anchor), `{slo}` and `{service}` are replaced. Default
-   * DEFAULT_SLO_RUNBOOK_URL; the gateway always uses the default.
+   * DEFAULT_SLO_RUNBOOK_URL; both senders read `alerting.runbook_url`.
    */
   readonly runbookUrl?: string | undefined;
 }
@@ -118,10 +121,11 @@ export function sloAlertAnnotations(
   const where =
     scope === 'fleet' ? 'across the fleet' : `in cluster ${options.cluster}`;
   const alertname = SLO_ALERT_NAMES[scope];
-  const runbookUrl = (options.runbookUrl ?? DEFAULT_SLO_RUNBOOK_URL)
-    .replaceAll('{alert}', alertname.toLowerCase())
-    .replaceAll('{slo}', slo.name)
-    .replaceAll('{service}', slo.service);
+  const runbookUrl = runbookUrlOf(
+    alertname,
+    options.runbookUrl ?? DEFAULT_SLO_RUNBOOK_URL,
+    slo
+  );
   const description = [
     `The error budget of ${escape(slo.name)} (${formatPercent(slo.objective)} over ${slo.window}) is burning ${where} faster than its ${escape(severity)} threshold, over both a long and a short window.`,
     escape(slo.description ?? ''),

@@ -82,6 +82,29 @@ describe('runSloRulesCommand()', () => {
     expect(await readdir(dir)).toEqual(['config.yml', 'rules.yml']);
   });
 
+  it("links the config's alerting.runbook_url unless --runbook-url says otherwise", async () => {
+    const config = join(dir, 'config.yml');
+    await writeFile(
+      config,
+      `${CONFIG}alerting:\n  runbook_url: https://runbooks.example/{service}/{alert}\n`
+    );
+    const fromConfig = await run(['--config', config]);
+    expect(fromConfig.code).toBe(0);
+    expect(fromConfig.stdout).toContain(
+      'runbook_url: https://runbooks.example/checkout/sloerrorbudgetburn'
+    );
+    const fromFlag = await run([
+      '--config',
+      config,
+      '--runbook-url',
+      'https://wiki/{slo}',
+    ]);
+    expect(fromFlag.stdout).toContain(
+      'runbook_url: https://wiki/checkout-availability'
+    );
+    expect(fromFlag.stdout).not.toContain('runbooks.example');
+  });
+
   it('reads the config path from FLEETGATE_CONFIG', async () => {
     const config = join(dir, 'config.yml');
     await writeFile(config, CONFIG);

@@ -31,8 +31,8 @@ options:
       --group-interval DUR   evaluation interval of the rule groups (default 1m, at most 5m)
       --runbook-url URL      runbook_url annotation; {alert} (the alert name in
                              lowercase), {slo} and {service} are replaced (default:
-                             alerts/RUNBOOKS.md#{alert} on GitHub, the link of
-                             fleetgate's own SLO alerts)
+                             the config's alerting.runbook_url, which the gateway's
+                             own alerts use too; else alerts/RUNBOOKS.md#{alert})
   -h, --help                 this text`;
 
 /** Writes `text` to `path` through a temporary file, so readers never see half a file. */
@@ -95,7 +95,8 @@ export async function runSloRulesCommand(
     sloCount = config.slos.length;
     text = generateSloRules(config.slos, {
       groupInterval: values['group-interval'],
-      runbookUrl: values['runbook-url'],
+      // The flag wins; else the config's, so rules and gateway link alike.
+      runbookUrl: values['runbook-url'] ?? config.alerting.runbook_url,
     });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
