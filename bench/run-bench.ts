@@ -349,7 +349,9 @@ async function startSystem(
 ): Promise<SystemUnderTest> {
   if (name === 'fleetgate') {
     // BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the gateway.
-    const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(a => a !== '');
+    const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '')
+      .split(' ')
+      .filter(a => a !== '');
     const gw = await startGateway(fleetgateConfig(sinkUrl), {
       env: { FLEETGATE_LOG_LEVEL: 'warn' },
       nodeArgs,
@@ -561,24 +563,42 @@ function renderRatios(results: readonly SystemResult[]): string {
 
 /**
  * The per-stage figures: the limit stage's samples per CPU-second, bytes per
- * active series of exact tracking at 1M series, and the SLO stage with 50
- * SLOs over 100 clusters. Each runs in its own process, so one's heap does
- * not weigh on another's numbers.
+ * active series of exact tracking at 1M series, the SLO stage with 50 SLOs
+ * over 100 clusters, and remote write 2.0 decoding with its series cache.
+ * Each runs in its own process, so one's heap does not weigh on another's
+ * numbers.
  */
 async function runStageBenches(): Promise<string> {
   const runs: { title: string; args: string[] }[] = [
-    { title: 'Limit stage (label limits + cardinality budgets)', args: [join(REPO_ROOT, 'dist/bench/limit-stage.js')] },
+    {
+      title: 'Limit stage (label limits + cardinality budgets)',
+      args: [join(REPO_ROOT, 'dist/bench/limit-stage.js')],
+    },
     {
       title: 'Exact active-series tracking, bytes per series at 1M series',
-      args: ['--expose-gc', join(REPO_ROOT, 'dist/bench/active-series-memory.js'), '--series=1000000'],
+      args: [
+        '--expose-gc',
+        join(REPO_ROOT, 'dist/bench/active-series-memory.js'),
+        '--series=1000000',
+      ],
     },
-    { title: 'SLO stage, 50 SLOs over 100 clusters', args: [join(REPO_ROOT, 'dist/bench/slo-bench.js')] },
+    {
+      title: 'SLO stage, 50 SLOs over 100 clusters',
+      args: [join(REPO_ROOT, 'dist/bench/slo-bench.js')],
+    },
+    {
+      title: 'Remote write 2.0: decode, stages and forward encoding',
+      args: [join(REPO_ROOT, 'dist/bench/rw2-decode.js')],
+    },
   ];
   const sections: string[] = [];
   for (const run of runs) {
     console.log(`\n▶ ${run.title} …`);
     try {
-      const { stdout } = await execFileAsync(process.execPath, run.args, { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
+      const { stdout } = await execFileAsync(process.execPath, run.args, {
+        maxBuffer: 16 * 1024 * 1024,
+        timeout: 600_000,
+      });
       sections.push(`### ${run.title}\n\n${stdout.trim()}`);
     } catch (err) {
       sections.push(`### ${run.title}\n\nfailed: ${(err as Error).message}`);
@@ -628,7 +648,9 @@ async function main(): Promise<void> {
     const table = renderTable(results, corpus.activeSeries);
     const ratios = renderRatios(results);
     console.log(`\n${table}\n\n${ratios}`);
-    const stages = options.systems.includes('fleetgate') ? await runStageBenches() : '';
+    const stages = options.systems.includes('fleetgate')
+      ? await runStageBenches()
+      : '';
     if (stages !== '') console.log(`\n${stages}`);
     const failed = results.filter(
       r => r.sink !== undefined && r.sink.samples < r.expectedAtSink

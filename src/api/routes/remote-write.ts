@@ -25,7 +25,12 @@ const WRITTEN_HEADERS = [
   'X-Prometheus-Remote-Write-Exemplars-Written',
 ] as const;
 
-function setWritten(res: Response, samples: number, histograms: number, exemplars: number): void {
+function setWritten(
+  res: Response,
+  samples: number,
+  histograms: number,
+  exemplars: number
+): void {
   res.setHeader(WRITTEN_HEADERS[0], String(samples));
   res.setHeader(WRITTEN_HEADERS[1], String(histograms));
   res.setHeader(WRITTEN_HEADERS[2], String(exemplars));
@@ -43,19 +48,40 @@ export function remoteWriteHandler(deps: RemoteWriteRouteDeps): RequestHandler {
     const identity = runtime.identifier.identify(req.headers.authorization);
     const { server } = runtime.config;
     // Remote write always uses snappy; a missing header is read as snappy too.
-    const limits = { maxBodyBytes: server.max_body_bytes, maxDecompressedBytes: server.max_body_bytes };
-    const { body } = await readBody(req, req.headers['content-encoding'] ?? 'snappy', limits, ['snappy']);
+    const limits = {
+      maxBodyBytes: server.max_body_bytes,
+      maxDecompressedBytes: server.max_body_bytes,
+    };
+    const { body } = await readBody(
+      req,
+      req.headers['content-encoding'] ?? 'snappy',
+      limits,
+      ['snappy']
+    );
     const raw = snappyUncompress(body, server.max_decompressed_bytes);
     const receivedAtMs = Date.now();
     const batch = pool.acquire();
     try {
-      if (version === 'v2') decodeWriteRequestV2(raw, batch);
+      if (version === 'v2') decodeWriteRequestV2(raw, batch, seriesCache);
       else decodeWriteRequestV1(raw, batch, seriesCache);
       const protocol = version === 'v2' ? 'remote_write_v2' : 'remote_write_v1';
-      const outcome = await deps.ingest.acceptMetrics(runtime, batch, identity, protocol, receivedAtMs, {
-        userAgent: req.headers['user-agent'],
-      });
-      if (version === 'v2') setWritten(res, outcome.samplesWritten, outcome.histogramsWritten, outcome.exemplarsWritten);
+      const outcome = await deps.ingest.acceptMetrics(
+        runtime,
+        batch,
+        identity,
+        protocol,
+        receivedAtMs,
+        {
+          userAgent: req.headers['user-agent'],
+        }
+      );
+      if (version === 'v2')
+        setWritten(
+          res,
+          outcome.samplesWritten,
+          outcome.histogramsWritten,
+          outcome.exemplarsWritten
+        );
     } finally {
       pool.release(batch);
     }

@@ -9,6 +9,7 @@ import {
 import {
   STALE_NAN,
   batchToV1Object,
+  encodeV1Request,
   encodeV2Request,
   float64Bits,
   randomV2Request,
@@ -16,7 +17,9 @@ import {
   type RequestV2Object,
   type WriteRequestV1Object,
 } from '../../../test/helpers/remote-write-reference.js';
+import { decodeWriteRequestV1 } from './decode-write-request-v1.js';
 import { decodeWriteRequestV2 } from './decode-write-request-v2.js';
+import { SeriesLabelCache } from './series-label-cache.js';
 
 function decode(request: RequestV2Object): SeriesBatch {
   const batch = new SeriesBatch();
@@ -24,10 +27,10 @@ function decode(request: RequestV2Object): SeriesBatch {
   return batch;
 }
 
-function refusal(body: Uint8Array): string {
+function refusal(body: Uint8Array, cache?: SeriesLabelCache): string {
   const batch = new SeriesBatch();
   try {
-    decodeWriteRequestV2(body, batch);
+    decodeWriteRequestV2(body, batch, cache);
   } catch (err) {
     expect(err).toBeInstanceOf(InvalidPayloadError);
     expect((err as InvalidPayloadError).httpStatus).toBe(400);
@@ -476,6 +479,330 @@ describe('decodeWriteRequestV2()', () => {
       expect(refusal(new Uint8Array([0x28, 0x01]))).toMatch(
         /Request field 5 has wire type 0/
       );
+    });
+  });
+
+  describe('with a SeriesLabelCache', () => {
+    /** `up{job=…, pod=…}` per pod, the symbols in first-use order (or reversed). */
+    function podsRequest(
+      pods: string[],
+      options: { reversedSymbols?: boolean; value?: number; job?: string } = {}
+    ): Uint8Array {
+      const texts = ['__name__', 'up', 'job', options.job ?? 'api'];
+      for (const pod of pods) texts.push('pod', pod);
+      const unique = [...new Set(texts)];
+      if (options.reversedSymbols === true) unique.reverse();
+      const symbols = ['', ...unique];
+      const ref = (text: string): number => symbols.indexOf(text);
+      return encodeV2Request({
+        symbols,
+        timeseries: pods.map(pod => ({
+          labelsRefs: [
+            ref('__name__'),
+            ref('up'),
+            ref('job'),
+            ref(options.job ?? 'api'),
+            ref('pod'),
+            ref(pod),
+          ],
+          samples: [{ value: options.value ?? 1, timestamp: 1000 }],
+          metadata: { type: MetricType.GAUGE, helpRef: ref('up') },
+        })),
+      });
+    }
+
+    it('hands out the same stable array for a series under another symbol table', () => {
+      const cache = new SeriesLabelCache();
+      const first = new SeriesBatch();
+      decodeWriteRequestV2(podsRequest(['a', 'b']), first, cache);
+      const second = new SeriesBatch();
+      decodeWriteRequestV2(
+        podsRequest(['b', 'a'], { reversedSymbols: true, value: 2 }),
+        second,
+        cache
+      );
+      expect(second.labels[0]).toBe(first.labels[1]);
+      expect(second.labels[1]).toBe(first.labels[0]);
+      expect(second.labels[0]).toEqual([
+        '__name__',
+        'up',
+        'job',
+        'api',
+        'pod',
+        'b',
+      ]);
+      expect([...first.stable.subarray(0, 2)]).toEqual([1, 1]);
+      expect([...second.stable.subarray(0, 2)]).toEqual([1, 1]);
+      expect([...second.values.subarray(0, 2)]).toEqual([2, 2]);
+      // Metadata is still resolved on a hit.
+      expect(second.metadata[0]).toEqual({
+        type: MetricType.GAUGE,
+        familyName: 'up',
+        help: 'up',
+        unit: '',
+      });
+      expect(cache.misses).toBe(2);
+      expect(cache.hits).toBe(2);
+    });
+
+    it('misses when a label value changes', () => {
+      const cache = new SeriesLabelCache();
+      const first = new SeriesBatch();
+      decodeWriteRequestV2(podsRequest(['a']), first, cache);
+      const second = new SeriesBatch();
+      decodeWriteRequestV2(podsRequest(['a'], { job: 'apj' }), second, cache);
+      expect(second.labels[0]).not.toBe(first.labels[0]);
+      expect(second.labels[0]).toEqual([
+        '__name__',
+        'up',
+        'job',
+        'apj',
+        'pod',
+        'a',
+      ]);
+      expect(second.stable[0]).toBe(1);
+      expect(cache.hits).toBe(0);
+      expect(cache.misses).toBe(2);
+    });
+
+    it('keys by labels, not by how a pair splits into names and values', () => {
+      // {a="bc"} and {ab="c"}: the same bytes in a row, different labels.
+      const cache = new SeriesLabelCache();
+      const symbols = ['', '__name__', 'up', 'a', 'bc', 'ab', 'c'];
+      const batch = new SeriesBatch();
+      decodeWriteRequestV2(
+        encodeV2Request({
+          symbols,
+          timeseries: [
+            { labelsRefs: [1, 2, 3, 4] },
+            { labelsRefs: [1, 2, 5, 6] },
+          ],
+        }),
+        batch,
+        cache
+      );
+      expect(batch.labels[1]).toEqual(['__name__', 'up', 'ab', 'c']);
+      expect(cache.hits).toBe(0);
+    });
+
+    it('shares a cache with the 1.0 decoder, each version under its own keys', () => {
+      const v1Body = (): Uint8Array =>
+        encodeV1Request({
+          timeseries: [
+            {
+              labels: [
+                { name: '__name__', value: 'up' },
+                { name: 'job', value: 'api' },
+                { name: 'pod', value: 'a' },
+              ],
+              samples: [{ value: 1, timestamp: 1000 }],
+            },
+          ],
+        });
+      const cache = new SeriesLabelCache();
+      const batch = new SeriesBatch();
+      decodeWriteRequestV1(v1Body(), batch, cache);
+      decodeWriteRequestV2(podsRequest(['a']), batch, cache);
+      decodeWriteRequestV1(v1Body(), batch, cache);
+      decodeWriteRequestV2(
+        podsRequest(['a'], { reversedSymbols: true }),
+        batch,
+        cache
+      );
+      expect(batch.labels[1]).toEqual(batch.labels[0]);
+      expect(batch.labels[2]).toBe(batch.labels[0]);
+      expect(batch.labels[3]).toBe(batch.labels[1]);
+      expect(cache.misses).toBe(2);
+      expect(cache.hits).toBe(2);
+    });
+
+    it('forgets series and symbols unseen for two generations', () => {
+      let now = 0;
+      const cache = new SeriesLabelCache({
+        generationMs: 1000,
+        now: () => now,
+      });
+      const old = new SeriesBatch();
+      decodeWriteRequestV2(podsRequest(['old']), old, cache);
+      now = 1000;
+      decodeWriteRequestV2(podsRequest(['new']), new SeriesBatch(), cache);
+      const carried = new SeriesBatch();
+      decodeWriteRequestV2(podsRequest(['old']), carried, cache);
+      // Still known one generation on, and carried into the current one.
+      expect(carried.labels[0]).toBe(old.labels[0]);
+      now = 2000;
+      decodeWriteRequestV2(podsRequest(['new']), new SeriesBatch(), cache);
+      now = 3000;
+      decodeWriteRequestV2(podsRequest(['new']), new SeriesBatch(), cache);
+      const again = new SeriesBatch();
+      decodeWriteRequestV2(podsRequest(['old']), again, cache);
+      expect(again.labels[0]).not.toBe(old.labels[0]);
+      expect(again.labels[0]).toEqual(old.labels[0]);
+      expect(again.stable[0]).toBe(1);
+    });
+
+    it('caches nothing for labels it refuses', () => {
+      const cache = new SeriesLabelCache();
+      const body = encodeV2Request({
+        symbols: SYMBOLS,
+        timeseries: [{ labelsRefs: [3, 4] }],
+      });
+      expect(refusal(body, cache)).toMatch(
+        /series 0 \(\{job="node"\}\): no metric name/
+      );
+      expect(refusal(body, cache)).toMatch(
+        /series 0 \(\{job="node"\}\): no metric name/
+      );
+      expect(cache.hits).toBe(0);
+      expect(cache.size).toBe(0);
+    });
+
+    describe.each([
+      ['a cold', (): SeriesLabelCache => new SeriesLabelCache()],
+      [
+        'a warm',
+        (): SeriesLabelCache => {
+          const cache = new SeriesLabelCache();
+          decodeWriteRequestV2(
+            encodeV2Request({
+              symbols: SYMBOLS,
+              timeseries: [{ labelsRefs: [1, 2, 3, 4] }],
+            }),
+            new SeriesBatch(),
+            cache
+          );
+          return cache;
+        },
+      ],
+    ])('on %s cache', (_, newCache) => {
+      it('refuses invalid UTF-8 in a symbol no series uses', () => {
+        const writer = new ProtobufWriter(256);
+        for (const symbol of SYMBOLS) {
+          writer.tag(4, 2);
+          writer.string(symbol);
+        }
+        writer.tag(4, 2);
+        writer.bytes(new Uint8Array([0x61, 0xc3, 0x28]));
+        const body = concat(
+          writer.finish().slice(),
+          encodeV2Request({ timeseries: [{ labelsRefs: [1, 2, 3, 4] }] })
+        );
+        expect(refusal(body, newCache())).toMatch(
+          /^cannot decode write request: symbol 11: cannot decode string at offset \d+: invalid UTF-8/
+        );
+      });
+
+      it('refuses a label ref out of range', () => {
+        const body = encodeV2Request({
+          symbols: SYMBOLS,
+          timeseries: [
+            { labelsRefs: [1, 2, 3, 4] },
+            { labelsRefs: [1, 2, 3, 11] },
+          ],
+        });
+        expect(refusal(body, newCache())).toMatch(
+          /^cannot decode write request: series 1: label ref 11 is out of range \(the request has 11 symbols\)/
+        );
+      });
+
+      it('refuses a series whose known labels come with samples and histograms', () => {
+        const body = encodeV2Request({
+          symbols: SYMBOLS,
+          timeseries: [
+            {
+              labelsRefs: [1, 2, 3, 4],
+              samples: [{ value: 1 }],
+              histograms: [{ countInt: 1 }],
+            },
+          ],
+        });
+        expect(refusal(body, newCache())).toMatch(
+          /series 0 \(up\{job="node"\}\): carries both samples \(1\) and histograms \(1\)/
+        );
+      });
+    });
+
+    it('accepts exactly the UTF-8 it accepts without a cache', () => {
+      // Edge cases of UTF-8, then random bytes biased towards multi-byte forms.
+      const cases: number[][] = [
+        [0xef, 0xbb, 0xbf, 0x61], // BOM, kept
+        [0xc2, 0x80],
+        [0xc1, 0xbf], // overlong
+        [0xe0, 0x80, 0xaf], // overlong
+        [0xed, 0x9f, 0xbf],
+        [0xed, 0xa0, 0x80], // surrogate
+        [0xf4, 0x8f, 0xbf, 0xbf],
+        [0xf4, 0x90, 0x80, 0x80], // past U+10FFFF
+        [0xf0, 0x9f, 0x98], // truncated
+        [0x61, 0x80], // stray continuation
+        [0xff],
+      ];
+      const random = seededRandom(0x07f8);
+      const high = [0x80, 0xbf, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5];
+      for (let i = 0; i < 500; i++) {
+        cases.push(
+          Array.from({ length: 1 + Math.floor(random() * 6) }, () =>
+            random() < 0.7
+              ? high[Math.floor(random() * high.length)]!
+              : Math.floor(random() * 256)
+          )
+        );
+      }
+      const cache = new SeriesLabelCache();
+      const outcome = (
+        body: Uint8Array,
+        withCache?: SeriesLabelCache
+      ): unknown => {
+        const batch = new SeriesBatch();
+        try {
+          decodeWriteRequestV2(body, batch, withCache);
+        } catch (err) {
+          return (err as Error).message;
+        }
+        return batch.labels[0];
+      };
+      let refused = 0;
+      for (const bytes of cases) {
+        const writer = new ProtobufWriter(64);
+        for (const symbol of ['', '__name__', 'up', 'v']) {
+          writer.tag(4, 2);
+          writer.string(symbol);
+        }
+        writer.tag(4, 2);
+        writer.bytes(new Uint8Array(bytes));
+        const body = concat(
+          writer.finish().slice(),
+          encodeV2Request({ timeseries: [{ labelsRefs: [1, 2, 3, 4] }] })
+        );
+        const plain = outcome(body);
+        if (typeof plain === 'string') refused++;
+        expect(outcome(body, cache)).toEqual(plain);
+        expect(outcome(body, cache)).toEqual(plain);
+      }
+      expect(refused).toBeGreaterThan(50);
+      expect(refused).toBeLessThan(cases.length - 20);
+    });
+
+    it('decodes 300 random requests as it does without a cache', () => {
+      const random = seededRandom(0x5eed_0003);
+      const cache = new SeriesLabelCache();
+      const bodies = Array.from({ length: 150 }, () =>
+        encodeV2Request(randomV2Request(random))
+      );
+      // Each body twice: misses first, hits the second time round.
+      for (const body of [...bodies, ...bodies]) {
+        const plain = new SeriesBatch();
+        decodeWriteRequestV2(body, plain);
+        const cached = new SeriesBatch();
+        decodeWriteRequestV2(body, cached, cache);
+        expect(batchToV1Object(cached, true)).toEqual(
+          batchToV1Object(plain, true)
+        );
+        expect(cached.metadata.slice(0, cached.seriesCount)).toEqual(
+          plain.metadata.slice(0, plain.seriesCount)
+        );
+      }
+      expect(cache.hits).toBeGreaterThan(0);
     });
   });
 

@@ -37,14 +37,28 @@ describe('SeriesLabelCache with decodeWriteRequestV1', () => {
     decodeWriteRequestV1(body(['pod-1']), batch, cache);
     // Poison the hash chain: the same hash for a different series must still miss.
     decodeWriteRequestV1(body(['pod-2']), batch, cache);
-    expect(labelsToRecord(batch.labels[1]!)).toEqual({ __name__: 'up', pod: 'pod-2' });
+    expect(labelsToRecord(batch.labels[1]!)).toEqual({
+      __name__: 'up',
+      pod: 'pod-2',
+    });
   });
 
   it('still refuses invalid labels, and caches nothing for them', () => {
     const cache = new SeriesLabelCache();
-    const invalid = encodeV1Request({ timeseries: [{ labels: [{ name: 'job', value: 'x' }], samples: [{ value: 1, timestamp: 1 }] }] });
-    expect(() => decodeWriteRequestV1(invalid, new SeriesBatch(), cache)).toThrow(/metric name/);
-    expect(() => decodeWriteRequestV1(invalid, new SeriesBatch(), cache)).toThrow(/metric name/);
+    const invalid = encodeV1Request({
+      timeseries: [
+        {
+          labels: [{ name: 'job', value: 'x' }],
+          samples: [{ value: 1, timestamp: 1 }],
+        },
+      ],
+    });
+    expect(() =>
+      decodeWriteRequestV1(invalid, new SeriesBatch(), cache)
+    ).toThrow(/metric name/);
+    expect(() =>
+      decodeWriteRequestV1(invalid, new SeriesBatch(), cache)
+    ).toThrow(/metric name/);
     expect(cache.hits).toBe(0);
   });
 
@@ -65,16 +79,52 @@ describe('SeriesLabelCache with decodeWriteRequestV1', () => {
     const cache = new SeriesLabelCache();
     // Hand-built TimeSeries: label, sample, label (legal protobuf, unusual order).
     const label = (n: string, v: string): number[] => {
-      const inner = [0x0a, n.length, ...Buffer.from(n), 0x12, v.length, ...Buffer.from(v)];
+      const inner = [
+        0x0a,
+        n.length,
+        ...Buffer.from(n),
+        0x12,
+        v.length,
+        ...Buffer.from(v),
+      ];
       return [0x0a, inner.length, ...inner];
     };
     const sample = [0x12, 9, 0x09, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f];
-    const series = [...label('__name__', 'up'), ...sample, ...label('job', 'a')];
+    const series = [
+      ...label('__name__', 'up'),
+      ...sample,
+      ...label('job', 'a'),
+    ];
     const request = new Uint8Array([0x0a, series.length, ...series]);
     const batch = new SeriesBatch();
     decodeWriteRequestV1(request, batch, cache);
-    expect(labelsToRecord(batch.labels[0]!)).toEqual({ __name__: 'up', job: 'a' });
+    expect(labelsToRecord(batch.labels[0]!)).toEqual({
+      __name__: 'up',
+      job: 'a',
+    });
     expect(batch.stable[0]).toBe(0);
     expect(batch.values[0]).toBe(1);
+  });
+});
+
+describe('SeriesLabelCache keyed by symbol ids (remote write 2.0)', () => {
+  it('compares every id, so keys that share a hash never mix', () => {
+    const cache = new SeriesLabelCache();
+    const labels = ['__name__', 'up', 'pod', 'a'];
+    cache.setByIds([1, 2, 3, 4], 4, 42, labels);
+    expect(cache.getByIds([1, 2, 3, 4], 4, 42)).toBe(labels);
+    expect(cache.getByIds([1, 2, 3, 5], 4, 42)).toBeUndefined();
+    expect(cache.getByIds([9, 2, 3, 4], 4, 42)).toBeUndefined();
+    expect(cache.getByIds([1, 2, 3, 4, 5, 6], 6, 42)).toBeUndefined();
+    expect(cache.getByIds([1, 2], 2, 42)).toBeUndefined();
+  });
+
+  it('reads only the first `count` ids of a reused key, and copies the key it keeps', () => {
+    const cache = new SeriesLabelCache();
+    const labels = ['__name__', 'up'];
+    const scratch = [7, 8, 99, 99];
+    cache.setByIds(scratch, 2, 1, labels);
+    scratch[0] = 0;
+    expect(cache.getByIds([7, 8, 1, 1], 2, 1)).toBe(labels);
   });
 });
