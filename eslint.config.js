@@ -5,8 +5,18 @@ import n from 'eslint-plugin-n';
 // Codecs stay pure: no transport, storage or logging in them (STYLE.md rule 2).
 const PURE_CODEC_IMPORTS = {
   patterns: [
-    { group: ['express', 'ioredis', 'pino', '**/telemetry/**', '**/api/**', '**/state/**'],
-      message: 'codecs and pipeline stages must not depend on transport, storage or logging' },
+    {
+      group: [
+        'express',
+        'ioredis',
+        'pino',
+        '**/telemetry/**',
+        '**/api/**',
+        '**/state/**',
+      ],
+      message:
+        'codecs and pipeline stages must not depend on transport, storage or logging',
+    },
   ],
 };
 
@@ -21,12 +31,31 @@ export default tseslint.config(
       'n/prefer-node-protocol': 'error',
       'n/no-process-exit': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'use explicit named exports' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ExportAllDeclaration',
+          message: 'use explicit named exports',
+        },
+      ],
     },
   },
-  { files: ['src/codec/**', 'src/ingest/**/decode-*.ts', 'src/pipeline/**', 'src/model/**'],
+  {
+    files: [
+      'src/codec/**',
+      'src/ingest/**/decode-*.ts',
+      'src/pipeline/**',
+      'src/model/**',
+    ],
     ignores: ['**/*.test.ts'],
-    rules: { 'no-restricted-imports': ['error', PURE_CODEC_IMPORTS] } },
-  { files: ['src/cli/**', 'bench/**', 'test/**'], rules: { 'no-console': 'off', 'n/no-process-exit': 'off' } },
+    rules: { 'no-restricted-imports': ['error', PURE_CODEC_IMPORTS] },
+  },
+  {
+    files: ['src/cli/**', 'bench/**', 'test/**'],
+    rules: { 'no-console': 'off', 'n/no-process-exit': 'off' },
+  }
 );

@@ -6,7 +6,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/regression/**/*.test.ts'],
+          include: [
+            'src/**/*.test.ts',
+            'test/unit/**/*.test.ts',
+            'test/regression/**/*.test.ts',
+          ],
+          // npm test runs every project at once on 2 cores: a unit test that
+          // takes 1 s alone can take several under that load.
+          testTimeout: 15_000,
         },
       },
       {

@@ -29,7 +29,10 @@ export class GatewayError extends Error {
     httpStatus: number,
     options?: GatewayErrorOptions
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      message,
+      options?.cause === undefined ? undefined : { cause: options.cause }
+    );
     this.name = 'GatewayError';
     this.code = code;
     this.httpStatus = httpStatus;
@@ -55,7 +58,11 @@ export class UnsupportedMediaTypeError extends GatewayError {
 /** Body over the configured cap, compressed or decompressed (413). */
 export class PayloadTooLargeError extends GatewayError {
   readonly limitBytes: number;
-  constructor(message: string, limitBytes: number, options?: GatewayErrorOptions) {
+  constructor(
+    message: string,
+    limitBytes: number,
+    options?: GatewayErrorOptions
+  ) {
     super(message, 'GW_ERR_PAYLOAD_TOO_LARGE', 413, options);
     this.name = 'PayloadTooLargeError';
     this.limitBytes = limitBytes;
@@ -94,9 +101,15 @@ export class OverloadedError extends GatewayError {
 
   /** The same overload with the status a given protocol's senders retry. */
   withStatus(httpStatus: 429 | 503): OverloadedError {
-    return new OverloadedError(this.message, this.reason, this.retryAfterMs, httpStatus, {
-      cause: this.cause,
-    });
+    return new OverloadedError(
+      this.message,
+      this.reason,
+      this.retryAfterMs,
+      httpStatus,
+      {
+        cause: this.cause,
+      }
+    );
   }
 }
 
@@ -118,7 +131,11 @@ export class NotFoundError extends GatewayError {
 /** A configuration that does not validate; `issues` name the bad keys. */
 export class ConfigError extends GatewayError {
   readonly issues: readonly string[];
-  constructor(message: string, issues: readonly string[], options?: GatewayErrorOptions) {
+  constructor(
+    message: string,
+    issues: readonly string[],
+    options?: GatewayErrorOptions
+  ) {
     super(message, 'GW_ERR_CONFIG', 400, options);
     this.name = 'ConfigError';
     this.issues = issues;

@@ -5,7 +5,11 @@
 import express, { type Express, type RequestHandler } from 'express';
 import { NotFoundError } from '../errors.js';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { gatewayTracer, type Logger, type SelfMetrics } from '../telemetry/index.js';
+import {
+  gatewayTracer,
+  type Logger,
+  type SelfMetrics,
+} from '../telemetry/index.js';
 import type { CardinalityQueries } from '../pipeline/index.js';
 import type { FleetTracker } from '../fleet/health/index.js';
 import type { KubernetesEventService } from '../fleet/events/index.js';
@@ -22,7 +26,12 @@ import {
   cardinalityMetricsHandler,
 } from './routes/cardinality.js';
 import { IngestService, type IngestRuntime } from './ingest-service.js';
-import { healthyHandler, readyHandler, reloadHandler, type Readiness } from './routes/health.js';
+import {
+  healthyHandler,
+  readyHandler,
+  reloadHandler,
+  type Readiness,
+} from './routes/health.js';
 import { otlpMetricsHandler } from './routes/otlp-metrics.js';
 import { remoteWriteHandler } from './routes/remote-write.js';
 
@@ -43,7 +52,11 @@ export interface AppDeps {
  * Observes the duration of every request under a bounded handler name, and
  * traces it (a no-op unless trace export is configured).
  */
-function timed(metrics: SelfMetrics, handler: string, inner: RequestHandler): RequestHandler {
+function timed(
+  metrics: SelfMetrics,
+  handler: string,
+  inner: RequestHandler
+): RequestHandler {
   const tracer = gatewayTracer();
   return (req, res, next) => {
     const end = metrics.requestDuration.startTimer({ handler });
@@ -75,21 +88,55 @@ export function createApp(deps: AppDeps): Express {
   app.post('/api/v1/write', remoteWrite);
   app.post('/v1/metrics', otlpMetrics);
   app.post('/otlp/v1/metrics', otlpMetrics);
-  const otlpLogs = timed(m, '/v1/logs', otlpLogsHandler({ runtime: deps.runtime, logs: deps.logs }));
+  const otlpLogs = timed(
+    m,
+    '/v1/logs',
+    otlpLogsHandler({ runtime: deps.runtime, logs: deps.logs })
+  );
   app.post('/v1/logs', otlpLogs);
   app.post('/otlp/v1/logs', otlpLogs);
   app.get(
     '/api/v1/events',
-    timed(m, '/api/v1/events', eventsHandler({ events: deps.events, clusters: () => deps.runtime().registry.all().map(c => c.name) }))
+    timed(
+      m,
+      '/api/v1/events',
+      eventsHandler({
+        events: deps.events,
+        clusters: () =>
+          deps
+            .runtime()
+            .registry.all()
+            .map(c => c.name),
+      })
+    )
   );
 
   const cardinality = { queries: deps.cardinality };
-  app.get('/api/v1/cardinality/label_names', timed(m, '/api/v1/cardinality', cardinalityLabelNamesHandler(cardinality)));
-  app.get('/api/v1/cardinality/label_values', timed(m, '/api/v1/cardinality', cardinalityLabelValuesHandler(cardinality)));
-  app.get('/api/v1/cardinality/metrics', timed(m, '/api/v1/cardinality', cardinalityMetricsHandler(cardinality)));
+  app.get(
+    '/api/v1/cardinality/label_names',
+    timed(m, '/api/v1/cardinality', cardinalityLabelNamesHandler(cardinality))
+  );
+  app.get(
+    '/api/v1/cardinality/label_values',
+    timed(m, '/api/v1/cardinality', cardinalityLabelValuesHandler(cardinality))
+  );
+  app.get(
+    '/api/v1/cardinality/metrics',
+    timed(m, '/api/v1/cardinality', cardinalityMetricsHandler(cardinality))
+  );
 
-  app.get('/api/v1/fleet', timed(m, '/api/v1/fleet', fleetHandler({ fleet: deps.fleet })));
-  app.get('/api/v1/fleet/clusters/:cluster', timed(m, '/api/v1/fleet/clusters', fleetClusterHandler({ fleet: deps.fleet })));
+  app.get(
+    '/api/v1/fleet',
+    timed(m, '/api/v1/fleet', fleetHandler({ fleet: deps.fleet }))
+  );
+  app.get(
+    '/api/v1/fleet/clusters/:cluster',
+    timed(
+      m,
+      '/api/v1/fleet/clusters',
+      fleetClusterHandler({ fleet: deps.fleet })
+    )
+  );
 
   const slos = { slos: deps.slos };
   app.get('/api/v1/slos', timed(m, '/api/v1/slos', slosListHandler(slos)));
@@ -111,7 +158,8 @@ export function createApp(deps: AppDeps): Express {
     createErrorHandler({
       logger: deps.logger,
       metrics: deps.metrics,
-      remoteWriteOverloadStatus: () => deps.runtime().config.server.remote_write_overload_status,
+      remoteWriteOverloadStatus: () =>
+        deps.runtime().config.server.remote_write_overload_status,
     })
   );
   return app;

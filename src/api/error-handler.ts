@@ -12,7 +12,8 @@ import { encodeRpcStatus } from '../ingest/otlp/index.js';
 import type { Logger } from '../telemetry/index.js';
 import type { SelfMetrics } from '../telemetry/index.js';
 
-export type ResponseProtocol = 'remote_write' | 'otlp_protobuf' | 'otlp_json' | 'api';
+export type ResponseProtocol =
+  'remote_write' | 'otlp_protobuf' | 'otlp_json' | 'api';
 
 /** Prometheus' API errorType for a status. */
 function errorTypeOf(status: number): string {
@@ -60,26 +61,45 @@ export interface ErrorHandlerDeps {
   remoteWriteOverloadStatus: () => 429 | 503;
 }
 
-export function createErrorHandler(deps: ErrorHandlerDeps): ErrorRequestHandler {
+export function createErrorHandler(
+  deps: ErrorHandlerDeps
+): ErrorRequestHandler {
   return (rawError: unknown, req, res, next) => {
     if (res.headersSent) {
       next(rawError);
       return;
     }
-    const protocol = (res.locals['protocol'] as ResponseProtocol | undefined) ?? 'api';
+    const protocol =
+      (res.locals['protocol'] as ResponseProtocol | undefined) ?? 'api';
     const err = asGatewayError(rawError);
     let status = err.httpStatus;
     if (err instanceof OverloadedError) {
-      status = protocol === 'remote_write' ? deps.remoteWriteOverloadStatus() : 429;
-      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
+      status =
+        protocol === 'remote_write' ? deps.remoteWriteOverloadStatus() : 429;
+      res.setHeader(
+        'Retry-After',
+        String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)))
+      );
     } else if (err instanceof UnavailableError) {
       res.setHeader('Retry-After', '5');
     }
     if (protocol !== 'api') {
-      deps.metrics.rejectedRequests.inc({ protocol: metricProtocol(protocol), reason: reasonOf(err) });
+      deps.metrics.rejectedRequests.inc({
+        protocol: metricProtocol(protocol),
+        reason: reasonOf(err),
+      });
     }
-    const fields = { code: err.code, status, path: req.path, protocol, err: status >= 500 ? rawError : undefined };
-    if (status >= 500 && !(err instanceof OverloadedError || err instanceof UnavailableError)) {
+    const fields = {
+      code: err.code,
+      status,
+      path: req.path,
+      protocol,
+      err: status >= 500 ? rawError : undefined,
+    };
+    if (
+      status >= 500 &&
+      !(err instanceof OverloadedError || err instanceof UnavailableError)
+    ) {
       deps.logger.error(fields, err.message);
     } else {
       deps.logger.warn(fields, err.message);
@@ -92,7 +112,12 @@ function metricProtocol(protocol: ResponseProtocol): string {
   return protocol === 'remote_write' ? 'remote_write' : 'otlp';
 }
 
-function sendError(res: Response, protocol: ResponseProtocol, status: number, message: string): void {
+function sendError(
+  res: Response,
+  protocol: ResponseProtocol,
+  status: number,
+  message: string
+): void {
   res.status(status);
   switch (protocol) {
     case 'remote_write':
@@ -100,13 +125,23 @@ function sendError(res: Response, protocol: ResponseProtocol, status: number, me
       res.type('text/plain; charset=utf-8').send(`${message}\n`);
       return;
     case 'otlp_protobuf':
-      res.type('application/x-protobuf').send(Buffer.from(encodeRpcStatus(rpcCodeOf(status), message, 'protobuf')));
+      res
+        .type('application/x-protobuf')
+        .send(
+          Buffer.from(encodeRpcStatus(rpcCodeOf(status), message, 'protobuf'))
+        );
       return;
     case 'otlp_json':
-      res.type('application/json').send(Buffer.from(encodeRpcStatus(rpcCodeOf(status), message, 'json')));
+      res
+        .type('application/json')
+        .send(Buffer.from(encodeRpcStatus(rpcCodeOf(status), message, 'json')));
       return;
     default:
-      res.json({ status: 'error', errorType: errorTypeOf(status), error: message });
+      res.json({
+        status: 'error',
+        errorType: errorTypeOf(status),
+        error: message,
+      });
   }
 }
 
@@ -116,7 +151,14 @@ export function asGatewayError(err: unknown): GatewayError {
   // Express' own errors (e.g. from a malformed URL) carry a 4xx status.
   const status = (err as { status?: unknown } | null)?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new GatewayError((err as Error).message, 'GW_ERR_INVALID_PAYLOAD', status, { cause: err });
+    return new GatewayError(
+      (err as Error).message,
+      'GW_ERR_INVALID_PAYLOAD',
+      status,
+      { cause: err }
+    );
   }
-  return new GatewayError('internal error', 'GW_ERR_UPSTREAM', 500, { cause: err });
+  return new GatewayError('internal error', 'GW_ERR_UPSTREAM', 500, {
+    cause: err,
+  });
 }

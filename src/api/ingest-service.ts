@@ -19,7 +19,11 @@ import type { OtlpMetricsConverter } from '../ingest/otlp/index.js';
 import type { SelfMetrics } from '../telemetry/index.js';
 import { GatewayError } from '../errors.js';
 import type { ClusterRegistry } from '../fleet/index.js';
-import { summarizeMetricsBatch, type CollectorResource, type IngestReport } from '../fleet/health/index.js';
+import {
+  summarizeMetricsBatch,
+  type CollectorResource,
+  type IngestReport,
+} from '../fleet/health/index.js';
 
 /** Where normalized batches go; the forward fan-out implements it. */
 export interface MetricsForwarder {
@@ -33,7 +37,12 @@ export interface MetricsForwarder {
 
 /** What the fleet view learns from each write (FleetTracker implements it). */
 export interface IngestObserver {
-  recordIngest(cluster: string, signal: 'metrics' | 'logs' | 'events', report: IngestReport, receivedAtMs: number): void;
+  recordIngest(
+    cluster: string,
+    signal: 'metrics' | 'logs' | 'events',
+    report: IngestReport,
+    receivedAtMs: number
+  ): void;
 }
 
 /** What a route knows about the sender besides the data. */
@@ -68,7 +77,9 @@ export interface IngestOutcome {
 
 /** The cluster label used in the gateway's own metrics for an identity. */
 export function metricClusterOf(identity: Identity): string {
-  return identity.kind === 'cluster' ? identity.cluster.name : UNREGISTERED_CLUSTER;
+  return identity.kind === 'cluster'
+    ? identity.cluster.name
+    : UNREGISTERED_CLUSTER;
 }
 
 export class IngestService {
@@ -91,22 +102,50 @@ export class IngestService {
   ): Promise<IngestOutcome> {
     const tally = new StageTally();
     try {
-      await runtime.pipeline.run(batch, { identity, protocol, receivedAtMs, tally });
+      await runtime.pipeline.run(batch, {
+        identity,
+        protocol,
+        receivedAtMs,
+        tally,
+      });
       const durable = runtime.forwarder.enqueue(batch);
       if (durable !== undefined) await durable;
     } catch (err) {
       // A refusal the sender will retry (rate limit, full queue) still tells the fleet view the cluster is alive.
-      if (this._observer !== undefined && identity.kind === 'cluster' && err instanceof GatewayError) {
-        const refused = err.code === 'GW_ERR_OVERLOADED' ? ((err as { reason?: string }).reason ?? 'overloaded') : err.code;
-        this._observer.recordIngest(identity.cluster.name, 'metrics', { refused, userAgent: sender.userAgent }, receivedAtMs);
+      if (
+        this._observer !== undefined &&
+        identity.kind === 'cluster' &&
+        err instanceof GatewayError
+      ) {
+        const refused =
+          err.code === 'GW_ERR_OVERLOADED'
+            ? ((err as { reason?: string }).reason ?? 'overloaded')
+            : err.code;
+        this._observer.recordIngest(
+          identity.cluster.name,
+          'metrics',
+          { refused, userAgent: sender.userAgent },
+          receivedAtMs
+        );
       }
       throw err;
     }
     if (this._observer !== undefined) {
-      const fixed = identity.kind === 'cluster' ? identity.cluster.name : undefined;
-      const reports = summarizeMetricsBatch(batch, tally, fixed, runtime.config.normalize.unknown_cluster);
+      const fixed =
+        identity.kind === 'cluster' ? identity.cluster.name : undefined;
+      const reports = summarizeMetricsBatch(
+        batch,
+        tally,
+        fixed,
+        runtime.config.normalize.unknown_cluster
+      );
       for (const [cluster, report] of reports) {
-        this._observer.recordIngest(cluster, 'metrics', { ...report, userAgent: sender.userAgent, resource: sender.resource }, receivedAtMs);
+        this._observer.recordIngest(
+          cluster,
+          'metrics',
+          { ...report, userAgent: sender.userAgent, resource: sender.resource },
+          receivedAtMs
+        );
       }
     }
 
@@ -116,7 +155,8 @@ export class IngestService {
     this._metrics.receivedRequests.inc(labels);
     this._metrics.receivedSeries.inc(labels, batch.seriesCount);
     this._metrics.receivedSamples.inc(labels, batch.sampleCount);
-    if (batch.histograms.length > 0) this._metrics.receivedHistograms.inc(labels, batch.histograms.length);
+    if (batch.histograms.length > 0)
+      this._metrics.receivedHistograms.inc(labels, batch.histograms.length);
     for (const [key, count] of tally.conflicts) {
       const [c, label] = key.split('\x00') as [string, string];
       this._metrics.labelConflicts.inc({ cluster: c, label }, count);
@@ -130,7 +170,9 @@ export class IngestService {
       // A non-elected HA replica's data is acknowledged by design, not refused: OTLP must not warn about it.
       if (reason === HA_NOT_ELECTED_REASON) continue;
       outcome.pointsDropped += points;
-      outcome.dropMessages.push(`${points} points of ${series} series dropped for cluster ${c}: ${tally.reasonText(reason)}`);
+      outcome.dropMessages.push(
+        `${points} points of ${series} series dropped for cluster ${c}: ${tally.reasonText(reason)}`
+      );
     }
     return outcome;
   }
@@ -153,8 +195,10 @@ function countWritten(batch: SeriesBatch): IngestOutcome {
   for (let s = 0; s < batch.seriesCount; s++) {
     if (batch.dropped[s] !== 0) continue;
     outcome.samplesWritten += batch.sampleStart[s + 1]! - batch.sampleStart[s]!;
-    outcome.histogramsWritten += batch.histogramStart[s + 1]! - batch.histogramStart[s]!;
-    outcome.exemplarsWritten += batch.exemplarStart[s + 1]! - batch.exemplarStart[s]!;
+    outcome.histogramsWritten +=
+      batch.histogramStart[s + 1]! - batch.histogramStart[s]!;
+    outcome.exemplarsWritten +=
+      batch.exemplarStart[s + 1]! - batch.exemplarStart[s]!;
   }
   return outcome;
 }

@@ -13,7 +13,14 @@ import type { FleetJson } from '../api/routes/fleet.js';
 import { startGateway, type RunningGateway } from '../main.js';
 import { createLogger } from '../telemetry/index.js';
 import { renderFleet } from './fleet-command.js';
-import { demoClusters, demoConfigYaml, startDemoFleet, BURNING_CLUSTER, SILENT_CLUSTER, SKEWED_CLUSTER } from './demo-fleet.js';
+import {
+  demoClusters,
+  demoConfigYaml,
+  startDemoFleet,
+  BURNING_CLUSTER,
+  SILENT_CLUSTER,
+  SKEWED_CLUSTER,
+} from './demo-fleet.js';
 
 export interface DemoCommandIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -31,17 +38,26 @@ one has its clock 8 minutes ahead, one burns its checkout SLO).
 
 const TABLE_EVERY_MS = 5000;
 
-export async function runDemoCommand(args: string[], io: DemoCommandIo): Promise<number> {
+export async function runDemoCommand(
+  args: string[],
+  io: DemoCommandIo
+): Promise<number> {
   let values: { listen?: string; duration?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args,
-      options: { listen: { type: 'string' }, duration: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        listen: { type: 'string' },
+        duration: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }));
   } catch (err) {
-    io.stderr.write(`fleetgate demo: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`);
+    io.stderr.write(
+      `fleetgate demo: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`
+    );
     return 2;
   }
   if (values.help === true) {
@@ -51,7 +67,9 @@ export async function runDemoCommand(args: string[], io: DemoCommandIo): Promise
   const listen = values.listen ?? '127.0.0.1:9201';
   const durationS = values.duration === undefined ? 0 : Number(values.duration);
   if (!Number.isFinite(durationS) || durationS < 0) {
-    io.stderr.write(`fleetgate demo: cannot use --duration ${JSON.stringify(values.duration)}: want a number of seconds (0: until Ctrl-C)\n`);
+    io.stderr.write(
+      `fleetgate demo: cannot use --duration ${JSON.stringify(values.duration)}: want a number of seconds (0: until Ctrl-C)\n`
+    );
     return 2;
   }
   if (io.signal?.aborted === true) return 0;
@@ -62,9 +80,15 @@ export async function runDemoCommand(args: string[], io: DemoCommandIo): Promise
   let gateway: RunningGateway;
   try {
     await writeFile(configPath, demoConfigYaml(clusters, join(dir, 'queue')));
-    gateway = await startGateway({ configPath, listen, logger: createLogger({ level: 'warn' }) });
+    gateway = await startGateway({
+      configPath,
+      listen,
+      logger: createLogger({ level: 'warn' }),
+    });
   } catch (err) {
-    io.stderr.write(`fleetgate demo: cannot start the gateway: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.stderr.write(
+      `fleetgate demo: cannot start the gateway: ${err instanceof Error ? err.message : String(err)}\n`
+    );
     await rm(dir, { recursive: true, force: true });
     return 1;
   }
@@ -83,7 +107,9 @@ export async function runDemoCommand(args: string[], io: DemoCommandIo): Promise
       `  cardinality  ${base}/api/v1/cardinality/metrics\n` +
       `  metrics      ${base}/metrics\n` +
       `  or run       fleetgate fleet --url ${base}\n\n` +
-      (durationS > 0 ? `stopping after ${durationS}s; Ctrl-C stops earlier\n\n` : `Ctrl-C stops\n\n`)
+      (durationS > 0
+        ? `stopping after ${durationS}s; Ctrl-C stops earlier\n\n`
+        : `Ctrl-C stops\n\n`)
   );
 
   const errorsSeen = new Set<string>();
@@ -98,13 +124,18 @@ export async function runDemoCommand(args: string[], io: DemoCommandIo): Promise
     },
   });
 
-  const colour = io.stdout.isTTY === true && (process.env['NO_COLOR'] ?? '') === '';
+  const colour =
+    io.stdout.isTTY === true && (process.env['NO_COLOR'] ?? '') === '';
   const printTable = async (): Promise<void> => {
     try {
-      const res = await fetch(`${base}/api/v1/fleet`, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`${base}/api/v1/fleet`, {
+        signal: AbortSignal.timeout(5000),
+      });
       const body = (await res.json()) as { data?: FleetJson };
       if (body.data === undefined) return;
-      io.stdout.write(`--- ${new Date().toISOString()} ---\n${renderFleet(body.data, colour)}\n`);
+      io.stdout.write(
+        `--- ${new Date().toISOString()} ---\n${renderFleet(body.data, colour)}\n`
+      );
     } catch {
       /* the next round tries again */
     }
@@ -137,7 +168,9 @@ export async function runDemoCommand(args: string[], io: DemoCommandIo): Promise
   try {
     await gateway.close();
   } catch (err) {
-    io.stderr.write(`fleetgate demo: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.stderr.write(
+      `fleetgate demo: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`
+    );
     code = 1;
   }
   await rm(dir, { recursive: true, force: true });

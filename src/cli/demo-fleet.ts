@@ -26,7 +26,11 @@ export interface DemoCluster {
 
 const REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-1'] as const;
 const ENVS = ['dev', 'staging', 'prod'] as const;
-const SHORT: Record<string, string> = { 'eu-west-1': 'eu', 'us-east-1': 'us', 'ap-southeast-1': 'ap' };
+const SHORT: Record<string, string> = {
+  'eu-west-1': 'eu',
+  'us-east-1': 'us',
+  'ap-southeast-1': 'ap',
+};
 
 export const SILENT_CLUSTER = 'staging-us-1';
 export const SKEWED_CLUSTER = 'dev-ap-1';
@@ -59,9 +63,18 @@ export function demoClusters(): DemoCluster[] {
 }
 
 /** The generated config (YAML; JSON is YAML). */
-export function demoConfigYaml(clusters: readonly DemoCluster[], queueDir: string): string {
+export function demoConfigYaml(
+  clusters: readonly DemoCluster[],
+  queueDir: string
+): string {
   const config = {
-    clusters: clusters.map(c => ({ name: c.name, region: c.region, env: c.env, team: c.team, token: c.token })),
+    clusters: clusters.map(c => ({
+      name: c.name,
+      region: c.region,
+      env: c.env,
+      team: c.team,
+      token: c.token,
+    })),
     fleet: { stale_after: '20s', down_after: '40s', max_clock_skew: '5m' },
     slos: [
       {
@@ -78,8 +91,18 @@ export function demoConfigYaml(clusters: readonly DemoCluster[], queueDir: strin
         },
         alerting: {
           windows: [
-            { severity: 'page', long: '1h', short: '5m', budget_consumed: 0.02 },
-            { severity: 'ticket', long: '6h', short: '30m', budget_consumed: 0.05 },
+            {
+              severity: 'page',
+              long: '1h',
+              short: '5m',
+              budget_consumed: 0.02,
+            },
+            {
+              severity: 'ticket',
+              long: '6h',
+              short: '30m',
+              budget_consumed: 0.05,
+            },
           ],
         },
       },
@@ -137,17 +160,26 @@ export function startDemoFleet(options: DemoFleetOptions): DemoFleet {
     // Spread the clusters over the interval so requests do not all land at once.
     const tick = (): void => {
       if (controller.signal.aborted) return;
-      const p = sendTick(state, options, controller.signal).catch((err: unknown) => {
-        if (!controller.signal.aborted) options.onError?.(state.cluster.name, err instanceof Error ? err.message : String(err));
-      });
+      const p = sendTick(state, options, controller.signal).catch(
+        (err: unknown) => {
+          if (!controller.signal.aborted)
+            options.onError?.(
+              state.cluster.name,
+              err instanceof Error ? err.message : String(err)
+            );
+        }
+      );
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
     };
-    const first = setTimeout(() => {
-      tick();
-      const every = setInterval(tick, intervalMs);
-      timers.push(every);
-    }, Math.floor((i * intervalMs) / states.length));
+    const first = setTimeout(
+      () => {
+        tick();
+        const every = setInterval(tick, intervalMs);
+        timers.push(every);
+      },
+      Math.floor((i * intervalMs) / states.length)
+    );
     timers.push(first);
   });
   return {
@@ -159,22 +191,51 @@ export function startDemoFleet(options: DemoFleetOptions): DemoFleet {
   };
 }
 
-async function sendTick(state: ClusterState, options: DemoFleetOptions, signal: AbortSignal): Promise<void> {
+async function sendTick(
+  state: ClusterState,
+  options: DemoFleetOptions,
+  signal: AbortSignal
+): Promise<void> {
   const c = state.cluster;
   const nowMs = Date.now();
-  if (c.silentAfterMs !== undefined && nowMs - state.startedMs > c.silentAfterMs) return;
+  if (
+    c.silentAfterMs !== undefined &&
+    nowMs - state.startedMs > c.silentAfterMs
+  )
+    return;
   state.ticks++;
   const ts = nowMs + (c.clockOffsetMs ?? 0);
-  await post(options.baseUrl, '/api/v1/write', c.token, remoteWriteBody(state, ts), signal, {
-    'Content-Type': 'application/x-protobuf',
-    'Content-Encoding': 'snappy',
-    'X-Prometheus-Remote-Write-Version': '0.1.0',
-  });
+  await post(
+    options.baseUrl,
+    '/api/v1/write',
+    c.token,
+    remoteWriteBody(state, ts),
+    signal,
+    {
+      'Content-Type': 'application/x-protobuf',
+      'Content-Encoding': 'snappy',
+      'X-Prometheus-Remote-Write-Version': '0.1.0',
+    }
+  );
   if (c.sendsOtlp)
-    await post(options.baseUrl, '/v1/metrics', c.token, otlpMetricsBody(state, ts), signal, { 'Content-Type': 'application/json' });
+    await post(
+      options.baseUrl,
+      '/v1/metrics',
+      c.token,
+      otlpMetricsBody(state, ts),
+      signal,
+      { 'Content-Type': 'application/json' }
+    );
   // Kubernetes events every ~10s; a Warning BackOff every third time.
   if (c.sendsEvents && state.ticks % 5 === 1)
-    await post(options.baseUrl, '/v1/logs', c.token, k8sEventsBody(state, ts), signal, { 'Content-Type': 'application/json' });
+    await post(
+      options.baseUrl,
+      '/v1/logs',
+      c.token,
+      k8sEventsBody(state, ts),
+      signal,
+      { 'Content-Type': 'application/json' }
+    );
 }
 
 async function post(
@@ -188,11 +249,16 @@ async function post(
   const res = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
     body,
-    headers: { ...headers, Authorization: `Bearer ${token}`, 'User-Agent': 'fleetgate-demo/1.0' },
+    headers: {
+      ...headers,
+      Authorization: `Bearer ${token}`,
+      'User-Agent': 'fleetgate-demo/1.0',
+    },
     signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
   });
   const text = await res.text();
-  if (!res.ok) throw new Error(`POST ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+  if (!res.ok)
+    throw new Error(`POST ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
 }
 
 function remoteWriteBody(state: ClusterState, ts: number): Uint8Array {
@@ -219,25 +285,81 @@ function remoteWriteBody(state: ClusterState, ts: number): Uint8Array {
     ['503', Math.floor(errors / 2)],
   ];
   for (const [code, n] of counts)
-    add({ __name__: 'http_requests_total', job: 'checkout', code, namespace: 'shop', pod: PODS[0]! }, bump(code, n));
+    add(
+      {
+        __name__: 'http_requests_total',
+        job: 'checkout',
+        code,
+        namespace: 'shop',
+        pod: PODS[0]!,
+      },
+      bump(code, n)
+    );
   state.cpuSeconds += 2 * (0.5 + Math.random());
   for (const node of NODES) {
-    add({ __name__: 'node_load1', job: 'node-exporter', instance: `${node}:9100` }, 0.5 + Math.random() * 2);
-    add({ __name__: 'node_memory_MemAvailable_bytes', job: 'node-exporter', instance: `${node}:9100` }, 4e9 + Math.random() * 1e9);
-    add({ __name__: 'node_cpu_seconds_total', job: 'node-exporter', instance: `${node}:9100`, cpu: '0', mode: 'user' }, state.cpuSeconds);
+    add(
+      {
+        __name__: 'node_load1',
+        job: 'node-exporter',
+        instance: `${node}:9100`,
+      },
+      0.5 + Math.random() * 2
+    );
+    add(
+      {
+        __name__: 'node_memory_MemAvailable_bytes',
+        job: 'node-exporter',
+        instance: `${node}:9100`,
+      },
+      4e9 + Math.random() * 1e9
+    );
+    add(
+      {
+        __name__: 'node_cpu_seconds_total',
+        job: 'node-exporter',
+        instance: `${node}:9100`,
+        cpu: '0',
+        mode: 'user',
+      },
+      state.cpuSeconds
+    );
   }
   for (const pod of PODS) {
-    add({ __name__: 'kube_pod_status_ready', job: 'kube-state-metrics', namespace: 'shop', pod, condition: 'true' }, 1);
     add(
-      { __name__: 'kube_pod_container_status_restarts_total', job: 'kube-state-metrics', namespace: 'shop', pod, container: pod.split('-')[0]! },
+      {
+        __name__: 'kube_pod_status_ready',
+        job: 'kube-state-metrics',
+        namespace: 'shop',
+        pod,
+        condition: 'true',
+      },
+      1
+    );
+    add(
+      {
+        __name__: 'kube_pod_container_status_restarts_total',
+        job: 'kube-state-metrics',
+        namespace: 'shop',
+        pod,
+        container: pod.split('-')[0]!,
+      },
       pod === PODS[0] && c.sendsEvents ? state.eventCount : 0
     );
   }
-  add({ __name__: 'up', job: 'node-exporter', instance: `${NODES[0]}:9100` }, 1);
+  add(
+    { __name__: 'up', job: 'node-exporter', instance: `${NODES[0]}:9100` },
+    1
+  );
   return snappyCompress(encodeWriteRequestV1(batch));
 }
 
-const str = (key: string, value: string): { key: string; value: { stringValue: string } } => ({ key, value: { stringValue: value } });
+const str = (
+  key: string,
+  value: string
+): { key: string; value: { stringValue: string } } => ({
+  key,
+  value: { stringValue: value },
+});
 
 function otlpMetricsBody(state: ClusterState, ts: number): string {
   const ns = `${ts}000000`;
@@ -245,7 +367,13 @@ function otlpMetricsBody(state: ClusterState, ts: number): string {
   return JSON.stringify({
     resourceMetrics: [
       {
-        resource: { attributes: [str('service.name', 'cart'), str('k8s.namespace.name', 'shop'), str('k8s.pod.name', PODS[1]!)] },
+        resource: {
+          attributes: [
+            str('service.name', 'cart'),
+            str('k8s.namespace.name', 'shop'),
+            str('k8s.pod.name', PODS[1]!),
+          ],
+        },
         scopeMetrics: [
           {
             scope: { name: 'fleetgate-demo' },
@@ -253,7 +381,14 @@ function otlpMetricsBody(state: ClusterState, ts: number): string {
               {
                 name: 'cart.items',
                 unit: '{item}',
-                gauge: { dataPoints: [{ timeUnixNano: ns, asDouble: Math.round(Math.random() * 500) }] },
+                gauge: {
+                  dataPoints: [
+                    {
+                      timeUnixNano: ns,
+                      asDouble: Math.round(Math.random() * 500),
+                    },
+                  ],
+                },
               },
               {
                 name: 'cart.checkouts',
@@ -261,7 +396,13 @@ function otlpMetricsBody(state: ClusterState, ts: number): string {
                 sum: {
                   aggregationTemporality: 2,
                   isMonotonic: true,
-                  dataPoints: [{ startTimeUnixNano: startNs, timeUnixNano: ns, asInt: String(state.ticks * 7) }],
+                  dataPoints: [
+                    {
+                      startTimeUnixNano: startNs,
+                      timeUnixNano: ns,
+                      asInt: String(state.ticks * 7),
+                    },
+                  ],
                 },
               },
             ],
@@ -283,16 +424,24 @@ function k8sEventsBody(state: ClusterState, ts: number): string {
     severityText: isWarning ? 'Warning' : 'Normal',
     severityNumber: isWarning ? 13 : 9,
     body: {
-      stringValue: isWarning ? `Back-off restarting failed container api in pod ${pod}` : `Successfully pulled image "worker:1.4.2"`,
+      stringValue: isWarning
+        ? `Back-off restarting failed container api in pod ${pod}`
+        : `Successfully pulled image "worker:1.4.2"`,
     },
     attributes: [
       str('k8s.event.reason', isWarning ? 'BackOff' : 'Pulled'),
       str('k8s.event.action', ''),
       str('k8s.event.start_time', new Date(state.startedMs).toISOString()),
       str('k8s.event.name', `${pod}.${isWarning ? '17a1' : `p${state.ticks}`}`),
-      str('k8s.event.uid', `${c.name}-${isWarning ? 'backoff' : `pulled-${state.ticks}`}`),
+      str(
+        'k8s.event.uid',
+        `${c.name}-${isWarning ? 'backoff' : `pulled-${state.ticks}`}`
+      ),
       str('k8s.namespace.name', 'shop'),
-      { key: 'k8s.event.count', value: { intValue: String(isWarning ? state.eventCount : 1) } },
+      {
+        key: 'k8s.event.count',
+        value: { intValue: String(isWarning ? state.eventCount : 1) },
+      },
     ],
   };
   return JSON.stringify({

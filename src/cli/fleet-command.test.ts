@@ -226,13 +226,11 @@ describe('runFleetCommand()', () => {
   it('exits 2 when the answer is not the fleet API', async () => {
     const app = express();
     app.get('/api/v1/fleet', (_req, res) => {
-      res
-        .status(503)
-        .json({
-          status: 'error',
-          errorType: 'unavailable',
-          error: 'shutting down',
-        });
+      res.status(503).json({
+        status: 'error',
+        errorType: 'unavailable',
+        error: 'shutting down',
+      });
     });
     app.get('/other/api/v1/fleet', (_req, res) => {
       res.type('text/html').send('<html>hello</html>');

@@ -27,7 +27,10 @@ The config file may also come from FLEETGATE_CONFIG.`;
 async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string', short: 'c' }, listen: { type: 'string' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      listen: { type: 'string' },
+    },
     strict: true,
   });
   const logger = createLogger();
@@ -55,7 +58,10 @@ async function serve(args: string[]): Promise<number> {
   });
   await new Promise<void>(resolve => {
     const stop = (signal: string): void => {
-      logger.info({ signal }, 'shutting down: draining in-flight requests and forward queues');
+      logger.info(
+        { signal },
+        'shutting down: draining in-flight requests and forward queues'
+      );
       gateway.close().then(resolve, (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
         resolve();
@@ -98,14 +104,25 @@ async function main(argv: string[]): Promise<number> {
     case 'check-config':
       return checkConfig(rest);
     case 'demo':
-      return runDemoCommand(rest, { stdout: process.stdout, stderr: process.stderr });
+      return runDemoCommand(rest, {
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
     case 'fleet':
-      return runFleetCommand(rest, { stdout: process.stdout, stderr: process.stderr });
+      return runFleetCommand(rest, {
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
     case 'slo':
       if (rest[0] === 'rules') {
-        return runSloRulesCommand(rest.slice(1), { stdout: process.stdout, stderr: process.stderr });
+        return runSloRulesCommand(rest.slice(1), {
+          stdout: process.stdout,
+          stderr: process.stderr,
+        });
       }
-      process.stderr.write('usage: fleetgate slo rules --config FILE [--output FILE]\n');
+      process.stderr.write(
+        'usage: fleetgate slo rules --config FILE [--output FILE]\n'
+      );
       return 2;
     case undefined:
     case 'help':
@@ -114,7 +131,9 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
     default:
-      process.stderr.write(`fleetgate: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
+      process.stderr.write(
+        `fleetgate: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`
+      );
       return 2;
   }
 }
@@ -124,7 +143,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`fleetgate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `fleetgate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`
+    );
     process.exitCode = 1;
   }
 );

@@ -1,4 +1,9 @@
-export { ProtobufReader, WireType, decodeUtf8, forEachPacked } from './protobuf-reader.js';
+export {
+  ProtobufReader,
+  WireType,
+  decodeUtf8,
+  forEachPacked,
+} from './protobuf-reader.js';
 export { ProtobufWriter } from './protobuf-writer.js';
 export {
   snappyCompress,
@@ -6,4 +11,9 @@ export {
   snappyDeclaredLength,
   SNAPPY_IMPLEMENTATION,
 } from './snappy.js';
-export { readBody, readCapped, gunzipCapped, type BodyLimits } from './read-body.js';
+export {
+  readBody,
+  readCapped,
+  gunzipCapped,
+  type BodyLimits,
+} from './read-body.js';

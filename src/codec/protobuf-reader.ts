@@ -25,8 +25,11 @@ const ASCII_FAST_PATH_MAX_BYTES = 64;
 // Node's native latin1 slice works on any Uint8Array and is ~2x faster than
 // String.fromCharCode.apply for short ASCII runs (measured: 189 ns vs 344 ns
 // for an 11-18 byte label value); for ASCII bytes latin1 equals UTF-8.
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string })
-  .latin1Slice;
+const latin1Slice = (
+  Buffer.prototype as unknown as {
+    latin1Slice(this: Uint8Array, start: number, end: number): string;
+  }
+).latin1Slice;
 
 export class ProtobufReader {
   readonly buf: Uint8Array;
@@ -74,7 +77,9 @@ export class ProtobufReader {
         return value >>> 0;
       }
     }
-    throw new InvalidPayloadError(`cannot decode protobuf: varint longer than 10 bytes at offset ${this.pos}`);
+    throw new InvalidPayloadError(
+      `cannot decode protobuf: varint longer than 10 bytes at offset ${this.pos}`
+    );
   }
 
   /** int64/uint64 varint as a JS number (exact up to 2^53; timestamps in ms fit). */
@@ -102,7 +107,9 @@ export class ProtobufReader {
     // Bytes 6-10 fill the high word from bit 3.
     for (let shift = 3; b >= 0x80; shift += 7) {
       if (shift > 31) {
-        throw new InvalidPayloadError(`cannot decode protobuf: varint longer than 10 bytes at offset ${this.pos}`);
+        throw new InvalidPayloadError(
+          `cannot decode protobuf: varint longer than 10 bytes at offset ${this.pos}`
+        );
       }
       b = buf[pos++];
       if (b === undefined) throw this._truncated('varint');
@@ -147,7 +154,9 @@ export class ProtobufReader {
   fixed64(signed = false): number {
     if (this.pos + 8 > this.buf.length) throw this._truncated('fixed64');
     const lo = this._view.getUint32(this.pos, true);
-    const hi = signed ? this._view.getInt32(this.pos + 4, true) : this._view.getUint32(this.pos + 4, true);
+    const hi = signed
+      ? this._view.getInt32(this.pos + 4, true)
+      : this._view.getUint32(this.pos + 4, true);
     this.pos += 8;
     return hi * 4294967296 + lo;
   }
@@ -228,7 +237,9 @@ export class ProtobufReader {
   }
 
   private _truncated(what: string): InvalidPayloadError {
-    return new InvalidPayloadError(`cannot decode protobuf: truncated ${what} at offset ${this.pos}`);
+    return new InvalidPayloadError(
+      `cannot decode protobuf: truncated ${what} at offset ${this.pos}`
+    );
   }
 }
 
@@ -241,7 +252,11 @@ function joinInt64(low: number, high: number): number {
 }
 
 /** Decodes UTF-8 bytes [start, end) strictly; invalid UTF-8 throws InvalidPayloadError. */
-export function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
+export function decodeUtf8(
+  buf: Uint8Array,
+  start: number,
+  end: number
+): string {
   const length = end - start;
   if (length === 0) return '';
   if (length <= ASCII_FAST_PATH_MAX_BYTES) {
@@ -257,7 +272,10 @@ export function decodeUtf8(buf: Uint8Array, start: number, end: number): string 
   try {
     return utf8.decode(buf.subarray(start, end));
   } catch (err) {
-    throw new InvalidPayloadError(`cannot decode string at offset ${start}: invalid UTF-8`, { cause: err });
+    throw new InvalidPayloadError(
+      `cannot decode string at offset ${start}: invalid UTF-8`,
+      { cause: err }
+    );
   }
 }
 
@@ -272,7 +290,9 @@ export function forEachPacked(
     const end = reader.delimitedEnd();
     while (reader.pos < end) push(read(reader));
     if (reader.pos !== end) {
-      throw new InvalidPayloadError(`cannot decode protobuf: packed field overruns its length at offset ${reader.pos}`);
+      throw new InvalidPayloadError(
+        `cannot decode protobuf: packed field overruns its length at offset ${reader.pos}`
+      );
     }
     return;
   }

@@ -56,11 +56,11 @@ export class ProtobufWriter {
     let low: number;
     let high: number;
     if (value >= 0) {
-      low = value % 4294967296 >>> 0;
+      low = (value % 4294967296) >>> 0;
       high = Math.floor(value / 4294967296) >>> 0;
     } else {
       const abs = -value;
-      low = abs % 4294967296 >>> 0;
+      low = (abs % 4294967296) >>> 0;
       high = Math.floor(abs / 4294967296) >>> 0;
       // two's complement of (high, low)
       low = ~low + 1;
@@ -168,7 +168,8 @@ export class ProtobufWriter {
   join(): void {
     const reserved = this._forks.pop();
     const slot = this._forks.pop();
-    if (slot === undefined || reserved === undefined) throw new Error('cannot join: no open nested message');
+    if (slot === undefined || reserved === undefined)
+      throw new Error('cannot join: no open nested message');
     const bodyStart = slot + reserved;
     const length = this.pos - bodyStart;
     const prefix = varintSize(length);
@@ -191,7 +192,8 @@ export class ProtobufWriter {
     const prefix = varintSize(written);
     const lengthAt = this.pos;
     this.uint32(written);
-    if (this.pos !== start) this.buf.copyWithin(this.pos, start, start + written);
+    if (this.pos !== start)
+      this.buf.copyWithin(this.pos, start, start + written);
     this.pos = lengthAt + prefix + written;
   }
 

@@ -6,7 +6,11 @@
  */
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { InvalidPayloadError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.js';
+import {
+  InvalidPayloadError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from '../errors.js';
 
 /**
  * Collects a stream into one buffer, failing past `maxBytes`. On overflow a
@@ -28,20 +32,32 @@ export async function readCapped(
     if (total > maxBytes) {
       if (onOverflow === 'drain') stream.resume();
       else stream.destroy();
-      throw new PayloadTooLargeError(`cannot read ${what}: more than the ${maxBytes}-byte limit`, maxBytes);
+      throw new PayloadTooLargeError(
+        `cannot read ${what}: more than the ${maxBytes}-byte limit`,
+        maxBytes
+      );
     }
     chunks.push(buf);
   }
-  const joined = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  const joined =
+    chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
   return new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
 }
 
 /** Gunzips `body`, failing past `maxBytes` of output. */
-export async function gunzipCapped(body: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+export async function gunzipCapped(
+  body: Uint8Array,
+  maxBytes: number
+): Promise<Uint8Array> {
   const gunzip = createGunzip();
   gunzip.end(body);
   try {
-    return await readCapped(gunzip, maxBytes, 'gzip-decompressed body', 'destroy');
+    return await readCapped(
+      gunzip,
+      maxBytes,
+      'gzip-decompressed body',
+      'destroy'
+    );
   } catch (err) {
     if (err instanceof PayloadTooLargeError) throw err;
     throw new InvalidPayloadError(
@@ -69,14 +85,23 @@ export async function readBody(
   limits: BodyLimits,
   passThroughEncodings: readonly string[] = []
 ): Promise<{ body: Uint8Array; encoding: string }> {
-  const encoding = (contentEncoding ?? 'identity').trim().toLowerCase() || 'identity';
-  if (encoding !== 'identity' && encoding !== 'gzip' && !passThroughEncodings.includes(encoding)) {
+  const encoding =
+    (contentEncoding ?? 'identity').trim().toLowerCase() || 'identity';
+  if (
+    encoding !== 'identity' &&
+    encoding !== 'gzip' &&
+    !passThroughEncodings.includes(encoding)
+  ) {
     throw new UnsupportedMediaTypeError(
       `cannot read body: unsupported Content-Encoding ${JSON.stringify(encoding)} (want identity, gzip${passThroughEncodings.map(e => `, ${e}`).join('')})`
     );
   }
   const raw = await readCapped(stream, limits.maxBodyBytes, 'request body');
-  if (encoding === 'gzip') return { body: await gunzipCapped(raw, limits.maxDecompressedBytes), encoding };
+  if (encoding === 'gzip')
+    return {
+      body: await gunzipCapped(raw, limits.maxDecompressedBytes),
+      encoding,
+    };
   if (encoding === 'identity' && raw.length > limits.maxDecompressedBytes) {
     throw new PayloadTooLargeError(
       `cannot read body: ${raw.length} bytes, over the ${limits.maxDecompressedBytes}-byte limit`,

@@ -12,7 +12,10 @@ import { InvalidPayloadError, PayloadTooLargeError } from '../errors.js';
 
 interface SnappyBinding {
   compressSync(input: Uint8Array): Buffer;
-  uncompressSync(input: Uint8Array, options?: { asBuffer?: boolean }): Buffer | string;
+  uncompressSync(
+    input: Uint8Array,
+    options?: { asBuffer?: boolean }
+  ): Buffer | string;
 }
 
 function loadNativeSnappy(): SnappyBinding | undefined {
@@ -27,7 +30,8 @@ function loadNativeSnappy(): SnappyBinding | undefined {
 const native = loadNativeSnappy();
 
 /** Which implementation is in use ('native' or 'js'), for /metrics and the bench. */
-export const SNAPPY_IMPLEMENTATION: 'native' | 'js' = native === undefined ? 'js' : 'native';
+export const SNAPPY_IMPLEMENTATION: 'native' | 'js' =
+  native === undefined ? 'js' : 'native';
 
 /**
  * Reads the uncompressed length a snappy block declares (a varint at its
@@ -38,16 +42,23 @@ export function snappyDeclaredLength(block: Uint8Array): number {
   for (let i = 0, shift = 0; i < 5; i++, shift += 7) {
     const byte = block[i];
     if (byte === undefined) {
-      throw new InvalidPayloadError('cannot decode snappy block: truncated length header');
+      throw new InvalidPayloadError(
+        'cannot decode snappy block: truncated length header'
+      );
     }
     value += (byte & 0x7f) * 2 ** shift;
     if (byte < 0x80) return value;
   }
-  throw new InvalidPayloadError('cannot decode snappy block: length header longer than 5 bytes');
+  throw new InvalidPayloadError(
+    'cannot decode snappy block: length header longer than 5 bytes'
+  );
 }
 
 /** Decompresses one snappy block, refusing blocks that declare more than `maxBytes`. */
-export function snappyUncompress(block: Uint8Array, maxBytes: number): Uint8Array {
+export function snappyUncompress(
+  block: Uint8Array,
+  maxBytes: number
+): Uint8Array {
   const declared = snappyDeclaredLength(block);
   if (declared > maxBytes) {
     throw new PayloadTooLargeError(
@@ -89,14 +100,18 @@ function uncompressPortable(block: Uint8Array, declared: number): Uint8Array {
       length = tag >>> 2;
       if (length >= 60) {
         const extra = length - 59;
-        if (pos + extra > block.length) throw corrupt('truncated literal length', pos);
+        if (pos + extra > block.length)
+          throw corrupt('truncated literal length', pos);
         length = 0;
-        for (let i = extra - 1; i >= 0; i--) length = length * 256 + block[pos + i]!;
+        for (let i = extra - 1; i >= 0; i--)
+          length = length * 256 + block[pos + i]!;
         pos += extra;
       }
       length += 1;
-      if (pos + length > block.length) throw corrupt('literal overruns the block', pos);
-      if (outPos + length > declared) throw corrupt('literal overruns the declared length', pos);
+      if (pos + length > block.length)
+        throw corrupt('literal overruns the block', pos);
+      if (outPos + length > declared)
+        throw corrupt('literal overruns the declared length', pos);
       out.set(block.subarray(pos, pos + length), outPos);
       pos += length;
       outPos += length;
@@ -116,13 +131,21 @@ function uncompressPortable(block: Uint8Array, declared: number): Uint8Array {
     } else {
       if (pos + 4 > block.length) throw corrupt('truncated copy', pos);
       length = (tag >>> 2) + 1;
-      offset = (block[pos]! | (block[pos + 1]! << 8) | (block[pos + 2]! << 16) | (block[pos + 3]! << 24)) >>> 0;
+      offset =
+        (block[pos]! |
+          (block[pos + 1]! << 8) |
+          (block[pos + 2]! << 16) |
+          (block[pos + 3]! << 24)) >>>
+        0;
       pos += 4;
     }
-    if (offset === 0 || offset > outPos) throw corrupt(`copy offset ${offset} out of range`, pos);
-    if (outPos + length > declared) throw corrupt('copy overruns the declared length', pos);
+    if (offset === 0 || offset > outPos)
+      throw corrupt(`copy offset ${offset} out of range`, pos);
+    if (outPos + length > declared)
+      throw corrupt('copy overruns the declared length', pos);
     // Byte by byte: source and destination may overlap (run-length copies).
-    for (let i = 0; i < length; i++, outPos++) out[outPos] = out[outPos - offset]!;
+    for (let i = 0; i < length; i++, outPos++)
+      out[outPos] = out[outPos - offset]!;
   }
   if (outPos !== declared) {
     throw new InvalidPayloadError(
@@ -140,7 +163,9 @@ function varintLength(block: Uint8Array): number {
 }
 
 function corrupt(what: string, offset: number): InvalidPayloadError {
-  return new InvalidPayloadError(`cannot decode snappy block: ${what} at offset ${offset}`);
+  return new InvalidPayloadError(
+    `cannot decode snappy block: ${what} at offset ${offset}`
+  );
 }
 
 /** Compresses one snappy block. */

@@ -35,7 +35,8 @@ export function formatDuration(ms: number): string {
     ['ms', 1],
   ];
   // A single unit reads best ("30d", not "4w2d").
-  for (const [unit, size] of units) if (ms % size === 0 && unit !== 'w') return `${ms / size}${unit}`;
+  for (const [unit, size] of units)
+    if (ms % size === 0 && unit !== 'w') return `${ms / size}${unit}`;
   let rest = ms;
   let out = '';
   for (const [unit, size] of units) {

@@ -1,4 +1,11 @@
-export { parseConfig, loadConfig, defaultConfig, expandEnv, formatPath, type Environment } from './load-config.js';
+export {
+  parseConfig,
+  loadConfig,
+  defaultConfig,
+  expandEnv,
+  formatPath,
+  type Environment,
+} from './load-config.js';
 export {
   configSchema,
   RELABEL_ACTIONS,

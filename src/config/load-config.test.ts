@@ -3,7 +3,10 @@ import { ConfigError } from '../errors.js';
 import { defaultConfig, parseConfig } from './load-config.js';
 import { formatDuration, parseDuration } from './duration.js';
 
-function issuesOf(text: string, env: Record<string, string> = {}): readonly string[] {
+function issuesOf(
+  text: string,
+  env: Record<string, string> = {}
+): readonly string[] {
   try {
     parseConfig(text, env);
   } catch (err) {
@@ -39,9 +42,15 @@ forward:
 bogus: 1
 `);
     expect(issues).toContain('clusters[2].region: required');
-    expect(issues.some(i => i.startsWith('limits.max_series_per_cluster:'))).toBe(true);
-    expect(issues).toContain('limits.active_window: invalid duration "20 minutes" (want e.g. 30s, 5m, 1h, 30d)');
-    expect(issues.some(i => i.startsWith('forward.remote_write[0].url:'))).toBe(true);
+    expect(
+      issues.some(i => i.startsWith('limits.max_series_per_cluster:'))
+    ).toBe(true);
+    expect(issues).toContain(
+      'limits.active_window: invalid duration "20 minutes" (want e.g. 30s, 5m, 1h, 30d)'
+    );
+    expect(issues.some(i => i.startsWith('forward.remote_write[0].url:'))).toBe(
+      true
+    );
     expect(issues).toContain('bogus: unknown key');
   });
 
@@ -60,12 +69,19 @@ bogus: 1
   });
 
   it('reports an unset variable by the path that uses it', () => {
-    const issues = issuesOf('clusters:\n  - {name: a, region: r, env: e, token: "${MISSING_TOKEN}"}\n');
-    expect(issues).toContain('clusters[0].token: environment variable MISSING_TOKEN is not set');
+    const issues = issuesOf(
+      'clusters:\n  - {name: a, region: r, env: e, token: "${MISSING_TOKEN}"}\n'
+    );
+    expect(issues).toContain(
+      'clusters[0].token: environment variable MISSING_TOKEN is not set'
+    );
   });
 
   it('keeps $$ as a literal dollar', () => {
-    const config = parseConfig('clusters:\n  - {name: a, region: "r$$1", env: e}\n', {});
+    const config = parseConfig(
+      'clusters:\n  - {name: a, region: "r$$1", env: e}\n',
+      {}
+    );
     expect(config.clusters[0]!.region).toBe('r$1');
   });
 
@@ -78,16 +94,22 @@ limits:
   per_cluster:
     nope: {max_series_per_cluster: 10}
 `);
-    expect(issues).toContain('clusters[1].name: duplicate cluster name "a" (also clusters[0])');
+    expect(issues).toContain(
+      'clusters[1].name: duplicate cluster name "a" (also clusters[0])'
+    );
     expect(issues).toContain('limits.per_cluster.nope: unknown cluster "nope"');
   });
 
   it('refuses token and tokenSha256 together, and short tokens', () => {
     const sha = 'a'.repeat(64);
-    expect(issuesOf(`clusters:\n  - {name: a, region: r, env: e, token: aaaaaaaaaaaaaaaaaaaa, tokenSha256: "${sha}"}\n`)).toContain(
-      'clusters[0]: set token or tokenSha256, not both'
-    );
-    expect(issuesOf('clusters:\n  - {name: a, region: r, env: e, token: short}\n')[0]).toMatch(/^clusters\[0\]\.token: too short/);
+    expect(
+      issuesOf(
+        `clusters:\n  - {name: a, region: r, env: e, token: aaaaaaaaaaaaaaaaaaaa, tokenSha256: "${sha}"}\n`
+      )
+    ).toContain('clusters[0]: set token or tokenSha256, not both');
+    expect(
+      issuesOf('clusters:\n  - {name: a, region: r, env: e, token: short}\n')[0]
+    ).toMatch(/^clusters\[0\]\.token: too short/);
   });
 
   it('takes an alerting.runbook_url template and refuses one that is no URL', () => {
@@ -117,7 +139,9 @@ slos:
     objective: 99.9
     sli: {ratio: {bad: 'x', good: 'y', total: 'z'}}
 `);
-    expect(issues).toContain('slos[0].objective: must be between 0 and 1, got 99.9: it looks like a percentage, write 0.999');
+    expect(issues).toContain(
+      'slos[0].objective: must be between 0 and 1, got 99.9: it looks like a percentage, write 0.999'
+    );
     expect(issues.some(i => i.startsWith('slos[0].sli'))).toBe(true);
   });
 });

@@ -26,21 +26,33 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Replaces `${VAR}` in every string value; unset variables are reported by path. */
-export function expandEnv(value: unknown, env: Environment, problems: string[], path: PropertyKey[] = []): unknown {
+export function expandEnv(
+  value: unknown,
+  env: Environment,
+  problems: string[],
+  path: PropertyKey[] = []
+): unknown {
   if (typeof value === 'string') {
-    return value.replace(VAR_RE, (whole, name: string | undefined, fallback: string | undefined) => {
-      if (whole === '$$') return '$';
-      const found = env[name!];
-      if (found !== undefined && found !== '') return found;
-      if (fallback !== undefined) return fallback;
-      problems.push(`${formatPath(path)}: environment variable ${name!} is not set`);
-      return '';
-    });
+    return value.replace(
+      VAR_RE,
+      (whole, name: string | undefined, fallback: string | undefined) => {
+        if (whole === '$$') return '$';
+        const found = env[name!];
+        if (found !== undefined && found !== '') return found;
+        if (fallback !== undefined) return fallback;
+        problems.push(
+          `${formatPath(path)}: environment variable ${name!} is not set`
+        );
+        return '';
+      }
+    );
   }
-  if (Array.isArray(value)) return value.map((item, i) => expandEnv(item, env, problems, [...path, i]));
+  if (Array.isArray(value))
+    return value.map((item, i) => expandEnv(item, env, problems, [...path, i]));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = expandEnv(item, env, problems, [...path, key]);
+    for (const [key, item] of Object.entries(value))
+      out[key] = expandEnv(item, env, problems, [...path, key]);
     return out;
   }
   return value;
@@ -48,49 +60,85 @@ export function expandEnv(value: unknown, env: Environment, problems: string[], 
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const path = formatPath(issue.path);
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: required`;
+  if (issue.code === 'invalid_type' && issue.input === undefined)
+    return `${path}: required`;
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map(key => `${formatPath([...issue.path, key])}: unknown key`).join('\n');
+    return issue.keys
+      .map(key => `${formatPath([...issue.path, key])}: unknown key`)
+      .join('\n');
   }
-  if (issue.code === 'invalid_union') return `${path}: ${issue.message} (see the documented shapes)`;
+  if (issue.code === 'invalid_union')
+    return `${path}: ${issue.message} (see the documented shapes)`;
   return `${path}: ${issue.message}`;
 }
 
 /** Parses and validates config text. Throws ConfigError listing every problem. */
-export function parseConfig(text: string, env: Environment = process.env, source = 'config'): Config {
+export function parseConfig(
+  text: string,
+  env: Environment = process.env,
+  source = 'config'
+): Config {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
-    const issues = doc.errors.map(e => `${source}: ${e.message.split('\n')[0] ?? e.message}`);
-    throw new ConfigError(`cannot parse ${source}: ${issues.join('; ')}`, issues);
+    const issues = doc.errors.map(
+      e => `${source}: ${e.message.split('\n')[0] ?? e.message}`
+    );
+    throw new ConfigError(
+      `cannot parse ${source}: ${issues.join('; ')}`,
+      issues
+    );
   }
   const raw: unknown = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(`cannot load ${source}: the top level must be a mapping`, ['(root): want a mapping']);
+    throw new ConfigError(
+      `cannot load ${source}: the top level must be a mapping`,
+      ['(root): want a mapping']
+    );
   }
   const problems: string[] = [];
   const expanded = expandEnv(raw, env, problems);
   const result = configSchema.safeParse(expanded);
-  if (!result.success) problems.push(...result.error.issues.flatMap(i => describeIssue(i).split('\n')));
+  if (!result.success)
+    problems.push(
+      ...result.error.issues.flatMap(i => describeIssue(i).split('\n'))
+    );
   if (problems.length > 0 || !result.success) {
-    throw new ConfigError(`invalid ${source}:\n  ${problems.join('\n  ')}`, problems);
+    throw new ConfigError(
+      `invalid ${source}:\n  ${problems.join('\n  ')}`,
+      problems
+    );
   }
   return result.data;
 }
 
 /** Reads a config file. A missing path means the embedded default. */
-export async function loadConfig(path: string | undefined, env: Environment = process.env): Promise<Config> {
-  if (path === undefined || path === '') return parseConfig('{}', env, 'embedded default');
+export async function loadConfig(
+  path: string | undefined,
+  env: Environment = process.env
+): Promise<Config> {
+  if (path === undefined || path === '')
+    return parseConfig('{}', env, 'embedded default');
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`, [`${path}: cannot read`], {
-      cause: err,
-    });
+    throw new ConfigError(
+      `cannot read config file ${path}: ${(err as Error).message}`,
+      [`${path}: cannot read`],
+      {
+        cause: err,
+      }
+    );
   }
   const config = parseConfig(text, env, path);
   if (config.slo_files.length === 0) return config;
-  return { ...config, slos: [...config.slos, ...(await loadSloFiles(config.slo_files, path, config.slos))] };
+  return {
+    ...config,
+    slos: [
+      ...config.slos,
+      ...(await loadSloFiles(config.slo_files, path, config.slos)),
+    ],
+  };
 }
 
 /** The embedded default: in-memory state, no downstream, loopback only. */

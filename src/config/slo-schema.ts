@@ -106,7 +106,8 @@ export const sloSpecSchema = z
     // Checked here, not only in validateSloSpec below, so it is reported even when other keys are wrong.
     objective: z.number().superRefine((objective, ctx) => {
       const problem = objectiveProblem(objective);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      if (problem !== undefined)
+        ctx.addIssue({ code: 'custom', message: problem });
     }),
     window: duration.default(30 * 86_400_000),
     labels: z.record(labelName, z.string()).default({}),

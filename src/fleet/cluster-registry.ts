@@ -22,7 +22,10 @@ export interface RegisteredCluster {
 export const UNSET_LABEL_VALUE = 'unknown';
 
 /** What the registry needs of a cluster's config. */
-export type ClusterIdentityConfig = Pick<ClusterConfig, 'name' | 'region' | 'env' | 'team' | 'labels'> &
+export type ClusterIdentityConfig = Pick<
+  ClusterConfig,
+  'name' | 'region' | 'env' | 'team' | 'labels'
+> &
   Partial<Pick<ClusterConfig, 'token' | 'tokenSha256'>>;
 
 export function sha256Hex(text: string): string {
@@ -33,12 +36,16 @@ export class ClusterRegistry {
   private readonly _byName = new Map<string, RegisteredCluster>();
   // Keyed by the hex digest: looking up a digest leaks nothing about the
   // secret, because the attacker does not control the digest's bytes.
-  private readonly _byDigest = new Map<string, { cluster: RegisteredCluster; digest: Buffer }>();
+  private readonly _byDigest = new Map<
+    string,
+    { cluster: RegisteredCluster; digest: Buffer }
+  >();
 
   constructor(clusters: readonly ClusterIdentityConfig[]) {
     for (const config of clusters) {
       const extra: string[] = [];
-      for (const name of Object.keys(config.labels).sort()) extra.push(name, config.labels[name]!);
+      for (const name of Object.keys(config.labels).sort())
+        extra.push(name, config.labels[name]!);
       const cluster: RegisteredCluster = {
         name: config.name,
         region: config.region,
@@ -48,9 +55,13 @@ export class ClusterRegistry {
       };
       this._byName.set(cluster.name, cluster);
       const digestHex =
-        config.tokenSha256?.toLowerCase() ?? (config.token === undefined ? undefined : sha256Hex(config.token));
+        config.tokenSha256?.toLowerCase() ??
+        (config.token === undefined ? undefined : sha256Hex(config.token));
       if (digestHex !== undefined) {
-        this._byDigest.set(digestHex, { cluster, digest: Buffer.from(digestHex, 'hex') });
+        this._byDigest.set(digestHex, {
+          cluster,
+          digest: Buffer.from(digestHex, 'hex'),
+        });
       }
     }
   }

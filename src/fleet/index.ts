@@ -1,1 +1,6 @@
-export { ClusterRegistry, sha256Hex, UNSET_LABEL_VALUE, type RegisteredCluster } from './cluster-registry.js';
+export {
+  ClusterRegistry,
+  sha256Hex,
+  UNSET_LABEL_VALUE,
+  type RegisteredCluster,
+} from './cluster-registry.js';

@@ -33,7 +33,9 @@ export class ForwardFanout {
   ) {
     // One encoding of a known series' labels serves every downstream.
     const labelsCache = deps.labelsCache ?? new EncodedLabelsCache();
-    const forwarders = remoteWrite.map(target => new RemoteWriteForwarder(target, { ...deps, labelsCache }));
+    const forwarders = remoteWrite.map(
+      target => new RemoteWriteForwarder(target, { ...deps, labelsCache })
+    );
     const names = new Set<string>();
     for (const forwarder of forwarders) {
       if (names.has(forwarder.name)) {

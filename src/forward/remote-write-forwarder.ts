@@ -288,9 +288,14 @@ export class RemoteWriteForwarder implements Forwarder {
       if (points === 0 && batch.exemplarStart[i + 1] === batch.exemplarStart[i])
         continue;
       // The cardinality stage hashed every live series already; hash here only without it.
-      const hash = batch.isHashed ? batch.seriesHashes[2 * i + 1]! : hashLabels(batch.labels[i]!);
+      const hash = batch.isHashed
+        ? batch.seriesHashes[2 * i + 1]!
+        : hashLabels(batch.labels[i]!);
       const shard = hash % shardCount;
-      const labelFields = batch.stable[i] === 1 ? this._labelsCache.labelFieldsOf(batch.labels[i]!) : undefined;
+      const labelFields =
+        batch.stable[i] === 1
+          ? this._labelsCache.labelFieldsOf(batch.labels[i]!)
+          : undefined;
       encodeSeriesV1(batch, i, writers[shard]!, labelFields);
       shardPoints[shard] = shardPoints[shard]! + points;
       const metadata = batch.metadata[i];

@@ -30,7 +30,11 @@ export interface ShardClient {
 /** What the loop records (ForwardInstruments; the log forwarders count records instead of samples). */
 export type ShardInstruments = Pick<
   ForwardInstruments,
-  'addQueued' | 'recordRequest' | 'recordRetry' | 'recordDelivered' | 'recordRefused'
+  | 'addQueued'
+  | 'recordRequest'
+  | 'recordRetry'
+  | 'recordDelivered'
+  | 'recordRefused'
 >;
 
 /** What wakes a waiting loop before its timer. */

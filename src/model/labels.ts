@@ -6,7 +6,10 @@
 export const METRIC_NAME_LABEL = '__name__';
 
 /** Value of `name`, or undefined. */
-export function getLabel(labels: readonly string[], name: string): string | undefined {
+export function getLabel(
+  labels: readonly string[],
+  name: string
+): string | undefined {
   for (let i = 0; i < labels.length; i += 2) {
     if (labels[i] === name) return labels[i + 1];
   }
@@ -36,14 +39,18 @@ export function sortLabels(labels: string[]): string[] {
 }
 
 /** Builds a flat sorted label array from a record (tests and tools; not for hot paths). */
-export function labelsFromRecord(record: Readonly<Record<string, string>>): string[] {
+export function labelsFromRecord(
+  record: Readonly<Record<string, string>>
+): string[] {
   const out: string[] = [];
   for (const name of Object.keys(record).sort()) out.push(name, record[name]!);
   return out;
 }
 
 /** The inverse of labelsFromRecord. */
-export function labelsToRecord(labels: readonly string[]): Record<string, string> {
+export function labelsToRecord(
+  labels: readonly string[]
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < labels.length; i += 2) out[labels[i]!] = labels[i + 1]!;
   return out;

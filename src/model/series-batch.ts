@@ -179,7 +179,8 @@ export class SeriesBatch {
   /** Live (not dropped) series. */
   liveSeriesCount(): number {
     let live = 0;
-    for (let i = 0; i < this.seriesCount; i++) if (this.dropped[i] === 0) live++;
+    for (let i = 0; i < this.seriesCount; i++)
+      if (this.dropped[i] === 0) live++;
     return live;
   }
 

@@ -172,7 +172,9 @@ class SelectorParser<M> {
   }
 
   private _build(name: string, op: SelectorOp, value: string): M {
-    return this._syntax.matcher(name, op, value, problem => this._fail(problem));
+    return this._syntax.matcher(name, op, value, problem =>
+      this._fail(problem)
+    );
   }
 
   private _operator(name: string): SelectorOp {

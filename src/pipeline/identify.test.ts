@@ -5,16 +5,37 @@ import { Identifier, isLoopbackHost } from './identify.js';
 
 const TOKEN = 'prod-eu-token-0123456789';
 const withTokens = new ClusterRegistry([
-  { name: 'prod-eu', region: 'eu', env: 'prod', team: 't', token: TOKEN, labels: {} },
-  { name: 'prod-us', region: 'us', env: 'prod', team: 't', tokenSha256: sha256Hex('prod-us-token-0123456789'), labels: {} },
+  {
+    name: 'prod-eu',
+    region: 'eu',
+    env: 'prod',
+    team: 't',
+    token: TOKEN,
+    labels: {},
+  },
+  {
+    name: 'prod-us',
+    region: 'us',
+    env: 'prod',
+    team: 't',
+    tokenSha256: sha256Hex('prod-us-token-0123456789'),
+    labels: {},
+  },
 ]);
-const withoutTokens = new ClusterRegistry([{ name: 'lab', region: 'eu', env: 'dev', team: 't', labels: {} }]);
+const withoutTokens = new ClusterRegistry([
+  { name: 'lab', region: 'eu', env: 'dev', team: 't', labels: {} },
+]);
 
 describe('Identifier', () => {
   it('resolves a bearer token to its cluster, plain or sha256', () => {
     const identifier = new Identifier(withTokens, '0.0.0.0');
-    expect(identifier.identify(`Bearer ${TOKEN}`)).toMatchObject({ kind: 'cluster', cluster: { name: 'prod-eu' } });
-    expect(identifier.identify('bearer prod-us-token-0123456789')).toMatchObject({ cluster: { name: 'prod-us' } });
+    expect(identifier.identify(`Bearer ${TOKEN}`)).toMatchObject({
+      kind: 'cluster',
+      cluster: { name: 'prod-eu' },
+    });
+    expect(
+      identifier.identify('bearer prod-us-token-0123456789')
+    ).toMatchObject({ cluster: { name: 'prod-us' } });
   });
 
   it.each([
@@ -38,10 +59,18 @@ describe('Identifier', () => {
   });
 
   it('allows anonymous writes only without tokens and on loopback', () => {
-    expect(new Identifier(withoutTokens, '127.0.0.1').identify(undefined)).toEqual({ kind: 'anonymous' });
-    expect(new Identifier(withoutTokens, '::1').identify(undefined)).toEqual({ kind: 'anonymous' });
-    expect(() => new Identifier(withoutTokens, '0.0.0.0').identify(undefined)).toThrow(/loopback/);
-    expect(() => new Identifier(withTokens, '127.0.0.1').identify(undefined)).toThrow(UnauthorizedError);
+    expect(
+      new Identifier(withoutTokens, '127.0.0.1').identify(undefined)
+    ).toEqual({ kind: 'anonymous' });
+    expect(new Identifier(withoutTokens, '::1').identify(undefined)).toEqual({
+      kind: 'anonymous',
+    });
+    expect(() =>
+      new Identifier(withoutTokens, '0.0.0.0').identify(undefined)
+    ).toThrow(/loopback/);
+    expect(() =>
+      new Identifier(withTokens, '127.0.0.1').identify(undefined)
+    ).toThrow(UnauthorizedError);
   });
 });
 

@@ -16,7 +16,9 @@ const BEARER_RE = /^Bearer\s+(\S+)\s*$/i;
 /** True for 127.0.0.0/8, ::1 and localhost. */
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '');
-  return bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare);
+  return (
+    bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare)
+  );
 }
 
 export class Identifier {
@@ -45,10 +47,13 @@ export class Identifier {
     }
     const match = BEARER_RE.exec(authorization);
     if (match === null) {
-      throw new UnauthorizedError('cannot read Authorization header: want "Bearer <cluster token>"');
+      throw new UnauthorizedError(
+        'cannot read Authorization header: want "Bearer <cluster token>"'
+      );
     }
     const cluster = this._registry.byToken(match[1]!);
-    if (cluster === undefined) throw new UnauthorizedError('unknown bearer token');
+    if (cluster === undefined)
+      throw new UnauthorizedError('unknown bearer token');
     return { kind: 'cluster', cluster };
   }
 }

@@ -7,7 +7,12 @@ export {
   type NormalizeOptions,
 } from './normalize-labels.js';
 export { Pipeline } from './pipeline.js';
-export { StageTally, type Stage, type StageContext, type IngestProtocol } from './stage.js';
+export {
+  StageTally,
+  type Stage,
+  type StageContext,
+  type IngestProtocol,
+} from './stage.js';
 export {
   Relabel,
   compileRelabelRule,
@@ -17,7 +22,19 @@ export {
   type CompiledRelabelRule,
   type RelabelAction,
 } from './relabel.js';
-export { compileRelabelRegex, parseTemplate, expandTemplate } from './relabel-regex.js';
-export { HaDeduplicator, HA_NOT_ELECTED_REASON, type HaConfig } from './ha/index.js';
+export {
+  compileRelabelRegex,
+  parseTemplate,
+  expandTemplate,
+} from './relabel-regex.js';
+export {
+  HaDeduplicator,
+  HA_NOT_ELECTED_REASON,
+  type HaConfig,
+} from './ha/index.js';
 export { IngestionRateLimiter, RATE_LIMITED_REASON } from './rate/index.js';
-export { CardinalityLimiter, CardinalityQueries, LabelLimits } from './limit/index.js';
+export {
+  CardinalityLimiter,
+  CardinalityQueries,
+  LabelLimits,
+} from './limit/index.js';

@@ -41,7 +41,12 @@ export class NormalizeLabels implements Stage {
   /** Which sender names are canonical labels, and which values win (shared with log normalization). */
   private readonly _resolver: CanonicalLabelResolver;
   // Scratch for the values a series sent, reused across series (no per-series allocation).
-  private readonly _sent: (string | undefined)[] = [undefined, undefined, undefined, undefined];
+  private readonly _sent: (string | undefined)[] = [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ];
   private readonly _resolved = createCanonicalValues();
   private readonly _conflicts: string[] = [];
   private _clusterName = '';
@@ -62,7 +67,8 @@ export class NormalizeLabels implements Stage {
       const input = batch.labels[s]!;
       if (batch.stable[s] === 0) {
         batch.labels[s] = this._normalizeSeries(input, fixed);
-        for (let c = 0; c < conflicts.length; c++) tally.addConflict(this._clusterName, conflicts[c]!);
+        for (let c = 0; c < conflicts.length; c++)
+          tally.addConflict(this._clusterName, conflicts[c]!);
         continue;
       }
       const first = this._memo.get(input);
@@ -80,12 +86,16 @@ export class NormalizeLabels implements Stage {
         this._memo.set(input, memo);
       }
       batch.labels[s] = memo.out;
-      for (let c = 0; c < memo.conflicts.length; c++) tally.addConflict(memo.clusterName, memo.conflicts[c]!);
+      for (let c = 0; c < memo.conflicts.length; c++)
+        tally.addConflict(memo.clusterName, memo.conflicts[c]!);
     }
   }
 
   /** Rewrites one sorted flat label array; returns a new sorted array. */
-  private _normalizeSeries(labels: readonly string[], fixed: RegisteredCluster | undefined): string[] {
+  private _normalizeSeries(
+    labels: readonly string[],
+    fixed: RegisteredCluster | undefined
+  ): string[] {
     const sent = this._sent;
     const conflicts = this._conflicts;
     conflicts.length = 0;
@@ -106,7 +116,8 @@ export class NormalizeLabels implements Stage {
     resolver.resolve(sent, fixed, resolved, conflicts);
     if (resolved.registered !== undefined) {
       const extra = resolved.registered.extraLabels;
-      for (let i = 0; i < extra.length; i += 2) setLabel(out, extra[i]!, extra[i + 1]!);
+      for (let i = 0; i < extra.length; i += 2)
+        setLabel(out, extra[i]!, extra[i + 1]!);
     }
     // Appended then insertion-sorted: four names into a sorted array is cheaper than a merge.
     this._clusterName = resolved.cluster;

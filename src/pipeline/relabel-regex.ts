@@ -38,7 +38,8 @@ function translateRe2(source: string): { pattern: string; flags: string } {
   // Leading inline flags, e.g. (?i) — JS (Node 20) has no inline modifiers.
   const lead = /^\(\?([imsU]+)\)/.exec(pattern);
   if (lead !== null) {
-    if (lead[1]!.includes('U')) throw new SyntaxError('the U (ungreedy) flag is not supported');
+    if (lead[1]!.includes('U'))
+      throw new SyntaxError('the U (ungreedy) flag is not supported');
     if (lead[1]!.includes('i')) flags += 'i';
     if (lead[1]!.includes('m')) flags += 'm';
     pattern = pattern.slice(lead[0].length);
@@ -47,14 +48,18 @@ function translateRe2(source: string): { pattern: string; flags: string } {
     .replace(/\(\?P<([A-Za-z_][A-Za-z0-9_]*)>/g, '(?<$1>')
     .replace(/\[:(\^?)([a-z]+):\]/g, (whole, negate: string, name: string) => {
       const cls = POSIX_CLASSES[name];
-      if (cls === undefined) throw new SyntaxError(`unknown POSIX class [:${name}:]`);
-      if (negate !== '') throw new SyntaxError(`negated POSIX class ${whole} is not supported`);
+      if (cls === undefined)
+        throw new SyntaxError(`unknown POSIX class [:${name}:]`);
+      if (negate !== '')
+        throw new SyntaxError(`negated POSIX class ${whole} is not supported`);
       return cls;
     })
     .replace(/\\z/g, '(?![\\s\\S])')
     .replace(/\\A/g, '(?<![\\s\\S])');
   if (/\(\?[a-zA-Z]/.test(pattern) && !/\(\?<[A-Za-z_]/.test(pattern)) {
-    throw new SyntaxError('inline flags are only supported at the start of the regex');
+    throw new SyntaxError(
+      'inline flags are only supported at the start of the regex'
+    );
   }
   return { pattern, flags };
 }
@@ -69,12 +74,15 @@ export function compileRelabelRegex(source: string): RelabelRegex {
   } catch {
     regexp = new RegExp(`^(?:${pattern})$`, `s${flags}`);
   }
-  const groupCount = new RegExp(`${regexp.source}|`, regexp.flags).exec('')!.length - 1;
+  const groupCount =
+    new RegExp(`${regexp.source}|`, regexp.flags).exec('')!.length - 1;
   return { source, regexp, groupCount };
 }
 
 /** A precompiled Go-style template: literal parts and group references. */
-export type ExpandTemplate = readonly (string | { readonly group: number | string })[];
+export type ExpandTemplate = readonly (
+  string | { readonly group: number | string }
+)[];
 
 const NAME_CHAR = /[A-Za-z0-9_]/;
 
@@ -107,7 +115,8 @@ export function parseTemplate(template: string): ExpandTemplate {
       name = inner;
       end = close + 1;
     } else {
-      while (end < template.length && NAME_CHAR.test(template[end]!)) name += template[end++];
+      while (end < template.length && NAME_CHAR.test(template[end]!))
+        name += template[end++];
       if (name === '') {
         literal += ch;
         continue;
@@ -128,7 +137,10 @@ export function isLiteralTemplate(template: ExpandTemplate): boolean {
 }
 
 /** Expands a parsed template against a match; unknown groups expand to ''. */
-export function expandTemplate(template: ExpandTemplate, match: RegExpExecArray): string {
+export function expandTemplate(
+  template: ExpandTemplate,
+  match: RegExpExecArray
+): string {
   let out = '';
   for (const part of template) {
     if (typeof part === 'string') out += part;

@@ -7,7 +7,11 @@
  * another cluster.
  */
 import { createHash } from 'node:crypto';
-import { DropReason, METRIC_NAME_LABEL, type SeriesBatch } from '../model/index.js';
+import {
+  DropReason,
+  METRIC_NAME_LABEL,
+  type SeriesBatch,
+} from '../model/index.js';
 import type { RelabelRuleConfig } from '../config/index.js';
 import {
   compileRelabelRegex,
@@ -50,39 +54,76 @@ export function validateRelabelRule(rule: RelabelRuleConfig): string[] {
   try {
     compileRelabelRegex(rule.regex ?? DEFAULT_REGEX);
   } catch (err) {
-    problems.push(`regex: cannot compile ${JSON.stringify(rule.regex)}: ${(err as Error).message}`);
+    problems.push(
+      `regex: cannot compile ${JSON.stringify(rule.regex)}: ${(err as Error).message}`
+    );
   }
-  const needsTarget = ['replace', 'hashmod', 'lowercase', 'uppercase', 'keepequal', 'dropequal'];
-  if (needsTarget.includes(action) && (rule.target_label === undefined || rule.target_label === '')) {
+  const needsTarget = [
+    'replace',
+    'hashmod',
+    'lowercase',
+    'uppercase',
+    'keepequal',
+    'dropequal',
+  ];
+  if (
+    needsTarget.includes(action) &&
+    (rule.target_label === undefined || rule.target_label === '')
+  ) {
     problems.push(`target_label: required for action ${action}`);
   }
   if (
-    (action === 'replace' || action === 'hashmod' || action === 'lowercase' || action === 'uppercase') &&
+    (action === 'replace' ||
+      action === 'hashmod' ||
+      action === 'lowercase' ||
+      action === 'uppercase') &&
     rule.target_label !== undefined &&
     !rule.target_label.includes('$') &&
     !LABEL_NAME_RE.test(rule.target_label)
   ) {
-    problems.push(`target_label: ${JSON.stringify(rule.target_label)} is not a valid label name`);
+    problems.push(
+      `target_label: ${JSON.stringify(rule.target_label)} is not a valid label name`
+    );
   }
-  if (['lowercase', 'uppercase', 'keepequal', 'dropequal'].includes(action) && rule.replacement !== undefined && rule.replacement !== DEFAULT_REPLACEMENT) {
+  if (
+    ['lowercase', 'uppercase', 'keepequal', 'dropequal'].includes(action) &&
+    rule.replacement !== undefined &&
+    rule.replacement !== DEFAULT_REPLACEMENT
+  ) {
     problems.push(`replacement: must not be set for action ${action}`);
   }
-  if (action === 'hashmod' && rule.modulus === undefined) problems.push('modulus: required for action hashmod');
+  if (action === 'hashmod' && rule.modulus === undefined)
+    problems.push('modulus: required for action hashmod');
   if (action === 'keepequal' || action === 'dropequal') {
-    if (rule.regex !== undefined && rule.regex !== DEFAULT_REGEX) problems.push(`regex: must not be set for action ${action}`);
-    if (rule.modulus !== undefined) problems.push(`modulus: must not be set for action ${action}`);
-    if (rule.separator !== undefined && rule.separator !== DEFAULT_SEPARATOR) problems.push(`separator: must not be set for action ${action}`);
+    if (rule.regex !== undefined && rule.regex !== DEFAULT_REGEX)
+      problems.push(`regex: must not be set for action ${action}`);
+    if (rule.modulus !== undefined)
+      problems.push(`modulus: must not be set for action ${action}`);
+    if (rule.separator !== undefined && rule.separator !== DEFAULT_SEPARATOR)
+      problems.push(`separator: must not be set for action ${action}`);
   }
   if (action === 'labeldrop' || action === 'labelkeep') {
-    for (const key of ['source_labels', 'target_label', 'modulus', 'separator', 'replacement'] as const) {
-      if (rule[key] !== undefined) problems.push(`${key}: action ${action} takes only regex`);
+    for (const key of [
+      'source_labels',
+      'target_label',
+      'modulus',
+      'separator',
+      'replacement',
+    ] as const) {
+      if (rule[key] !== undefined)
+        problems.push(`${key}: action ${action} takes only regex`);
     }
   }
-  if (action === 'labelmap' && rule.target_label !== undefined) problems.push('target_label: action labelmap takes regex and replacement only');
+  if (action === 'labelmap' && rule.target_label !== undefined)
+    problems.push(
+      'target_label: action labelmap takes regex and replacement only'
+    );
   return problems;
 }
 
-export function compileRelabelRule(rule: RelabelRuleConfig): CompiledRelabelRule {
+export function compileRelabelRule(
+  rule: RelabelRuleConfig
+): CompiledRelabelRule {
   const problems = validateRelabelRule(rule);
   if (problems.length > 0) throw new Error(problems.join('; '));
   const regexSource = rule.regex ?? DEFAULT_REGEX;
@@ -100,7 +141,10 @@ export function compileRelabelRule(rule: RelabelRuleConfig): CompiledRelabelRule
     targetTemplate,
     replacement,
     replacementTemplate,
-    isFastReplace: regexSource === DEFAULT_REGEX && isLiteralTemplate(targetTemplate) && isLiteralTemplate(replacementTemplate),
+    isFastReplace:
+      regexSource === DEFAULT_REGEX &&
+      isLiteralTemplate(targetTemplate) &&
+      isLiteralTemplate(replacementTemplate),
   };
 }
 
@@ -144,7 +188,15 @@ class LabelScratch {
 
   /** Sorted flat pairs, without scratch labels. */
   toLabels(): string[] {
-    const order = this.names.map((_, i) => i).sort((a, b) => (this.names[a]! < this.names[b]! ? -1 : this.names[a]! > this.names[b]! ? 1 : 0));
+    const order = this.names
+      .map((_, i) => i)
+      .sort((a, b) =>
+        this.names[a]! < this.names[b]!
+          ? -1
+          : this.names[a]! > this.names[b]!
+            ? 1
+            : 0
+      );
     const out: string[] = [];
     for (const i of order) {
       if (this.names[i]!.startsWith(SCRATCH_PREFIX)) continue;
@@ -162,12 +214,16 @@ export function hashmodOf(text: string, modulus: number): number {
 }
 
 /** Applies rules to one label set; returns false when the series is dropped. */
-function applyRelabelRules(rules: readonly CompiledRelabelRule[], labels: LabelScratch): boolean {
+function applyRelabelRules(
+  rules: readonly CompiledRelabelRule[],
+  labels: LabelScratch
+): boolean {
   for (const rule of rules) {
     let value = '';
     if (rule.sourceLabels.length > 0) {
       value = labels.get(rule.sourceLabels[0]!);
-      for (let i = 1; i < rule.sourceLabels.length; i++) value += rule.separator + labels.get(rule.sourceLabels[i]!);
+      for (let i = 1; i < rule.sourceLabels.length; i++)
+        value += rule.separator + labels.get(rule.sourceLabels[i]!);
     }
     switch (rule.action) {
       case 'drop':
@@ -209,18 +265,23 @@ function applyRelabelRules(rules: readonly CompiledRelabelRule[], labels: LabelS
         for (let i = 0; i < names.length; i++) {
           const match = rule.regex.regexp.exec(names[i]!);
           if (match === null) continue;
-          labels.set(expandTemplate(rule.replacementTemplate, match), values[i]!);
+          labels.set(
+            expandTemplate(rule.replacementTemplate, match),
+            values[i]!
+          );
         }
         break;
       }
       case 'labeldrop':
         for (let i = labels.names.length - 1; i >= 0; i--) {
-          if (rule.regex.regexp.test(labels.names[i]!)) labels.delete(labels.names[i]!);
+          if (rule.regex.regexp.test(labels.names[i]!))
+            labels.delete(labels.names[i]!);
         }
         break;
       case 'labelkeep':
         for (let i = labels.names.length - 1; i >= 0; i--) {
-          if (!rule.regex.regexp.test(labels.names[i]!)) labels.delete(labels.names[i]!);
+          if (!rule.regex.regexp.test(labels.names[i]!))
+            labels.delete(labels.names[i]!);
         }
         break;
     }
@@ -229,7 +290,10 @@ function applyRelabelRules(rules: readonly CompiledRelabelRule[], labels: LabelS
 }
 
 /** Relabels plain label records (tools and tests). Returns undefined when dropped. */
-export function relabelRecord(rules: readonly CompiledRelabelRule[], labels: readonly string[]): string[] | undefined {
+export function relabelRecord(
+  rules: readonly CompiledRelabelRule[],
+  labels: readonly string[]
+): string[] | undefined {
   const scratch = new LabelScratch();
   scratch.load(labels);
   return applyRelabelRules(rules, scratch) ? scratch.toLabels() : undefined;
@@ -238,16 +302,23 @@ export function relabelRecord(rules: readonly CompiledRelabelRule[], labels: rea
 export class Relabel implements Stage {
   readonly name = 'relabel';
   private readonly _global: readonly CompiledRelabelRule[];
-  private readonly _perCluster: ReadonlyMap<string, readonly CompiledRelabelRule[]>;
+  private readonly _perCluster: ReadonlyMap<
+    string,
+    readonly CompiledRelabelRule[]
+  >;
   private readonly _scratch = new LabelScratch();
   private readonly _canonical: string[] = [];
   // Stable input array → its relabeled output, or null when the rules drop it.
   private readonly _memo = new WeakMap<readonly string[], string[] | null>();
 
-  constructor(global: readonly RelabelRuleConfig[], perCluster: ReadonlyMap<string, readonly RelabelRuleConfig[]>) {
+  constructor(
+    global: readonly RelabelRuleConfig[],
+    perCluster: ReadonlyMap<string, readonly RelabelRuleConfig[]>
+  ) {
     this._global = global.map(compileRelabelRule);
     const compiled = new Map<string, CompiledRelabelRule[]>();
-    for (const [cluster, rules] of perCluster) compiled.set(cluster, rules.map(compileRelabelRule));
+    for (const [cluster, rules] of perCluster)
+      compiled.set(cluster, rules.map(compileRelabelRule));
     this._perCluster = compiled;
   }
 
@@ -272,7 +343,12 @@ export class Relabel implements Stage {
       }
       if (out === null) {
         batch.dropped[s] = DropReason.RELABEL;
-        context.tally.addDrop(clusterOf(input), 'relabel', batch.pointsOf(s), 'dropped by relabel_configs');
+        context.tally.addDrop(
+          clusterOf(input),
+          'relabel',
+          batch.pointsOf(s),
+          'dropped by relabel_configs'
+        );
         continue;
       }
       batch.labels[s] = out;
@@ -284,17 +360,22 @@ export class Relabel implements Stage {
     const scratch = this._scratch;
     const canonical = this._canonical;
     scratch.load(input);
-    for (let c = 0; c < CANONICAL_LABELS.length; c++) canonical[c] = scratch.get(CANONICAL_LABELS[c]!);
+    for (let c = 0; c < CANONICAL_LABELS.length; c++)
+      canonical[c] = scratch.get(CANONICAL_LABELS[c]!);
     const local = this._perCluster.get(canonical[0]!);
-    const kept = applyRelabelRules(this._global, scratch) && (local === undefined || applyRelabelRules(local, scratch));
+    const kept =
+      applyRelabelRules(this._global, scratch) &&
+      (local === undefined || applyRelabelRules(local, scratch));
     // Canonical labels are the registry's: put back whatever rules did to them.
-    for (let c = 0; c < CANONICAL_LABELS.length; c++) scratch.set(CANONICAL_LABELS[c]!, canonical[c]!);
+    for (let c = 0; c < CANONICAL_LABELS.length; c++)
+      scratch.set(CANONICAL_LABELS[c]!, canonical[c]!);
     if (!kept || scratch.get(METRIC_NAME_LABEL) === '') return null;
     return scratch.toLabels();
   }
 }
 
 function clusterOf(labels: readonly string[]): string {
-  for (let i = 0; i < labels.length; i += 2) if (labels[i] === 'cluster') return labels[i + 1]!;
+  for (let i = 0; i < labels.length; i += 2)
+    if (labels[i] === 'cluster') return labels[i + 1]!;
   return '';
 }

@@ -36,8 +36,14 @@ export class StageTally {
     return this.reasons.get(reason) ?? reason;
   }
 
-  addDrop(cluster: string, reason: string, samples: number, explanation?: string): void {
-    if (explanation !== undefined && !this.reasons.has(reason)) this.reasons.set(reason, explanation);
+  addDrop(
+    cluster: string,
+    reason: string,
+    samples: number,
+    explanation?: string
+  ): void {
+    if (explanation !== undefined && !this.reasons.has(reason))
+      this.reasons.set(reason, explanation);
     const key = `${cluster}\x00${reason}`;
     const entry = this.drops.get(key);
     if (entry === undefined) this.drops.set(key, [1, samples]);

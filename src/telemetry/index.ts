@@ -1,3 +1,13 @@
-export { createLogger, silentLogger, type Logger, type LoggerOptions } from './logger.js';
+export {
+  createLogger,
+  silentLogger,
+  type Logger,
+  type LoggerOptions,
+} from './logger.js';
 export { SelfMetrics } from './self-metrics.js';
-export { startTracing, gatewayTracer, isTracingConfigured, TRACER_NAME } from './tracing.js';
+export {
+  startTracing,
+  gatewayTracer,
+  isTracingConfigured,
+  TRACER_NAME,
+} from './tracing.js';

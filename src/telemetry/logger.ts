@@ -19,12 +19,21 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     // Tokens and auth headers never reach a log line, whatever logs a request.
     redact: {
-      paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization'],
+      paths: [
+        'token',
+        '*.token',
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        'req.headers.authorization',
+      ],
       censor: '[redacted]',
     },
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  return options.destination === undefined ? pino(settings) : pino(settings, options.destination);
+  return options.destination === undefined
+    ? pino(settings)
+    : pino(settings, options.destination);
 }
 
 /** A logger that discards everything (tests, benches). */

@@ -5,7 +5,13 @@
  * bounded (cluster names come from the registry or are folded into
  * `unregistered`).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+} from 'prom-client';
 
 export class SelfMetrics {
   readonly registry: Registry;
@@ -39,7 +45,8 @@ export class SelfMetrics {
     const registry = new Registry();
     this.registry = registry;
     const registers = [registry];
-    if (options.collectProcessMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'fleetgate_' });
+    if (options.collectProcessMetrics ?? true)
+      collectDefaultMetrics({ register: registry, prefix: 'fleetgate_' });
 
     this.receivedSamples = new Counter({
       name: 'fleetgate_received_samples_total',
@@ -93,7 +100,10 @@ export class SelfMetrics {
       name: 'fleetgate_request_duration_seconds',
       help: 'HTTP request duration by handler and status code.',
       labelNames: ['handler', 'code'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+        5, 10,
+      ],
       registers,
     });
 
@@ -137,7 +147,9 @@ export class SelfMetrics {
       name: 'fleetgate_forward_send_duration_seconds',
       help: 'Duration of one send to a downstream.',
       labelNames: ['downstream'],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      buckets: [
+        0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+      ],
       registers,
     });
     this.forwardLastSuccess = new Gauge({

@@ -17,17 +17,31 @@ export function gatewayTracer(): Tracer {
 }
 
 /** Whether the environment asks for trace export. */
-export function isTracingConfigured(env: Readonly<Record<string, string | undefined>>): boolean {
-  return Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
+export function isTracingConfigured(
+  env: Readonly<Record<string, string | undefined>>
+): boolean {
+  return Boolean(
+    env['OTEL_EXPORTER_OTLP_ENDPOINT'] ||
+    env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']
+  );
 }
 
 /** Starts trace export when configured; returns the shutdown to call on exit. */
-export function startTracing(logger: Logger, env = process.env): () => Promise<void> {
+export function startTracing(
+  logger: Logger,
+  env = process.env
+): () => Promise<void> {
   if (!isTracingConfigured(env)) return async () => {};
-  const sdk = new NodeSDK({ serviceName: env['OTEL_SERVICE_NAME'] ?? 'fleetgate' });
+  const sdk = new NodeSDK({
+    serviceName: env['OTEL_SERVICE_NAME'] ?? 'fleetgate',
+  });
   sdk.start();
   logger.info(
-    { endpoint: env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'] },
+    {
+      endpoint:
+        env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ??
+        env['OTEL_EXPORTER_OTLP_ENDPOINT'],
+    },
     'exporting traces over OTLP'
   );
   return () => sdk.shutdown();

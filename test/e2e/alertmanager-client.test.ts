@@ -233,7 +233,9 @@ describe('AlertNotifier with a real Alertmanager', () => {
     startNotifier(source);
     await eventually(async () => {
       const all = await alertsIn();
-      return all.some(a => sameLabels(a.labels, page.labels) && a.status.state === 'active');
+      return all.some(
+        a => sameLabels(a.labels, page.labels) && a.status.state === 'active'
+      );
     }, 'the page active in Alertmanager');
     source.alerts = [page, ticket, otherTicket, devPage];
 

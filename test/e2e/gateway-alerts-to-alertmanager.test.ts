@@ -8,8 +8,16 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { snappyCompress } from '../../src/codec/index.js';
-import { ALERTMANAGER_CONFIG_FILE, getAlertmanagerAlerts, startAlertmanager, type AlertmanagerPeer } from '../helpers/alertmanager.js';
-import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import {
+  ALERTMANAGER_CONFIG_FILE,
+  getAlertmanagerAlerts,
+  startAlertmanager,
+  type AlertmanagerPeer,
+} from '../helpers/alertmanager.js';
+import {
+  startGateway,
+  type GatewayProcess,
+} from '../helpers/gateway-process.js';
 import { waitFor } from '../helpers/peers.js';
 import { encodeV1Request } from '../helpers/remote-write-reference.js';
 
@@ -19,18 +27,34 @@ let gateway: GatewayProcess;
 
 async function send(): Promise<void> {
   const body = snappyCompress(
-    encodeV1Request({ timeseries: [{ labels: [{ name: '__name__', value: 'up' }, { name: 'job', value: 'node' }], samples: [{ value: 1, timestamp: Date.now() }] }] })
+    encodeV1Request({
+      timeseries: [
+        {
+          labels: [
+            { name: '__name__', value: 'up' },
+            { name: 'job', value: 'node' },
+          ],
+          samples: [{ value: 1, timestamp: Date.now() }],
+        },
+      ],
+    })
   );
   const res = await fetch(`${gateway.url}/api/v1/write`, {
     method: 'POST',
     body,
-    headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', Authorization: `Bearer ${TOKEN}` },
+    headers: {
+      'Content-Type': 'application/x-protobuf',
+      'Content-Encoding': 'snappy',
+      Authorization: `Bearer ${TOKEN}`,
+    },
   });
   expect(res.status).toBe(204);
 }
 
 beforeAll(async () => {
-  alertmanager = await startAlertmanager(await readFile(ALERTMANAGER_CONFIG_FILE, 'utf8'));
+  alertmanager = await startAlertmanager(
+    await readFile(ALERTMANAGER_CONFIG_FILE, 'utf8')
+  );
   gateway = await startGateway(`
 clusters:
   - {name: payments-eu, region: eu-west-1, env: prod, team: payments, token: ${TOKEN}}
@@ -48,19 +72,41 @@ afterAll(async () => {
 
 it('sends FleetgateClusterDown for a silent cluster, routed to its team, and resolves it', async () => {
   await send();
-  const down = await waitFor(async () => {
-    const alerts = await getAlertmanagerAlerts(alertmanager.url);
-    return alerts.find(a => a.labels['alertname'] === 'FleetgateClusterDown' && a.status.state !== 'unprocessed');
-  }, 60_000, { description: 'FleetgateClusterDown in Alertmanager' });
-  expect(down.labels).toMatchObject({ cluster: 'payments-eu', severity: 'page', team: 'payments', env: 'prod', region: 'eu-west-1' });
+  const down = await waitFor(
+    async () => {
+      const alerts = await getAlertmanagerAlerts(alertmanager.url);
+      return alerts.find(
+        a =>
+          a.labels['alertname'] === 'FleetgateClusterDown' &&
+          a.status.state !== 'unprocessed'
+      );
+    },
+    60_000,
+    { description: 'FleetgateClusterDown in Alertmanager' }
+  );
+  expect(down.labels).toMatchObject({
+    cluster: 'payments-eu',
+    severity: 'page',
+    team: 'payments',
+    env: 'prod',
+    region: 'eu-west-1',
+  });
   expect(down.receivers.map(r => r.name)).toEqual(['payments-page']);
   expect(down.annotations['summary']).toBe('cluster payments-eu is down');
 
   // The cluster is back: fleetgate resolves the alert (endsAt now), and Alertmanager lets it go.
   await send();
-  await waitFor(async () => {
-    const alerts = await getAlertmanagerAlerts(alertmanager.url);
-    const still = alerts.find(a => a.labels['alertname'] === 'FleetgateClusterDown' && Date.parse(a.endsAt) > Date.now());
-    return still === undefined;
-  }, 30_000, { description: 'FleetgateClusterDown resolved' });
+  await waitFor(
+    async () => {
+      const alerts = await getAlertmanagerAlerts(alertmanager.url);
+      const still = alerts.find(
+        a =>
+          a.labels['alertname'] === 'FleetgateClusterDown' &&
+          Date.parse(a.endsAt) > Date.now()
+      );
+      return still === undefined;
+    },
+    30_000,
+    { description: 'FleetgateClusterDown resolved' }
+  );
 });

@@ -42,14 +42,25 @@ forward:
     - {url: "http://127.0.0.1:${deadPort}/api/v1/write", shards: 1, capacity: 20, min_backoff: 1s, max_backoff: 1s}
 `
   );
-  gateway = await startGateway({ configPath, listen: '127.0.0.1:0', logger: silentLogger(), env: {} });
+  gateway = await startGateway({
+    configPath,
+    listen: '127.0.0.1:0',
+    logger: silentLogger(),
+    env: {},
+  });
   return gateway;
 }
 
 function rwBody(n: number, offset: number): Uint8Array {
   const timeseries = [];
   for (let i = 0; i < n; i++) {
-    timeseries.push({ labels: [{ name: '__name__', value: 'up' }, { name: 'i', value: String(offset + i) }], samples: [{ value: 1, timestamp: Date.now() }] });
+    timeseries.push({
+      labels: [
+        { name: '__name__', value: 'up' },
+        { name: 'i', value: String(offset + i) },
+      ],
+      samples: [{ value: 1, timestamp: Date.now() }],
+    });
   }
   return snappyCompress(encodeV1Request({ timeseries }));
 }
@@ -59,7 +70,11 @@ async function fillUntilRefused(gw: RunningGateway): Promise<Response> {
     const res = await fetch(`${gw.url}/api/v1/write`, {
       method: 'POST',
       body: rwBody(5, request * 5),
-      headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', Authorization: `Bearer ${TOKEN}` },
+      headers: {
+        'Content-Type': 'application/x-protobuf',
+        'Content-Encoding': 'snappy',
+        Authorization: `Bearer ${TOKEN}`,
+      },
     });
     if (res.status !== 204) return res;
   }
@@ -71,11 +86,17 @@ describe('a full forward queue', () => {
     const gw = await start();
     const refused = await fillUntilRefused(gw);
     expect(refused.status).toBe(503);
-    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(
+      1
+    );
     expect(await refused.text()).toMatch(/forward queue full/);
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
-    expect(metrics).toMatch(/fleetgate_rejected_requests_total\{protocol="remote_write",reason="queue_full"\} [1-9]/);
-    expect(metrics).toMatch(/fleetgate_forward_queue_samples\{downstream="[^"]+"\} 20/);
+    expect(metrics).toMatch(
+      /fleetgate_rejected_requests_total\{protocol="remote_write",reason="queue_full"\} [1-9]/
+    );
+    expect(metrics).toMatch(
+      /fleetgate_forward_queue_samples\{downstream="[^"]+"\} 20/
+    );
   });
 
   it('answers remote write with 429 when configured to', async () => {
@@ -88,13 +109,35 @@ describe('a full forward queue', () => {
     await fillUntilRefused(gw);
     const res = await fetch(`${gw.url}/v1/metrics`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` },
+      headers: {
+        'Content-Type': 'application/json',
+        Authorization: `Bearer ${TOKEN}`,
+      },
       body: JSON.stringify({
-        resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'g', gauge: { dataPoints: [{ timeUnixNano: `${Date.now()}000000`, asDouble: 1 }] } }] }] }],
+        resourceMetrics: [
+          {
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'g',
+                    gauge: {
+                      dataPoints: [
+                        { timeUnixNano: `${Date.now()}000000`, asDouble: 1 },
+                      ],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
       }),
     });
     expect(res.status).toBe(429);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(((await res.json()) as { message: string }).message).toMatch(/queue full/);
+    expect(((await res.json()) as { message: string }).message).toMatch(
+      /queue full/
+    );
   });
 });

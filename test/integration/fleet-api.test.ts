@@ -7,7 +7,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snappyCompress } from '../../src/codec/index.js';
-import { resolveGatewayEntry, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import {
+  resolveGatewayEntry,
+  startGateway,
+  type GatewayProcess,
+} from '../helpers/gateway-process.js';
 import { encodeV1Request } from '../helpers/remote-write-reference.js';
 
 const run = promisify(execFile);
@@ -21,7 +25,15 @@ beforeAll(async () => {
 `);
   const body = snappyCompress(
     encodeV1Request({
-      timeseries: [{ labels: [{ name: '__name__', value: 'up' }, { name: 'job', value: 'node' }], samples: [{ value: 1, timestamp: Date.now() }] }],
+      timeseries: [
+        {
+          labels: [
+            { name: '__name__', value: 'up' },
+            { name: 'job', value: 'node' },
+          ],
+          samples: [{ value: 1, timestamp: Date.now() }],
+        },
+      ],
     })
   );
   const res = await fetch(`${gateway.url}/api/v1/write`, {
@@ -50,18 +62,33 @@ interface FleetCluster {
 
 describe('GET /api/v1/fleet', () => {
   it('lists every registered cluster with its state', async () => {
-    const body = (await (await fetch(`${gateway.url}/api/v1/fleet`)).json()) as { status: string; data: { summary: unknown; clusters: FleetCluster[] } };
+    const body = (await (
+      await fetch(`${gateway.url}/api/v1/fleet`)
+    ).json()) as {
+      status: string;
+      data: { summary: unknown; clusters: FleetCluster[] };
+    };
     expect(body.status).toBe('success');
     const byName = new Map(body.data.clusters.map(c => [c.cluster, c]));
-    expect(byName.get('prod-eu')).toMatchObject({ state: 'healthy', region: 'eu-west-1' });
+    expect(byName.get('prod-eu')).toMatchObject({
+      state: 'healthy',
+      region: 'eu-west-1',
+    });
     expect(byName.get('dev-us')).toMatchObject({ state: 'unknown' });
-    expect(Date.parse(byName.get('prod-eu')!.last_seen['metrics']!)).toBeGreaterThan(Date.now() - 60_000);
+    expect(
+      Date.parse(byName.get('prod-eu')!.last_seen['metrics']!)
+    ).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('details one cluster, and 404s an unknown one', async () => {
-    const detail = (await (await fetch(`${gateway.url}/api/v1/fleet/clusters/prod-eu`)).json()) as { data: Record<string, unknown> };
+    const detail = (await (
+      await fetch(`${gateway.url}/api/v1/fleet/clusters/prod-eu`)
+    ).json()) as { data: Record<string, unknown> };
     expect(detail.data['cluster']).toBe('prod-eu');
-    expect(detail.data['collector']).toEqual({ kind: 'prometheus', version: '2.42.0' });
+    expect(detail.data['collector']).toEqual({
+      kind: 'prometheus',
+      version: '2.42.0',
+    });
     const missing = await fetch(`${gateway.url}/api/v1/fleet/clusters/nope`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ status: 'error' });
@@ -70,12 +97,23 @@ describe('GET /api/v1/fleet', () => {
 
 describe('fleetgate fleet', () => {
   it('prints JSON and exits 0 while no cluster is down or degraded', async () => {
-    const { stdout } = await run(process.execPath, [resolveGatewayEntry(), 'fleet', '--url', gateway.url, '--json']);
+    const { stdout } = await run(process.execPath, [
+      resolveGatewayEntry(),
+      'fleet',
+      '--url',
+      gateway.url,
+      '--json',
+    ]);
     expect(stdout).toContain('prod-eu');
   });
 
   it('exits 2 with a clear message when no gateway answers', async () => {
-    const result = await run(process.execPath, [resolveGatewayEntry(), 'fleet', '--url', 'http://127.0.0.1:9']).catch((err: { code: number; stderr: string }) => err);
+    const result = await run(process.execPath, [
+      resolveGatewayEntry(),
+      'fleet',
+      '--url',
+      'http://127.0.0.1:9',
+    ]).catch((err: { code: number; stderr: string }) => err);
     expect((result as { code: number }).code).toBe(2);
     expect((result as { stderr: string }).stderr.length).toBeGreaterThan(0);
   });

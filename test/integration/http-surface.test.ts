@@ -11,7 +11,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { snappyCompress } from '../../src/codec/index.js';
 import { startGateway, type RunningGateway } from '../../src/main.js';
 import { silentLogger } from '../../src/telemetry/index.js';
-import { encodeV1Request, encodeV2Request } from '../helpers/remote-write-reference.js';
+import {
+  encodeV1Request,
+  encodeV2Request,
+} from '../helpers/remote-write-reference.js';
 
 const TOKEN = 'prod-eu-token-0123456789';
 const CONFIG = `
@@ -45,7 +48,11 @@ function v2Body(): Uint8Array {
     encodeV2Request({
       symbols: ['', '__name__', 'up', 'job', 'node', 'HELP text'],
       timeseries: [
-        { labelsRefs: [1, 2, 3, 4], samples: [{ value: 1, timestamp: Date.now() }], metadata: { type: 2, helpRef: 5 } },
+        {
+          labelsRefs: [1, 2, 3, 4],
+          samples: [{ value: 1, timestamp: Date.now() }],
+          metadata: { type: 2, helpRef: 5 },
+        },
       ],
     })
   );
@@ -55,11 +62,19 @@ let dir: string;
 let gateway: RunningGateway;
 let configPath: string;
 
-async function post(path: string, body: Uint8Array | string, headers: Record<string, string>): Promise<Response> {
+async function post(
+  path: string,
+  body: Uint8Array | string,
+  headers: Record<string, string>
+): Promise<Response> {
   return fetch(`${gateway.url}${path}`, { method: 'POST', body, headers });
 }
 
-function rw(body: Uint8Array, contentType = V1, token = TOKEN): Promise<Response> {
+function rw(
+  body: Uint8Array,
+  contentType = V1,
+  token = TOKEN
+): Promise<Response> {
   return post('/api/v1/write', body, {
     'Content-Type': contentType,
     'Content-Encoding': 'snappy',
@@ -71,7 +86,12 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fleetgate-http-'));
   configPath = join(dir, 'config.yml');
   await writeFile(configPath, CONFIG);
-  gateway = await startGateway({ configPath, listen: '127.0.0.1:0', logger: silentLogger(), env: {} });
+  gateway = await startGateway({
+    configPath,
+    listen: '127.0.0.1:0',
+    logger: silentLogger(),
+    env: {},
+  });
 });
 
 afterEach(async () => {
@@ -83,21 +103,34 @@ describe('POST /api/v1/write', () => {
   it('accepts remote write 1.0 with 204 and counts it by cluster', async () => {
     const res = await rw(v1Body(3));
     expect(res.status).toBe(204);
-    expect(res.headers.get('x-prometheus-remote-write-samples-written')).toBeNull();
+    expect(
+      res.headers.get('x-prometheus-remote-write-samples-written')
+    ).toBeNull();
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
-    expect(metrics).toContain('fleetgate_received_samples_total{cluster="prod-eu",protocol="remote_write"} 3');
+    expect(metrics).toContain(
+      'fleetgate_received_samples_total{cluster="prod-eu",protocol="remote_write"} 3'
+    );
   });
 
   it('answers remote write 2.0 with the Written headers', async () => {
     const res = await rw(v2Body(), V2);
     expect(res.status).toBe(204);
-    expect(res.headers.get('x-prometheus-remote-write-samples-written')).toBe('1');
-    expect(res.headers.get('x-prometheus-remote-write-histograms-written')).toBe('0');
-    expect(res.headers.get('x-prometheus-remote-write-exemplars-written')).toBe('0');
+    expect(res.headers.get('x-prometheus-remote-write-samples-written')).toBe(
+      '1'
+    );
+    expect(
+      res.headers.get('x-prometheus-remote-write-histograms-written')
+    ).toBe('0');
+    expect(res.headers.get('x-prometheus-remote-write-exemplars-written')).toBe(
+      '0'
+    );
   });
 
   it('refuses an unknown proto with 415 and says what it accepts', async () => {
-    const res = await rw(v1Body(), 'application/x-protobuf;proto=io.prometheus.write.v3.Request');
+    const res = await rw(
+      v1Body(),
+      'application/x-protobuf;proto=io.prometheus.write.v3.Request'
+    );
     expect(res.status).toBe(415);
     expect(await res.text()).toMatch(/io\.prometheus\.write\.v3\.Request/);
   });
@@ -106,7 +139,10 @@ describe('POST /api/v1/write', () => {
     ['no token', undefined, /missing bearer token/],
     ['a wrong token', 'not-the-token-at-all-000', /unknown bearer token/],
   ])('refuses %s with 401', async (_what, token, message) => {
-    const headers: Record<string, string> = { 'Content-Type': V1, 'Content-Encoding': 'snappy' };
+    const headers: Record<string, string> = {
+      'Content-Type': V1,
+      'Content-Encoding': 'snappy',
+    };
     if (token !== undefined) headers['Authorization'] = `Bearer ${token}`;
     const res = await post('/api/v1/write', v1Body(), headers);
     expect(res.status).toBe(401);
@@ -120,13 +156,24 @@ describe('POST /api/v1/write', () => {
   });
 
   it('refuses bad protobuf inside valid snappy with 400', async () => {
-    const res = await rw(snappyCompress(new Uint8Array([0x0a, 0xff, 0xff, 0x03, 0x01])));
+    const res = await rw(
+      snappyCompress(new Uint8Array([0x0a, 0xff, 0xff, 0x03, 0x01]))
+    );
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/cannot decode/);
   });
 
   it('refuses a series without a metric name with 400', async () => {
-    const body = snappyCompress(encodeV1Request({ timeseries: [{ labels: [{ name: 'job', value: 'x' }], samples: [{ value: 1, timestamp: 1 }] }] }));
+    const body = snappyCompress(
+      encodeV1Request({
+        timeseries: [
+          {
+            labels: [{ name: 'job', value: 'x' }],
+            samples: [{ value: 1, timestamp: 1 }],
+          },
+        ],
+      })
+    );
     const res = await rw(body);
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/metric name/);
@@ -146,7 +193,15 @@ describe('POST /api/v1/write', () => {
 
   it('survives thousands of mutated bodies and still serves a valid one', async () => {
     const valid = encodeV1Request({
-      timeseries: [{ labels: [{ name: '__name__', value: 'up' }, { name: 'job', value: 'a' }], samples: [{ value: 1, timestamp: 5 }] }],
+      timeseries: [
+        {
+          labels: [
+            { name: '__name__', value: 'up' },
+            { name: 'job', value: 'a' },
+          ],
+          samples: [{ value: 1, timestamp: 5 }],
+        },
+      ],
     });
     let seed = 42;
     const random = (): number => {
@@ -155,7 +210,10 @@ describe('POST /api/v1/write', () => {
     };
     const statuses = new Map<number, number>();
     for (let i = 0; i < 1500; i++) {
-      const mutated = valid.slice(0, Math.max(1, Math.floor(random() * (valid.length + 1))));
+      const mutated = valid.slice(
+        0,
+        Math.max(1, Math.floor(random() * (valid.length + 1)))
+      );
       for (let flips = 1 + Math.floor(random() * 3); flips > 0; flips--) {
         const at = Math.floor(random() * mutated.length);
         mutated[at] = mutated[at]! ^ (1 << Math.floor(random() * 8));
@@ -163,7 +221,9 @@ describe('POST /api/v1/write', () => {
       const res = await rw(random() < 0.5 ? snappyCompress(mutated) : mutated);
       await res.arrayBuffer();
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-      expect(res.status === 204 || (res.status >= 400 && res.status < 500)).toBe(true);
+      expect(
+        res.status === 204 || (res.status >= 400 && res.status < 500)
+      ).toBe(true);
     }
     expect(statuses.get(400)).toBeGreaterThan(100);
     expect((await rw(v1Body())).status).toBe(204);
@@ -174,11 +234,23 @@ describe('POST /v1/metrics', () => {
   const otlpJson = JSON.stringify({
     resourceMetrics: [
       {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }] },
+        resource: {
+          attributes: [
+            { key: 'service.name', value: { stringValue: 'checkout' } },
+          ],
+        },
         scopeMetrics: [
           {
             metrics: [
-              { name: 'queue.depth', unit: '1', gauge: { dataPoints: [{ timeUnixNano: `${Date.now()}000000`, asInt: '4' }] } },
+              {
+                name: 'queue.depth',
+                unit: '1',
+                gauge: {
+                  dataPoints: [
+                    { timeUnixNano: `${Date.now()}000000`, asInt: '4' },
+                  ],
+                },
+              },
             ],
           },
         ],
@@ -198,19 +270,28 @@ describe('POST /v1/metrics', () => {
   });
 
   it('answers the /otlp alias too', async () => {
-    const res = await post('/otlp/v1/metrics', otlpJson, { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` });
+    const res = await post('/otlp/v1/metrics', otlpJson, {
+      'Content-Type': 'application/json',
+      Authorization: `Bearer ${TOKEN}`,
+    });
     expect(res.status).toBe(200);
   });
 
   it('refuses malformed JSON with 400 and a JSON Status body', async () => {
-    const res = await post('/v1/metrics', '{"resourceMetrics": 5}', { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` });
+    const res = await post('/v1/metrics', '{"resourceMetrics": 5}', {
+      'Content-Type': 'application/json',
+      Authorization: `Bearer ${TOKEN}`,
+    });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { message: string };
     expect(body.message).toMatch(/resourceMetrics/);
   });
 
   it('refuses an unknown content type with 415', async () => {
-    const res = await post('/v1/metrics', 'x', { 'Content-Type': 'text/plain', Authorization: `Bearer ${TOKEN}` });
+    const res = await post('/v1/metrics', 'x', {
+      'Content-Type': 'text/plain',
+      Authorization: `Bearer ${TOKEN}`,
+    });
     expect(res.status).toBe(415);
   });
 
@@ -243,23 +324,33 @@ describe('health and reload', () => {
   it('answers unknown paths with a JSON 404', async () => {
     const res = await fetch(`${gateway.url}/api/v1/nope`);
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ status: 'error', errorType: 'not_found' });
+    expect(await res.json()).toMatchObject({
+      status: 'error',
+      errorType: 'not_found',
+    });
   });
 
   it('keeps the old config when the new one is bad, and takes a good one', async () => {
     await writeFile(configPath, 'clusters:\n  - {name: x, env: prod}\n');
     const bad = await fetch(`${gateway.url}/-/reload`, { method: 'POST' });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ issues: ['clusters[0].region: required'] });
+    expect(await bad.json()).toMatchObject({
+      issues: ['clusters[0].region: required'],
+    });
     expect((await rw(v1Body())).status).toBe(204);
 
     const newToken = 'staging-token-0123456789';
-    await writeFile(configPath, `${CONFIG}  - {name: staging, region: eu, env: staging, token: ${newToken}}\n`);
+    await writeFile(
+      configPath,
+      `${CONFIG}  - {name: staging, region: eu, env: staging, token: ${newToken}}\n`
+    );
     const good = await fetch(`${gateway.url}/-/reload`, { method: 'POST' });
     expect(good.status).toBe(200);
     expect((await rw(v1Body(), V1, newToken)).status).toBe(204);
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
-    expect(metrics).toContain('fleetgate_config_reloads_total{result="failure"} 1');
+    expect(metrics).toContain(
+      'fleetgate_config_reloads_total{result="failure"} 1'
+    );
     expect(metrics).toContain('fleetgate_config_last_reload_successful 1');
   });
 });

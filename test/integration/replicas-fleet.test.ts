@@ -5,7 +5,10 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { snappyCompress } from '../../src/codec/index.js';
-import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import {
+  startGateway,
+  type GatewayProcess,
+} from '../helpers/gateway-process.js';
 import { waitFor } from '../helpers/peers.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { encodeV1Request } from '../helpers/remote-write-reference.js';
@@ -21,8 +24,12 @@ interface FleetCluster {
   last_seen: Record<string, string | null>;
 }
 
-async function fleetOf(gateway: GatewayProcess): Promise<Map<string, FleetCluster>> {
-  const body = (await (await fetch(`${gateway.url}/api/v1/fleet`)).json()) as { data: { clusters: FleetCluster[] } };
+async function fleetOf(
+  gateway: GatewayProcess
+): Promise<Map<string, FleetCluster>> {
+  const body = (await (await fetch(`${gateway.url}/api/v1/fleet`)).json()) as {
+    data: { clusters: FleetCluster[] };
+  };
   return new Map(body.data.clusters.map(c => [c.cluster, c]));
 }
 
@@ -34,8 +41,12 @@ clusters:
   - {name: prod-eu, region: eu-west-1, env: prod, team: payments, token: ${TOKEN}}
   - {name: dev-us, region: us-east-1, env: dev, team: web, token: dev-us-token-0123456789}
 `;
-  a = await startGateway(config, { env: { FLEETGATE_REPLICA_ID: 'replica-a' } });
-  b = await startGateway(config, { env: { FLEETGATE_REPLICA_ID: 'replica-b' } });
+  a = await startGateway(config, {
+    env: { FLEETGATE_REPLICA_ID: 'replica-a' },
+  });
+  b = await startGateway(config, {
+    env: { FLEETGATE_REPLICA_ID: 'replica-b' },
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -46,19 +57,34 @@ afterAll(async () => {
 
 it('shows a cluster seen only by replica A as healthy on replica B too', async () => {
   const body = snappyCompress(
-    encodeV1Request({ timeseries: [{ labels: [{ name: '__name__', value: 'up' }], samples: [{ value: 1, timestamp: Date.now() }] }] })
+    encodeV1Request({
+      timeseries: [
+        {
+          labels: [{ name: '__name__', value: 'up' }],
+          samples: [{ value: 1, timestamp: Date.now() }],
+        },
+      ],
+    })
   );
   const res = await fetch(`${a.url}/api/v1/write`, {
     method: 'POST',
     body,
-    headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', Authorization: `Bearer ${TOKEN}` },
+    headers: {
+      'Content-Type': 'application/x-protobuf',
+      'Content-Encoding': 'snappy',
+      Authorization: `Bearer ${TOKEN}`,
+    },
   });
   expect(res.status).toBe(204);
 
-  const onB = await waitFor(async () => {
-    const cluster = (await fleetOf(b)).get('prod-eu');
-    return cluster?.state === 'healthy' && cluster;
-  }, 30_000, { description: 'prod-eu healthy on replica B' });
+  const onB = await waitFor(
+    async () => {
+      const cluster = (await fleetOf(b)).get('prod-eu');
+      return cluster?.state === 'healthy' && cluster;
+    },
+    30_000,
+    { description: 'prod-eu healthy on replica B' }
+  );
   const onA = (await fleetOf(a)).get('prod-eu')!;
   expect(onB.state).toBe(onA.state);
   expect(onB.last_seen['metrics']).toBe(onA.last_seen['metrics']);

@@ -40,7 +40,11 @@ it('exports a server span per request when an OTLP traces endpoint is set', asyn
   });
   try {
     await fetch(`${gateway.url}/-/reload`, { method: 'POST' });
-    await waitFor(() => received.some(body => body.includes('POST /-/reload')), 20_000, { description: 'a span for POST /-/reload' });
+    await waitFor(
+      () => received.some(body => body.includes('POST /-/reload')),
+      20_000,
+      { description: 'a span for POST /-/reload' }
+    );
     expect(received.some(body => body.includes('fleetgate'))).toBe(true);
   } finally {
     await gateway.stop();

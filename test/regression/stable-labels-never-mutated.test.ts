@@ -9,7 +9,11 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig } from '../../src/config/index.js';
 import { ClusterRegistry } from '../../src/fleet/index.js';
-import { SeriesBatch, labelsFromRecord, labelsToRecord } from '../../src/model/index.js';
+import {
+  SeriesBatch,
+  labelsFromRecord,
+  labelsToRecord,
+} from '../../src/model/index.js';
 import {
   CardinalityLimiter,
   HaDeduplicator,
@@ -32,13 +36,24 @@ relabel_configs: [{target_label: tier, replacement: gold}]`,
     const store = new MemoryStateStore();
     const metrics = new Registry();
     const pipeline = new Pipeline([
-      new NormalizeLabels(registry, { aliases: defaultConfig().normalize.aliases, unknownCluster: 'unknown' }),
+      new NormalizeLabels(registry, {
+        aliases: defaultConfig().normalize.aliases,
+        unknownCluster: 'unknown',
+      }),
       new HaDeduplicator(config.ha, store, metrics),
       new Relabel(config.relabel_configs, new Map()),
       new CardinalityLimiter(config.limits, { registry: metrics }),
     ]);
-    const identity: Identity = { kind: 'cluster', cluster: registry.byName('prod-eu')! };
-    const input = labelsFromRecord({ __name__: 'up', __replica__: 'prom-0', k8s_cluster: 'prod-eu', job: 'node' });
+    const identity: Identity = {
+      kind: 'cluster',
+      cluster: registry.byName('prod-eu')!,
+    };
+    const input = labelsFromRecord({
+      __name__: 'up',
+      __replica__: 'prom-0',
+      k8s_cluster: 'prod-eu',
+      job: 'node',
+    });
     const frozen = [...input];
 
     const outputs: Record<string, string>[] = [];
@@ -47,12 +62,25 @@ relabel_configs: [{target_label: tier, replacement: gold}]`,
       batch.addSeries(input);
       batch.stable[0] = 1;
       batch.addSample(request, 1000 + request);
-      await pipeline.run(batch, { identity, protocol: 'remote_write_v1', receivedAtMs: 1000 + request, tally: new StageTally() });
+      await pipeline.run(batch, {
+        identity,
+        protocol: 'remote_write_v1',
+        receivedAtMs: 1000 + request,
+        tally: new StageTally(),
+      });
       expect(batch.dropped[0]).toBe(0);
       outputs.push(labelsToRecord(batch.labels[0]!));
     }
     expect(input).toEqual(frozen);
-    const want = { __name__: 'up', job: 'node', cluster: 'prod-eu', region: 'eu', env: 'prod', team: 'a', tier: 'gold' };
+    const want = {
+      __name__: 'up',
+      job: 'node',
+      cluster: 'prod-eu',
+      region: 'eu',
+      env: 'prod',
+      team: 'a',
+      tier: 'gold',
+    };
     expect(outputs).toEqual([want, want]);
   });
 });

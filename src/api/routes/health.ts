@@ -28,7 +28,11 @@ export function readyHandler(deps: HealthRouteDeps): RequestHandler {
     const { ready, reasons } = deps.readiness();
     const detail = reasons.length > 0 ? ` (${reasons.join('; ')})` : '';
     res.status(ready ? 200 : 503).type('text/plain');
-    res.send(ready ? `fleetgate is ready${detail}.\n` : `fleetgate is not ready${detail}.\n`);
+    res.send(
+      ready
+        ? `fleetgate is ready${detail}.\n`
+        : `fleetgate is not ready${detail}.\n`
+    );
   };
 }
 
@@ -39,7 +43,12 @@ export function reloadHandler(deps: HealthRouteDeps): RequestHandler {
     } catch (err) {
       // A bad config is the operator's input, answered like bad data; the old config keeps serving.
       if (err instanceof ConfigError) {
-        res.status(400).json({ status: 'error', errorType: 'bad_data', error: err.message, issues: err.issues });
+        res.status(400).json({
+          status: 'error',
+          errorType: 'bad_data',
+          error: err.message,
+          issues: err.issues,
+        });
         return;
       }
       throw err;

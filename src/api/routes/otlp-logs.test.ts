@@ -155,9 +155,7 @@ describe('otlpLogsHandler()', () => {
   });
 
   /** Every line Loki got, with its stream's labels. */
-  async function lokiLines(
-    count: number
-  ): Promise<
+  async function lokiLines(count: number): Promise<
     {
       labels: Record<string, string>;
       line: string;
@@ -166,17 +164,15 @@ describe('otlpLogsHandler()', () => {
   > {
     const deadline = Date.now() + 5000;
     for (;;) {
-      const lines = loki
-        .accepted()
-        .flatMap(r =>
-          LogSink.lokiStreams(r).flatMap(s =>
-            s.entries.map(e => ({
-              labels: parseLokiLabels(s.labels),
-              line: e.line,
-              metadata: Object.fromEntries(e.structuredMetadata),
-            }))
-          )
-        );
+      const lines = loki.accepted().flatMap(r =>
+        LogSink.lokiStreams(r).flatMap(s =>
+          s.entries.map(e => ({
+            labels: parseLokiLabels(s.labels),
+            line: e.line,
+            metadata: Object.fromEntries(e.structuredMetadata),
+          }))
+        )
+      );
       if (lines.length >= count || Date.now() > deadline) return lines;
       await new Promise(resolve => setTimeout(resolve, 10));
     }
@@ -190,106 +186,112 @@ describe('otlpLogsHandler()', () => {
     return fetch(`${base}${path}`, { method: 'POST', body, headers });
   }
 
-  describe('with the OpenTelemetry JS SDK as the sender', () => {
-    async function sendWithSdk(
-      exporter: LogRecordExporter
-    ): Promise<ExportResult[]> {
-      const results: ExportResult[] = [];
-      const inner = exporter.export.bind(exporter);
-      exporter.export = (records, done) =>
-        inner(records, result => {
-          results.push(result);
-          done(result);
-        });
-      const provider = new LoggerProvider({
-        resource: resourceFromAttributes({
-          'service.name': 'checkout',
-          'k8s.namespace.name': 'shop',
-          'k8s.pod.name': 'checkout-7d9f-abcde',
-          'k8s.cluster.name': 'prod-us',
-        }),
-        processors: [new SimpleLogRecordProcessor({ exporter })],
-      });
-      const logger = provider.getLogger('checkout-logger', '1.2.3');
-      logger.emit({
-        severityNumber: SeverityNumber.WARN,
-        severityText: 'WARN',
-        body: 'card declined',
-        attributes: { 'order.id': 'o-1' },
-      });
-      logger.emit({
-        severityNumber: SeverityNumber.INFO,
-        body: { msg: 'structured', amount: 42 },
-      });
-      await provider.forceFlush();
-      await provider.shutdown();
-      return results;
-    }
-
-    it.each([
-      [
-        'protobuf',
-        'application/x-protobuf identity',
-        (url: string) => new OtlpProtoLogExporter({ url, headers: AUTH }),
-      ],
-      [
-        'protobuf gzip',
-        'application/x-protobuf gzip',
-        (url: string) =>
-          new OtlpProtoLogExporter({
-            url,
-            headers: AUTH,
-            compression: 'gzip' as never,
+  // The SDK exports through real HTTP and zlib: on a loaded 2-core CI
+  // machine that can take longer than the default 5 s.
+  describe(
+    'with the OpenTelemetry JS SDK as the sender',
+    { timeout: 30_000 },
+    () => {
+      async function sendWithSdk(
+        exporter: LogRecordExporter
+      ): Promise<ExportResult[]> {
+        const results: ExportResult[] = [];
+        const inner = exporter.export.bind(exporter);
+        exporter.export = (records, done) =>
+          inner(records, result => {
+            results.push(result);
+            done(result);
+          });
+        const provider = new LoggerProvider({
+          resource: resourceFromAttributes({
+            'service.name': 'checkout',
+            'k8s.namespace.name': 'shop',
+            'k8s.pod.name': 'checkout-7d9f-abcde',
+            'k8s.cluster.name': 'prod-us',
           }),
-      ],
-      [
-        'JSON',
-        'application/json identity',
-        (url: string) => new OtlpHttpJsonLogExporter({ url, headers: AUTH }),
-      ],
-    ])(
-      'lands %s logs in Loki under the canonical labels',
-      async (_name, encoding, createExporter) => {
-        await start();
-        const results = await sendWithSdk(createExporter(`${base}/v1/logs`));
-        expect(seen).toEqual([encoding, encoding]);
-        expect(results.map(r => [r.code, r.error?.message])).toEqual([
-          [0, undefined],
-          [0, undefined],
-        ]);
-        const lines = await lokiLines(2);
-        expect(lines).toHaveLength(2);
-        const labels = {
-          cluster: 'prod-eu',
-          region: 'eu-west-1',
-          env: 'prod',
-          namespace: 'shop',
-          service_name: 'checkout',
-        };
-        expect(lines[0]).toEqual({
-          labels: { ...labels, level: 'warn' },
-          line: 'card declined',
-          metadata: expect.objectContaining({
-            k8s_pod_name: 'checkout-7d9f-abcde',
-            team: 'payments',
-            order_id: 'o-1',
-            scope_name: 'checkout-logger',
-            scope_version: '1.2.3',
-            severity_text: 'WARN',
-          }) as unknown,
+          processors: [new SimpleLogRecordProcessor({ exporter })],
         });
-        expect(lines[1]).toMatchObject({
-          labels: { ...labels, level: 'info' },
-          line: '{"msg":"structured","amount":42}',
+        const logger = provider.getLogger('checkout-logger', '1.2.3');
+        logger.emit({
+          severityNumber: SeverityNumber.WARN,
+          severityText: 'WARN',
+          body: 'card declined',
+          attributes: { 'order.id': 'o-1' },
         });
-        expect(loki.requests[0]!.headers['x-scope-orgid']).toBe('fleet');
-        expect(observed.map(o => [o.identity.kind, o.records])).toEqual([
-          ['cluster', 1],
-          ['cluster', 1],
-        ]);
+        logger.emit({
+          severityNumber: SeverityNumber.INFO,
+          body: { msg: 'structured', amount: 42 },
+        });
+        await provider.forceFlush();
+        await provider.shutdown();
+        return results;
       }
-    );
-  });
+
+      it.each([
+        [
+          'protobuf',
+          'application/x-protobuf identity',
+          (url: string) => new OtlpProtoLogExporter({ url, headers: AUTH }),
+        ],
+        [
+          'protobuf gzip',
+          'application/x-protobuf gzip',
+          (url: string) =>
+            new OtlpProtoLogExporter({
+              url,
+              headers: AUTH,
+              compression: 'gzip' as never,
+            }),
+        ],
+        [
+          'JSON',
+          'application/json identity',
+          (url: string) => new OtlpHttpJsonLogExporter({ url, headers: AUTH }),
+        ],
+      ])(
+        'lands %s logs in Loki under the canonical labels',
+        async (_name, encoding, createExporter) => {
+          await start();
+          const results = await sendWithSdk(createExporter(`${base}/v1/logs`));
+          expect(seen).toEqual([encoding, encoding]);
+          expect(results.map(r => [r.code, r.error?.message])).toEqual([
+            [0, undefined],
+            [0, undefined],
+          ]);
+          const lines = await lokiLines(2);
+          expect(lines).toHaveLength(2);
+          const labels = {
+            cluster: 'prod-eu',
+            region: 'eu-west-1',
+            env: 'prod',
+            namespace: 'shop',
+            service_name: 'checkout',
+          };
+          expect(lines[0]).toEqual({
+            labels: { ...labels, level: 'warn' },
+            line: 'card declined',
+            metadata: expect.objectContaining({
+              k8s_pod_name: 'checkout-7d9f-abcde',
+              team: 'payments',
+              order_id: 'o-1',
+              scope_name: 'checkout-logger',
+              scope_version: '1.2.3',
+              severity_text: 'WARN',
+            }) as unknown,
+          });
+          expect(lines[1]).toMatchObject({
+            labels: { ...labels, level: 'info' },
+            line: '{"msg":"structured","amount":42}',
+          });
+          expect(loki.requests[0]!.headers['x-scope-orgid']).toBe('fleet');
+          expect(observed.map(o => [o.identity.kind, o.records])).toEqual([
+            ['cluster', 1],
+            ['cluster', 1],
+          ]);
+        }
+      );
+    }
+  );
 
   describe('answers', () => {
     beforeEach(async () => {

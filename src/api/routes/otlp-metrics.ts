@@ -21,9 +21,15 @@ export interface OtlpRouteDeps {
 }
 
 /** 'protobuf' or 'json' from a Content-Type; other types are 415. */
-export function otlpFormatOf(contentType: string | undefined): 'protobuf' | 'json' {
+export function otlpFormatOf(
+  contentType: string | undefined
+): 'protobuf' | 'json' {
   const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (mediaType === 'application/x-protobuf' || mediaType === 'application/protobuf') return 'protobuf';
+  if (
+    mediaType === 'application/x-protobuf' ||
+    mediaType === 'application/protobuf'
+  )
+    return 'protobuf';
   if (mediaType === 'application/json') return 'json';
   throw new UnsupportedMediaTypeError(
     `cannot read OTLP request: unsupported Content-Type ${JSON.stringify(contentType ?? '')} (want application/x-protobuf or application/json)`
@@ -39,9 +45,17 @@ export function otlpMetricsHandler(deps: OtlpRouteDeps): RequestHandler {
     const runtime = deps.runtime();
     const identity = runtime.identifier.identify(req.headers.authorization);
     const { server } = runtime.config;
-    const limits = { maxBodyBytes: server.max_body_bytes, maxDecompressedBytes: server.max_decompressed_bytes };
-    const { body } = await readBody(req, req.headers['content-encoding'], limits);
-    const request = format === 'json' ? decodeMetricsJson(body) : decodeMetricsProtobuf(body);
+    const limits = {
+      maxBodyBytes: server.max_body_bytes,
+      maxDecompressedBytes: server.max_decompressed_bytes,
+    };
+    const { body } = await readBody(
+      req,
+      req.headers['content-encoding'],
+      limits
+    );
+    const request =
+      format === 'json' ? decodeMetricsJson(body) : decodeMetricsProtobuf(body);
     const receivedAtMs = Date.now();
     const scope = identity.kind === 'cluster' ? identity.cluster.name : '';
     const batch = pool.acquire();
@@ -49,16 +63,27 @@ export function otlpMetricsHandler(deps: OtlpRouteDeps): RequestHandler {
     let message: string;
     try {
       const converted = runtime.otlpConverter.convert(request, batch, scope);
-      const outcome = await deps.ingest.acceptMetrics(runtime, batch, identity, 'otlp', receivedAtMs, {
-        userAgent: req.headers['user-agent'],
-        resource: request.resourceMetrics[0]?.resource.attributes,
-      });
+      const outcome = await deps.ingest.acceptMetrics(
+        runtime,
+        batch,
+        identity,
+        'otlp',
+        receivedAtMs,
+        {
+          userAgent: req.headers['user-agent'],
+          resource: request.resourceMetrics[0]?.resource.attributes,
+        }
+      );
       rejected = converted.rejectedPoints + outcome.pointsDropped;
       message = [...converted.errors, ...outcome.dropMessages].join('; ');
     } finally {
       pool.release(batch);
     }
-    res.status(200).type(format === 'json' ? 'application/json' : 'application/x-protobuf');
-    res.send(Buffer.from(encodeExportMetricsResponse(rejected, message, format)));
+    res
+      .status(200)
+      .type(format === 'json' ? 'application/json' : 'application/x-protobuf');
+    res.send(
+      Buffer.from(encodeExportMetricsResponse(rejected, message, format))
+    );
   };
 }

@@ -61,4 +61,7 @@ export {
   type EventIngestResult,
   type KubernetesEventServiceOptions,
 } from './kubernetes-event-service.js';
-export { LogBatchEventsObserver, type EventSightings } from './log-batch-events-observer.js';
+export {
+  LogBatchEventsObserver,
+  type EventSightings,
+} from './log-batch-events-observer.js';

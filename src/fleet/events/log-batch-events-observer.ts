@@ -3,7 +3,11 @@
  * batch's live records, grouped by their canonical cluster, to the event
  * service, and tells the fleet view which clusters sent events.
  */
-import { LogDropReason, type LogBatch, type LogRecord } from '../../model/log-batch.js';
+import {
+  LogDropReason,
+  type LogBatch,
+  type LogRecord,
+} from '../../model/log-batch.js';
 import type { LogRecordView } from './log-record-view.js';
 import type { KubernetesEventService } from './kubernetes-event-service.js';
 
@@ -11,7 +15,12 @@ const NANOS_PER_MS = 1_000_000n;
 
 /** Records the fleet view that a cluster sent events (FleetTracker implements it). */
 export interface EventSightings {
-  recordIngest(cluster: string, signal: 'events', report: { samples: number }, receivedAtMs: number): void;
+  recordIngest(
+    cluster: string,
+    signal: 'events',
+    report: { samples: number },
+    receivedAtMs: number
+  ): void;
 }
 
 function viewOf(batch: LogBatch, record: LogRecord): LogRecordView {
@@ -49,7 +58,13 @@ export class LogBatchEventsObserver {
     const nowMs = Date.now();
     for (const [cluster, views] of byCluster) {
       const result = await this._events.observe(views, cluster);
-      if (result.events > 0) this._sightings?.recordIngest(cluster, 'events', { samples: result.events }, nowMs);
+      if (result.events > 0)
+        this._sightings?.recordIngest(
+          cluster,
+          'events',
+          { samples: result.events },
+          nowMs
+        );
     }
   }
 }

@@ -22,6 +22,7 @@ export class LogBatchFleetObserver {
       counts.set(cluster, (counts.get(cluster) ?? 0) + 1);
     }
     const nowMs = Date.now();
-    for (const [cluster, records] of counts) this._fleet.recordIngest(cluster, 'logs', { samples: records }, nowMs);
+    for (const [cluster, records] of counts)
+      this._fleet.recordIngest(cluster, 'logs', { samples: records }, nowMs);
   }
 }

@@ -97,7 +97,9 @@ export function decodeWriteRequestV1(
   const checkpoint = checkpointOf(batch);
   const reader = new ProtobufReader(body);
   const bodyBuffer =
-    cache === undefined ? undefined : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    cache === undefined
+      ? undefined
+      : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   cache?.maintain();
   let metadataCount = 0;
   // The entry being read, named in the error message; kept as numbers so
@@ -110,7 +112,17 @@ export function decodeWriteRequestV1(
       if (tag === REQUEST_TIMESERIES) {
         atSeries = stats.series;
         const seriesEnd = reader.delimitedEnd();
-        if (bodyBuffer === undefined || !decodeCachedLabels(reader, seriesEnd, bodyBuffer, cache!, batch, stats)) {
+        if (
+          bodyBuffer === undefined ||
+          !decodeCachedLabels(
+            reader,
+            seriesEnd,
+            bodyBuffer,
+            cache!,
+            batch,
+            stats
+          )
+        ) {
           decodeTimeSeries(reader, seriesEnd, batch, stats);
         }
         stats.series++;

@@ -46,7 +46,8 @@ export function encodeSeriesV1(
   writer.tag(REQUEST_TIMESERIES, LENGTH_DELIMITED);
   // A series body is nearly always under 16 KiB: a 2-byte length.
   writer.fork(2);
-  if (labelFields === undefined) encodeLabelFieldsV1(batch.labels[series]!, writer);
+  if (labelFields === undefined)
+    encodeLabelFieldsV1(batch.labels[series]!, writer);
   else writer.raw(labelFields);
   const values = batch.values;
   const timestamps = batch.timestamps;
@@ -147,7 +148,10 @@ function writeDistinctMetadata(
  * label array. Separate from encodeSeriesV1 so a forwarder can encode a
  * known series' labels once and pass the bytes as `labelFields`.
  */
-export function encodeLabelFieldsV1(labels: readonly string[], writer: ProtobufWriter): void {
+export function encodeLabelFieldsV1(
+  labels: readonly string[],
+  writer: ProtobufWriter
+): void {
   for (let i = 0; i < labels.length; i += 2) {
     writer.tag(SERIES_LABELS, LENGTH_DELIMITED);
     writeLabel(writer, labels[i]!, labels[i + 1]!);
@@ -157,13 +161,16 @@ export function encodeLabelFieldsV1(labels: readonly string[], writer: ProtobufW
 function writeLabel(writer: ProtobufWriter, name: string, value: string): void {
   // Fast path: ASCII name and value whose Label body fits a one-byte length
   // (the common case): tag, length and both strings in one go, no fork/join.
-  const bodyLength = (name === '' ? 0 : name.length + 2) + (value === '' ? 0 : value.length + 2);
+  const bodyLength =
+    (name === '' ? 0 : name.length + 2) + (value === '' ? 0 : value.length + 2);
   if (bodyLength < 128) {
     const start = writer.pos;
     writer.uint32(bodyLength);
     if (
-      (name === '' || (writer.uint32(LABEL_NAME_TAG), writer.asciiString(name))) &&
-      (value === '' || (writer.uint32(LABEL_VALUE_TAG), writer.asciiString(value)))
+      (name === '' ||
+        (writer.uint32(LABEL_NAME_TAG), writer.asciiString(name))) &&
+      (value === '' ||
+        (writer.uint32(LABEL_VALUE_TAG), writer.asciiString(value)))
     ) {
       return;
     }

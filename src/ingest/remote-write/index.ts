@@ -12,4 +12,8 @@ export {
   encodeMetadataV1,
   encodeWriteRequestV1,
 } from './encode-write-request-v1.js';
-export { SeriesLabelCache, hashBytes, type SeriesLabelCacheOptions } from './series-label-cache.js';
+export {
+  SeriesLabelCache,
+  hashBytes,
+  type SeriesLabelCacheOptions,
+} from './series-label-cache.js';

@@ -34,10 +34,7 @@ import {
   metricNameOf,
   type SeriesBatch,
 } from '../../model/index.js';
-import {
-  formatSeriesHash,
-  hashSeries,
-} from '../../model/series-hash.js';
+import { formatSeriesHash, hashSeries } from '../../model/series-hash.js';
 import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
 import type { Stage, StageContext } from '../stage.js';
 import { ActiveSeriesIndex } from './active-series-index.js';
@@ -115,7 +112,10 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
   // Series hashes of the current batch, [hi, lo] per series; reused across batches (STYLE rule 17).
   private _hashes: Uint32Array = new Uint32Array(0);
   // Stable label array → its 64-bit hash: a known series is hashed once, not per request.
-  private readonly _hashMemo = new WeakMap<readonly string[], { hi: number; lo: number }>();
+  private readonly _hashMemo = new WeakMap<
+    readonly string[],
+    { hi: number; lo: number }
+  >();
   private _lastSweepMs: number;
   private _lastSnapshotMs = 0;
   private _lastDropEmptyMs: number;
@@ -227,8 +227,15 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
       });
       for (const slot of slots) {
         const metricId = table.metricIdAt(slot);
-        const metric = metricId === OVERFLOW_METRIC_ID ? undefined : table.metrics.nameOf(metricId);
-        shared.publish(cluster, metric, formatSeriesHash(table.hiAt(slot), table.loAt(slot)));
+        const metric =
+          metricId === OVERFLOW_METRIC_ID
+            ? undefined
+            : table.metrics.nameOf(metricId);
+        shared.publish(
+          cluster,
+          metric,
+          formatSeriesHash(table.hiAt(slot), table.loAt(slot))
+        );
         published++;
         // Three sets per series; flushing per chunk keeps the queue under its bound.
         if (++inChunk >= REPUBLISH_CHUNK_SERIES) {
