@@ -604,7 +604,16 @@ describe('dashboards against the e2e topology', () => {
     alertmanager = await startAlertmanager(
       rewriteAlertmanagerConfig(
         await readFile(ALERTMANAGER_CONFIG_FILE, 'utf8'),
-        { webhookBaseUrl: sink.url }
+        {
+          webhookBaseUrl: sink.url,
+          // The shipped routing and group_wait, but a test-sized
+          // group_interval: the page's alert is posted by the central
+          // Prometheus and by both gateways (one merged alert). If a flush
+          // finds it resolved for a moment (a sender starved on a loaded
+          // CI machine lets its endsAt pass), the next flush comes in 10 s,
+          // not the shipped 5 min.
+          groupInterval: '10s',
+        }
       )
     );
     // The central Prometheus next, so the gateways forward from the start;
