@@ -44,6 +44,28 @@ export default tseslint.config(
       ],
     },
   },
+  // Type-aware rules where they find real bugs: a promise nobody awaits or
+  // catches (an unhandled rejection kills the process), a promise where a
+  // value is expected, a switch that forgets a case.
+  {
+    files: ['src/**/*.ts', 'bench/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    languageOptions: {
+      parserOptions: {
+        projectService: true,
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+    },
+  },
   {
     files: [
       'src/codec/**',
