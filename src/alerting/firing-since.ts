@@ -1,3 +1,12 @@
+import type { GatewayAlert } from './alert-source.js';
+
+/** An alert firing now, keyed by its identity (its labels, serialized). */
+export interface FiringAlert {
+  readonly key: string;
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+}
+
 /**
  * Remembers since when each alert has been firing, so a source that only
  * knows "firing now" can give Alertmanager a stable `startsAt`.
@@ -11,5 +20,18 @@ export class FiringSince {
     for (const key of keys) next.set(key, this._since.get(key) ?? nowMs);
     this._since = next;
     return next;
+  }
+
+  /** The alerts firing now, each with the time it started firing (the others are forgotten). */
+  stamp(firing: readonly FiringAlert[], nowMs: number): GatewayAlert[] {
+    const since = this.update(
+      firing.map(f => f.key),
+      nowMs
+    );
+    return firing.map(f => ({
+      labels: f.labels,
+      annotations: f.annotations,
+      activeSinceMs: since.get(f.key)!,
+    }));
   }
 }

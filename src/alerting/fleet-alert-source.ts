@@ -7,7 +7,7 @@
  */
 import type { FleetEvaluation } from '../fleet/health/index.js';
 import type { AlertSource, GatewayAlert } from './alert-source.js';
-import { FiringSince } from './firing-since.js';
+import { FiringSince, type FiringAlert } from './firing-since.js';
 import { runbookUrlOf, type RunbookUrlTemplate } from './runbook-url.js';
 
 export interface FleetEvaluationSource {
@@ -41,11 +41,7 @@ export class FleetAlertSource implements AlertSource {
   async activeAlerts(): Promise<readonly GatewayAlert[]> {
     const evaluation = await this._fleet.evaluate();
     const template = this._runbookUrl();
-    const firing: {
-      key: string;
-      labels: Record<string, string>;
-      annotations: Record<string, string>;
-    }[] = [];
+    const firing: FiringAlert[] = [];
     for (const health of evaluation.clusters) {
       const alert = ALERT_OF_STATE[health.state];
       if (alert === undefined) continue;
@@ -70,14 +66,6 @@ export class FleetAlertSource implements AlertSource {
         },
       });
     }
-    const since = this._since.update(
-      firing.map(f => f.key),
-      this._now()
-    );
-    return firing.map(f => ({
-      labels: f.labels,
-      annotations: f.annotations,
-      activeSinceMs: since.get(f.key)!,
-    }));
+    return this._since.stamp(firing, this._now());
   }
 }

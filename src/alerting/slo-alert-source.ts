@@ -18,7 +18,7 @@ import {
 } from '../slo/rules/slo-alert-content.js';
 import { SLO_ALERT_NAMES, type SloScope } from '../slo/rules/slo-rule-names.js';
 import type { AlertSource, GatewayAlert } from './alert-source.js';
-import { FiringSince } from './firing-since.js';
+import { FiringSince, type FiringAlert } from './firing-since.js';
 import type { RunbookUrlTemplate } from './runbook-url.js';
 
 export interface SloReportSource {
@@ -48,12 +48,6 @@ const UNREGISTERED: SloAlertCluster = {
 
 const NO_CLUSTERS: SloAlertClusters = { byName: () => undefined };
 
-interface Firing {
-  readonly key: string;
-  readonly labels: Record<string, string>;
-  readonly annotations: Record<string, string>;
-}
-
 export class SloAlertSource implements AlertSource {
   private readonly _slos: SloReportSource;
   private readonly _clusters: SloAlertClusters;
@@ -80,26 +74,18 @@ export class SloAlertSource implements AlertSource {
   }
 
   async activeAlerts(): Promise<readonly GatewayAlert[]> {
-    const firing: Firing[] = [];
+    const firing: FiringAlert[] = [];
     for (const report of await this._slos.reports()) {
       this._collect(firing, report, 'fleet', '', report.alerts);
       for (const c of report.clusters)
         this._collect(firing, report, 'cluster', c.cluster, c.alerts);
     }
-    const since = this._since.update(
-      firing.map(f => f.key),
-      this._now()
-    );
-    return firing.map(f => ({
-      labels: f.labels,
-      annotations: f.annotations,
-      activeSinceMs: since.get(f.key)!,
-    }));
+    return this._since.stamp(firing, this._now());
   }
 
   /** Adds the firing severities of one scope of `report` to `out`. */
   private _collect(
-    out: Firing[],
+    out: FiringAlert[],
     report: SloReport,
     scope: SloScope,
     cluster: string,

@@ -335,11 +335,8 @@ function generate(endMs: number): Generated {
       chunk = new Map();
       stepsInChunk = 0;
     };
-    const put = (
-      labels: Record<string, string>,
-      value: number,
-      timestamp: number
-    ): void => {
+    /** The chunk's series of `labels`, created on first use. */
+    const seriesOf = (labels: Record<string, string>): TimeSeriesV1Object => {
       const key = JSON.stringify(labels);
       let series = chunk.get(key);
       if (series === undefined) {
@@ -349,10 +346,18 @@ function generate(endMs: number): Generated {
             value: v,
           })),
           samples: [],
+          histograms: [],
         };
         chunk.set(key, series);
       }
-      series.samples!.push({ value, timestamp });
+      return series;
+    };
+    const put = (
+      labels: Record<string, string>,
+      value: number,
+      timestamp: number
+    ): void => {
+      seriesOf(labels).samples!.push({ value, timestamp });
       samples++;
     };
     const putNative = (
@@ -360,18 +365,7 @@ function generate(endMs: number): Generated {
       c: PodCounters,
       timestamp: number
     ): void => {
-      const key = JSON.stringify(labels);
-      let series = chunk.get(key);
-      if (series === undefined) {
-        series = {
-          labels: Object.entries(labels).map(([name, v]) => ({
-            name,
-            value: v,
-          })),
-          histograms: [],
-        };
-        chunk.set(key, series);
-      }
+      const series = seriesOf(labels);
       // Classic buckets are cumulative over `le`; native ones are not.
       const positive = new Map<number, number>();
       NATIVE_BUCKETS.forEach((index, i) =>

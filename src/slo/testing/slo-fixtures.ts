@@ -50,28 +50,12 @@ export class SeriesFeed {
     return labels;
   }
 
-  /** One batch; points of the same series (consecutive) share one series entry. */
-  batch(points: readonly Point[]): SeriesBatch {
-    const batch = new SeriesBatch();
-    let last: string[] | undefined;
-    for (const p of points) {
-      const labels = this.labels(p.labels);
-      if (labels !== last) {
-        const index = batch.addSeries(labels);
-        batch.stable[index] = this.isStable ? 1 : 0;
-        last = labels;
-      }
-      batch.addSample(p.value, p.t, p.start ?? 0);
-    }
-    return batch;
-  }
-
-  /** One batch of native histograms (their own timestamps), one series per distinct label set. */
-  histogramBatch(
-    points: readonly {
-      readonly labels: Readonly<Record<string, string>>;
-      readonly histogram: NativeHistogram;
-    }[]
+  /** A batch of `points`, a series entry per run of equal labels, `add` filling each point in. */
+  private _build<
+    P extends { readonly labels: Readonly<Record<string, string>> },
+  >(
+    points: readonly P[],
+    add: (batch: SeriesBatch, point: P) => void
   ): SeriesBatch {
     const batch = new SeriesBatch();
     let last: string[] | undefined;
@@ -82,9 +66,26 @@ export class SeriesFeed {
         batch.stable[index] = this.isStable ? 1 : 0;
         last = labels;
       }
-      batch.addHistogram(p.histogram);
+      add(batch, p);
     }
     return batch;
+  }
+
+  /** One batch; points of the same series (consecutive) share one series entry. */
+  batch(points: readonly Point[]): SeriesBatch {
+    return this._build(points, (batch, p) =>
+      batch.addSample(p.value, p.t, p.start ?? 0)
+    );
+  }
+
+  /** One batch of native histograms (their own timestamps), one series per distinct label set. */
+  histogramBatch(
+    points: readonly {
+      readonly labels: Readonly<Record<string, string>>;
+      readonly histogram: NativeHistogram;
+    }[]
+  ): SeriesBatch {
+    return this._build(points, (batch, p) => batch.addHistogram(p.histogram));
   }
 }
 
