@@ -258,7 +258,13 @@ describe('otlpLogsHandler()', () => {
             [0, undefined],
             [0, undefined],
           ]);
-          const lines = await lokiLines(2);
+          // SimpleLogRecordProcessor exports each record on its own, and
+          // the gzip exporter compresses asynchronously: the two requests
+          // may arrive in either order. Order the lines as emitted.
+          const emitted = ['card declined', '{"msg":"structured","amount":42}'];
+          const lines = (await lokiLines(2)).sort(
+            (a, b) => emitted.indexOf(a.line) - emitted.indexOf(b.line)
+          );
           expect(lines).toHaveLength(2);
           const labels = {
             cluster: 'prod-eu',
