@@ -30,14 +30,9 @@ import {
   SeriesBatch,
 } from '../src/model/index.js';
 import { StageTally, type StageContext } from '../src/pipeline/index.js';
-import {
-  SloCounters,
-  SloEngine,
-  type SloSnapshot,
-  type SloSpec,
-  type SloStore,
-} from '../src/slo/index.js';
+import { SloCounters, SloEngine, type SloSpec } from '../src/slo/index.js';
 import { encodeStateSnapshot } from '../src/slo/slo-snapshot.js';
+import type { ReplicaSnapshot, SnapshotTransport } from '../src/state/index.js';
 import { generateClusterSeries } from './k8s-corpus.js';
 
 export const SLO_BENCH_CLUSTERS = 100;
@@ -238,10 +233,10 @@ export interface SloBenchResult {
 }
 
 /** A shared store that keeps the last snapshot of each kind and replica, and its size. */
-class RecordingStore implements SloStore {
+class RecordingStore implements SnapshotTransport {
   readonly isShared = true;
   readonly bytes = new Map<string, number>();
-  private readonly _snapshots = new Map<string, Map<string, SloSnapshot>>();
+  private readonly _snapshots = new Map<string, Map<string, ReplicaSnapshot>>();
 
   publishSnapshot(
     kind: string,
@@ -258,7 +253,7 @@ class RecordingStore implements SloStore {
     return Promise.resolve();
   }
 
-  readSnapshots(kind: string): Promise<SloSnapshot[]> {
+  readSnapshots(kind: string): Promise<ReplicaSnapshot[]> {
     return Promise.resolve([...(this._snapshots.get(kind)?.values() ?? [])]);
   }
 }

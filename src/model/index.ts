@@ -23,3 +23,4 @@ export {
   type SelectorOp,
   type SelectorSyntax,
 } from './series-selector.js';
+export { formatLe, formatGoFloat, parseLe } from './le-text.js';

@@ -1,18 +1,15 @@
 export {
   SloEngine,
-  SLO_OVERFLOW_CLUSTER,
   DEFAULT_SLO_PUBLISH_INTERVAL_MS,
   DEFAULT_SLO_STATE_INTERVAL_MS,
   DEFAULT_SLO_MAX_SERIES,
   DEFAULT_SLO_SERIES_TTL_MS,
   DEFAULT_SLO_MAX_GAP_MS,
   DEFAULT_SLO_MAX_CLUSTERS,
-  parseLe,
-  formatLe,
   type SloEngineOptions,
-  type SloQuery,
-  type SloQueries,
 } from './slo-engine.js';
+export { SLO_OVERFLOW_CLUSTER } from './slo-set.js';
+export type { SloQuery, SloQueries } from './slo-queries.js';
 export {
   compileSlo,
   validateSloSpec,
@@ -69,5 +66,4 @@ export {
   SLO_WINDOWS_SNAPSHOT_KIND,
   sloStateSnapshotKind,
 } from './slo-snapshot.js';
-export type { SloStore, SloSnapshot } from './slo-store.js';
 export { SloFleetView, type SloFleetStatus } from './slo-fleet-view.js';

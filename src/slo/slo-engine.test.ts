@@ -1,12 +1,9 @@
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DropReason, type SeriesBatch } from '../model/index.js';
-import { MemoryStateStore } from '../state/index.js';
-import {
-  SLO_OVERFLOW_CLUSTER,
-  SloEngine,
-  type SloEngineOptions,
-} from './slo-engine.js';
+import { MemorySnapshotTransport, MemoryStateStore } from '../state/index.js';
+import { SloEngine, type SloEngineOptions } from './slo-engine.js';
+import { SLO_OVERFLOW_CLUSTER } from './slo-set.js';
 import type { SloSpec } from './slo-definition.js';
 import type { SloReport } from './slo-report.js';
 import {
@@ -17,7 +14,6 @@ import {
   nativeHistogram,
   SECOND_MS,
   SeriesFeed,
-  SharedMemoryStore,
   T0,
   type Point,
 } from './testing/slo-fixtures.js';
@@ -882,7 +878,7 @@ describe('SloEngine', () => {
 
   describe('with a shared store', () => {
     it('gives the same answer on two replicas: the sum of both', async () => {
-      const store = new SharedMemoryStore();
+      const store = new MemorySnapshotTransport();
       const a = engine([AVAILABILITY, LATENCY], { store, replicaId: 'a' });
       const b = engine([AVAILABILITY, LATENCY], { store, replicaId: 'b' });
       const alone = engine([AVAILABILITY, LATENCY]);
@@ -920,7 +916,7 @@ describe('SloEngine', () => {
     });
 
     it('publishes on its timer and answers from the published sums', async () => {
-      const store = new SharedMemoryStore();
+      const store = new MemorySnapshotTransport();
       const a = engine([AVAILABILITY], { store, replicaId: 'a' });
       await a.start();
       const feed = new SeriesFeed();
@@ -933,7 +929,7 @@ describe('SloEngine', () => {
     });
 
     it('reloads its own state when it restarts with the same replica id', async () => {
-      const store = new SharedMemoryStore();
+      const store = new MemorySnapshotTransport();
       const first = engine([AVAILABILITY], { store, replicaId: 'gw-0' });
       await first.start();
       const feed = new SeriesFeed();
@@ -970,7 +966,7 @@ describe('SloEngine', () => {
     });
 
     it('keeps counting a replica that is gone, from its last bucket state', async () => {
-      const store = new SharedMemoryStore();
+      const store = new MemorySnapshotTransport();
       const a = engine([AVAILABILITY], { store, replicaId: 'a' });
       const b = engine([AVAILABILITY], { store, replicaId: 'b' });
       await a.start();

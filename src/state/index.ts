@@ -28,5 +28,14 @@ export {
   MAX_ACTIVE_SERIES_RETENTION_MS,
 } from './active-series-buckets.js';
 export type { EventLog } from './event-log.js';
+export {
+  MemorySnapshotTransport,
+  SnapshotExchange,
+  collectByKey,
+  type PeerSnapshot,
+  type SnapshotCodec,
+  type SnapshotExchangeOptions,
+  type SnapshotTransport,
+} from './snapshot/index.js';
 export { MemoryEventLog } from './event-log-memory.js';
 export { RedisEventLog } from './event-log-redis.js';

@@ -16,6 +16,9 @@
  * a backend failure is never surfaced to the caller. Times are the caller's
  * `nowMs`; no store reads a clock for its answers.
  */
+import type { SnapshotTransport } from './snapshot/index.js';
+
+export type { ReplicaSnapshot } from './snapshot/index.js';
 
 export interface StoreHealth {
   /** True while the shared backend is unreachable and answers come from local state. */
@@ -51,19 +54,13 @@ export interface HaElection {
   readonly isLeader: boolean;
 }
 
-export interface ReplicaSnapshot {
-  readonly replicaId: string;
-  readonly payload: string;
-  readonly publishedAtMs: number;
-}
-
-export interface StateStore {
+/**
+ * Snapshots (`publishSnapshot`, `readSnapshots`, `isShared`) are the
+ * transport of the snapshot-and-merge component (snapshot/): a store is how
+ * replicas exchange them.
+ */
+export interface StateStore extends SnapshotTransport {
   readonly kind: 'memory' | 'redis';
-  /**
-   * Whether other replicas share this state. With a non-shared store the
-   * local view is the whole truth, so callers may skip publishing to it.
-   */
-  readonly isShared: boolean;
 
   health(): StoreHealth;
 
@@ -118,21 +115,6 @@ export interface StateStore {
     nowMs: number,
     failoverTimeoutMs: number
   ): Promise<HaElection>;
-
-  /**
-   * Publishes this replica's snapshot of one kind (e.g. cardinality stats), replacing its previous one.
-   * It is live while `nowMs < publishedAtMs + ttlMs` (`ttlMs` must be > 0).
-   */
-  publishSnapshot(
-    kind: string,
-    replicaId: string,
-    payload: string,
-    ttlMs: number,
-    nowMs: number
-  ): Promise<void>;
-
-  /** The live (unexpired) snapshots of one kind from every replica, sorted by replicaId. */
-  readSnapshots(kind: string, nowMs: number): Promise<ReplicaSnapshot[]>;
 
   /** Releases the backend connection; idempotent, never hangs. */
   close(): Promise<void>;

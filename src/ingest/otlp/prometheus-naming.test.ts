@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   buildMetricName,
   buildUnitName,
-  formatPrometheusFloat,
   sanitizeLabelName,
   type MetricNameKind,
 } from './prometheus-naming.js';
@@ -98,28 +97,5 @@ describe('sanitizeLabelName()', () => {
     ['', ''],
   ])('%s → %s', (key, want) => {
     expect(sanitizeLabelName(key)).toBe(want);
-  });
-});
-
-describe('formatPrometheusFloat()', () => {
-  it.each([
-    [0.005, '0.005'],
-    [1, '1'],
-    [2.5, '2.5'],
-    [1000, '1000'],
-    [10000000, '10000000'],
-    [1e21, '1000000000000000000000'],
-    [1.5e22, '15000000000000000000000'],
-    [1e-7, '0.0000001'],
-    [1.25e-9, '0.00000000125'],
-    [-2.5e-8, '-0.000000025'],
-    [0.1 + 0.2, '0.30000000000000004'],
-    [0, '0'],
-    [-0, '-0'],
-    [Infinity, '+Inf'],
-    [-Infinity, '-Inf'],
-    [NaN, 'NaN'],
-  ])('%d → %s', (value, want) => {
-    expect(formatPrometheusFloat(value)).toBe(want);
   });
 });

@@ -147,34 +147,11 @@ export function sanitizeLabelName(key: string): string {
 }
 
 /**
- * A float as Go's `strconv.FormatFloat(v, 'f', -1, 64)` renders it, which is
- * what Prometheus' OTLP translator uses for `le` and `quantile`: the shortest
- * decimal that round-trips, never in exponent form (`0.005`, `1`, `1e-7` →
- * `0.0000001`), and `+Inf`/`-Inf`/`NaN`.
+ * The `le` and `quantile` text Prometheus' OTLP translator writes (Go's
+ * `'f'` float form); defined with the other `le` formatting in
+ * model/le-text.ts.
  */
-export function formatPrometheusFloat(value: number): string {
-  if (value === Infinity) return '+Inf';
-  if (value === -Infinity) return '-Inf';
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === 0) return Object.is(value, -0) ? '-0' : '0';
-  const text = String(value);
-  const e = text.indexOf('e');
-  if (e === -1) return text;
-  // Expand JS exponent form: "-1.25e-7" → sign "-", digits "125", point after 1 + (-7).
-  const negative = text.charCodeAt(0) === 0x2d;
-  const mantissa = text.slice(negative ? 1 : 0, e);
-  const exponent = Number(text.slice(e + 1));
-  const dot = mantissa.indexOf('.');
-  const digits =
-    dot === -1 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
-  const pointAt = (dot === -1 ? mantissa.length : dot) + exponent;
-  let out: string;
-  if (pointAt <= 0) out = `0.${'0'.repeat(-pointAt)}${digits}`;
-  else if (pointAt >= digits.length)
-    out = digits + '0'.repeat(pointAt - digits.length);
-  else out = `${digits.slice(0, pointAt)}.${digits.slice(pointAt)}`;
-  return negative ? `-${out}` : out;
-}
+export { formatLe as formatPrometheusFloat } from '../../model/index.js';
 
 function splitNameTokens(name: string): string[] {
   const tokens: string[] = [];

@@ -31,12 +31,7 @@ export {
   type SloRecordKind,
   type SloScope,
 } from './slo-rule-names.js';
-export {
-  formatLeMatcher,
-  formatGoFloat,
-  formatFixedFloat,
-  leSpellings,
-} from './le-matcher.js';
+export { formatLeMatcher, leSpellings } from './le-matcher.js';
 export {
   buildSliRateExpressions,
   checkSliSelectors,

@@ -14,56 +14,7 @@
  * all of them. A target exposes one spelling at a time, so the alternatives
  * never double count within one series.
  */
-
-/**
- * Formats a float as Go's `strconv.FormatFloat(value, 'g', -1, 64)`, which
- * is how client_golang writes `le` in the text format and how Prometheus
- * formats floats: shortest round-trip digits, exponent form when the decimal
- * exponent is below -4 or at least 6, with at least two exponent digits.
- */
-export function formatGoFloat(value: number): string {
-  if (value === Infinity) return '+Inf';
-  if (value === -Infinity) return '-Inf';
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === 0) return Object.is(value, -0) ? '-0' : '0';
-  // toExponential() without digits gives the shortest round-trip mantissa,
-  // the same digits Go's shortest formatting chooses.
-  const [mantissa, exponentText] = value.toExponential().split('e') as [
-    string,
-    string,
-  ];
-  const exponent = Number(exponentText);
-  if (exponent < -4 || exponent >= 6) {
-    const sign = exponent < 0 ? '-' : '+';
-    const digits = String(Math.abs(exponent)).padStart(2, '0');
-    return `${mantissa}e${sign}${digits}`;
-  }
-  return formatFixedFloat(value);
-}
-
-/**
- * Formats a float in plain decimal notation without exponent, as Go's
- * `strconv.FormatFloat(value, 'f', -1, 64)` (otlptranslator's `le`).
- */
-export function formatFixedFloat(value: number): string {
-  if (!Number.isFinite(value)) return formatGoFloat(value);
-  const text = String(value);
-  const e = text.indexOf('e');
-  if (e === -1) return text;
-  const isNegative = text.startsWith('-');
-  const mantissa = text.slice(isNegative ? 1 : 0, e);
-  const exponent = Number(text.slice(e + 1));
-  const dot = mantissa.indexOf('.');
-  const digits =
-    dot === -1 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
-  const pointAt = (dot === -1 ? mantissa.length : dot) + exponent;
-  let out: string;
-  if (pointAt <= 0) out = `0.${'0'.repeat(-pointAt)}${digits}`;
-  else if (pointAt >= digits.length)
-    out = digits + '0'.repeat(pointAt - digits.length);
-  else out = `${digits.slice(0, pointAt)}.${digits.slice(pointAt)}`;
-  return isNegative ? `-${out}` : out;
-}
+import { formatGoFloat, formatLe } from '../../model/index.js';
 
 /**
  * Every spelling of `threshold` as an `le` value (see the table above), the
@@ -72,7 +23,7 @@ export function formatFixedFloat(value: number): string {
 export function leSpellings(threshold: number): string[] {
   const go = formatGoFloat(threshold);
   const openMetrics = /[.e]/.test(go) ? go : `${go}.0`;
-  const fixed = formatFixedFloat(threshold);
+  const fixed = formatLe(threshold);
   return [...new Set([go, openMetrics, fixed])];
 }
 

@@ -1,9 +1,8 @@
 /**
  * Test helpers for the SLO engine: batches built like the decoders build
  * them (stable label arrays reused across requests, as the remote write
- * series cache hands them out), a stage context, and a shared in-memory
- * store (MemoryStateStore, announced as shared) so several engines act as
- * replicas of one deployment.
+ * series cache hands them out) and a stage context. Several engines on one
+ * MemorySnapshotTransport (state/) act as replicas of one deployment.
  */
 import {
   labelsFromRecord,
@@ -12,8 +11,6 @@ import {
   type NativeHistogram,
 } from '../../model/index.js';
 import { StageTally, type StageContext } from '../../pipeline/index.js';
-import { MemoryStateStore } from '../../state/index.js';
-import type { SloSnapshot, SloStore } from '../slo-store.js';
 
 /** 2030-01-01T00:00:00Z: aligned to every bucket width. */
 export const T0 = Date.UTC(2030, 0, 1);
@@ -166,26 +163,4 @@ export function contextOf(): StageContext {
     receivedAtMs: 0,
     tally: new StageTally(),
   };
-}
-
-/** One MemoryStateStore that says it is shared: engines on it behave as replicas. */
-export class SharedMemoryStore implements SloStore {
-  readonly isShared = true;
-  readonly inner = new MemoryStateStore();
-  publishes = 0;
-
-  publishSnapshot(
-    kind: string,
-    replicaId: string,
-    payload: string,
-    ttlMs: number,
-    nowMs: number
-  ): Promise<void> {
-    this.publishes++;
-    return this.inner.publishSnapshot(kind, replicaId, payload, ttlMs, nowMs);
-  }
-
-  readSnapshots(kind: string, nowMs: number): Promise<SloSnapshot[]> {
-    return this.inner.readSnapshots(kind, nowMs);
-  }
 }

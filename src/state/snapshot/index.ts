@@ -1,0 +1,12 @@
+export type {
+  ReplicaSnapshot,
+  SnapshotTransport,
+} from './snapshot-transport.js';
+export {
+  SnapshotExchange,
+  collectByKey,
+  type PeerSnapshot,
+  type SnapshotCodec,
+  type SnapshotExchangeOptions,
+} from './snapshot-exchange.js';
+export { MemorySnapshotTransport } from './memory-snapshot-transport.js';
