@@ -5,10 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterRegistry } from '../../fleet/index.js';
 import {
   FleetTracker,
-  type FleetSnapshotStore,
   type FleetTrackerOptions,
 } from '../../fleet/health/index.js';
-import type { ReplicaSnapshot } from '../../state/index.js';
+import { MemorySnapshotTransport } from '../../state/index.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { createErrorHandler } from '../error-handler.js';
 import { fleetClusterHandler, fleetHandler } from './fleet.js';
@@ -249,7 +248,7 @@ describe('GET /api/v1/fleet', () => {
   });
 
   it('gives the same answer from two replicas sharing a store', async () => {
-    const store = new FakeSharedStore();
+    const store = new MemorySnapshotTransport();
     const a = tracker({ store, replicaId: 'a' });
     const b = tracker({ store, replicaId: 'b' });
     feedFleet(a);
@@ -413,41 +412,3 @@ describe('GET /api/v1/fleet/clusters/{cluster}', () => {
     });
   });
 });
-
-/** In-test shared store with the StateStore's snapshot TTL semantics. */
-class FakeSharedStore implements FleetSnapshotStore {
-  readonly isShared = true;
-  private readonly _snapshots = new Map<
-    string,
-    ReplicaSnapshot & { expiresAtMs: number }
-  >();
-
-  publishSnapshot(
-    _kind: string,
-    replicaId: string,
-    payload: string,
-    ttlMs: number,
-    nowMs: number
-  ): Promise<void> {
-    this._snapshots.set(replicaId, {
-      replicaId,
-      payload,
-      publishedAtMs: nowMs,
-      expiresAtMs: nowMs + ttlMs,
-    });
-    return Promise.resolve();
-  }
-
-  readSnapshots(_kind: string, nowMs: number): Promise<ReplicaSnapshot[]> {
-    return Promise.resolve(
-      [...this._snapshots.values()]
-        .filter(s => s.expiresAtMs > nowMs)
-        .map(s => ({
-          replicaId: s.replicaId,
-          payload: s.payload,
-          publishedAtMs: s.publishedAtMs,
-        }))
-        .sort((x, y) => (x.replicaId < y.replicaId ? -1 : 1))
-    );
-  }
-}

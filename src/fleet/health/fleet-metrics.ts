@@ -17,7 +17,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import { CLUSTER_STATES, SIGNALS } from './cluster-health.js';
-import type { FleetEvaluation } from './fleet-tracker.js';
+import type { FleetEvaluation } from './fleet-health-queries.js';
 
 export const CLUSTER_STATE_METRIC = 'fleetgate_cluster_state';
 export const CLUSTER_REASON_METRIC = 'fleetgate_cluster_degraded_reason';

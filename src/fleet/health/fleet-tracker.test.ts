@@ -1,15 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ClusterRegistry } from '../cluster-registry.js';
-import type { ReplicaSnapshot } from '../../state/index.js';
+import { MemorySnapshotTransport } from '../../state/index.js';
+import { FleetTracker, type FleetTrackerOptions } from './fleet-tracker.js';
 import {
-  FLEET_SNAPSHOT_KIND,
-  FleetTracker,
   MAX_UNREGISTERED_CLUSTERS,
   UNREGISTERED_OVERFLOW,
-  type FleetSnapshotStore,
-  type FleetTrackerOptions,
   type IngestReport,
-} from './fleet-tracker.js';
+} from './fleet-recorder.js';
+import { FLEET_SNAPSHOT_KIND } from './fleet-snapshot.js';
 import type { ClusterHealth, Signal } from './cluster-health.js';
 import type {
   CardinalityBudgetSource,
@@ -635,7 +633,7 @@ describe('FleetTracker', () => {
 
   describe('replicas', () => {
     it('gives two replicas on a shared store the same answer: max of last-seen, sum of rates', async () => {
-      const store = new FakeSharedStore();
+      const store = new MemorySnapshotTransport();
       const a = tracker({ store, replicaId: 'a' });
       const b = tracker({ store, replicaId: 'b' });
       for (let i = 0; i < 30; i++) {
@@ -676,7 +674,7 @@ describe('FleetTracker', () => {
     });
 
     it("keeps a cluster's last contact and held reasons after the replica that saw it is gone", async () => {
-      const store = new FakeSharedStore();
+      const store = new MemorySnapshotTransport();
       const a = tracker({ store, replicaId: 'a' });
       const b = tracker({ store, replicaId: 'b' });
       for (let i = 0; i < 3; i++)
@@ -711,7 +709,7 @@ describe('FleetTracker', () => {
     });
 
     it('skips a malformed peer snapshot and reports it', async () => {
-      const store = new FakeSharedStore();
+      const store = new MemorySnapshotTransport();
       const errors: unknown[] = [];
       const a = tracker({
         store,
@@ -735,70 +733,23 @@ describe('FleetTracker', () => {
     });
 
     it('does not publish on a store that is not shared', async () => {
-      const store = new FakeSharedStore(false);
+      const store = new MemorySnapshotTransport({ isShared: false });
       const a = tracker({ store, replicaId: 'a' });
       sendMetrics(a, 'prod-us');
       await a.sync();
-      expect(store.published).toBe(0);
+      expect(store.publishes).toBe(0);
     });
 
     it('syncs and evaluates on its own timer once started', async () => {
-      const store = new FakeSharedStore();
+      const store = new MemorySnapshotTransport();
       const a = tracker({ store, replicaId: 'a' });
       a.start();
       sendMetrics(a, 'prod-us');
       await vi.advanceTimersByTimeAsync(5 * S);
-      expect(store.published).toBe(1);
+      expect(store.publishes).toBe(1);
       await a.stop();
       await vi.advanceTimersByTimeAsync(20 * S);
-      expect(store.published).toBe(1);
+      expect(store.publishes).toBe(1);
     });
   });
 });
-
-/** In-test shared store: snapshots with the StateStore's TTL semantics. */
-class FakeSharedStore implements FleetSnapshotStore {
-  readonly isShared: boolean;
-  published = 0;
-  private readonly _snapshots = new Map<
-    string,
-    ReplicaSnapshot & { expiresAtMs: number }
-  >();
-
-  constructor(isShared = true) {
-    this.isShared = isShared;
-  }
-
-  publishSnapshot(
-    kind: string,
-    replicaId: string,
-    payload: string,
-    ttlMs: number,
-    nowMs: number
-  ): Promise<void> {
-    this.published++;
-    this._snapshots.set(`${kind}/${replicaId}`, {
-      replicaId,
-      payload,
-      publishedAtMs: nowMs,
-      expiresAtMs: nowMs + ttlMs,
-    });
-    return Promise.resolve();
-  }
-
-  readSnapshots(kind: string, nowMs: number): Promise<ReplicaSnapshot[]> {
-    const live: ReplicaSnapshot[] = [];
-    for (const [key, s] of this._snapshots) {
-      if (!key.startsWith(`${kind}/`)) continue;
-      if (s.expiresAtMs > nowMs)
-        live.push({
-          replicaId: s.replicaId,
-          payload: s.payload,
-          publishedAtMs: s.publishedAtMs,
-        });
-    }
-    return Promise.resolve(
-      live.sort((x, y) => (x.replicaId < y.replicaId ? -1 : 1))
-    );
-  }
-}

@@ -36,23 +36,26 @@ export {
   type CollectorResource,
 } from './collector-identity.js';
 export {
-  FLEET_SNAPSHOT_KIND,
   FleetTracker,
-  MAX_UNREGISTERED_CLUSTERS,
   SYNC_INTERVAL_MS,
+  type FleetTrackerOptions,
+} from './fleet-tracker.js';
+export {
+  MAX_UNREGISTERED_CLUSTERS,
   UNREGISTERED_OVERFLOW,
+  type ClusterDirectory,
+  type IngestReport,
+} from './fleet-recorder.js';
+export {
   WARNING_DETAIL_WINDOW_MS,
   summarizeFleet,
   type ClusterDetail,
-  type ClusterDirectory,
   type FleetEvaluation,
-  type FleetSnapshotStore,
   type FleetSummary,
   type FleetThresholds,
-  type FleetTrackerOptions,
-  type IngestReport,
   type StateCounts,
-} from './fleet-tracker.js';
+} from './fleet-health-queries.js';
+export { FLEET_SNAPSHOT_KIND, mergeClusterRecords } from './fleet-snapshot.js';
 export {
   CLUSTER_STATE_METRIC,
   FleetMetrics,

@@ -11,7 +11,7 @@
  * newest of a series is its last sample.
  */
 import { getLabel, type SeriesBatch } from '../../model/index.js';
-import type { IngestReport } from './fleet-tracker.js';
+import type { IngestReport } from './fleet-recorder.js';
 
 /** The stage tally's drops: `${cluster}\x00${reason}` → [series, samples] (StageTally fits). */
 export interface DropTally {

@@ -14,11 +14,16 @@ interface HeldSnapshot extends ReplicaSnapshot {
 }
 
 export class MemorySnapshotTransport implements SnapshotTransport {
-  readonly isShared = true;
+  readonly isShared: boolean;
   /** Publishes so far (tests assert on traffic). */
   publishes = 0;
   /** kind → replicaId → snapshot */
   private readonly _kinds = new Map<string, Map<string, HeldSnapshot>>();
+
+  /** `isShared: false` stands for a store that no one else reads (views then skip publishing). */
+  constructor(options: { readonly isShared?: boolean } = {}) {
+    this.isShared = options.isShared ?? true;
+  }
 
   async publishSnapshot(
     kind: string,

@@ -17,10 +17,14 @@ import type {
   SnapshotTransport,
 } from './snapshot-transport.js';
 
-/** A view's snapshot as text and back; `decode` throws on a malformed payload. */
-export interface SnapshotCodec<S> {
+/**
+ * A view's snapshot as text and back; `decode` throws on a malformed
+ * payload. What a view publishes (`S`) and what it reads back (`P`) may
+ * differ in form (e.g. prepared JSON out, live records in).
+ */
+export interface SnapshotCodec<S, P = S> {
   encode(snapshot: S): string;
-  decode(payload: string): S;
+  decode(payload: string): P;
 }
 
 /** One publisher's decoded snapshot. Decoded values are shared between reads: treat them as read-only. */
@@ -30,12 +34,12 @@ export interface PeerSnapshot<S> {
   readonly snapshot: S;
 }
 
-export interface SnapshotExchangeOptions<S> {
+export interface SnapshotExchangeOptions<S, P = S> {
   readonly transport: SnapshotTransport;
   readonly kind: string;
   /** This publisher's id; keep it stable across restarts. */
   readonly replicaId: string;
-  readonly codec: SnapshotCodec<S>;
+  readonly codec: SnapshotCodec<S, P>;
   /** What the snapshot holds, for error messages ("fleet", "SLO window sums"). */
   readonly what: string;
   /** How long a read is reused (default 0: every read asks the transport). */
@@ -44,20 +48,20 @@ export interface SnapshotExchangeOptions<S> {
   readonly onError?: ((err: unknown) => void) | undefined;
 }
 
-export class SnapshotExchange<S> {
+export class SnapshotExchange<S, P = S> {
   readonly kind: string;
   readonly replicaId: string;
   private readonly _transport: SnapshotTransport;
-  private readonly _codec: SnapshotCodec<S>;
+  private readonly _codec: SnapshotCodec<S, P>;
   private readonly _what: string;
   private readonly _readCacheMs: number;
   private readonly _onError: ((err: unknown) => void) | undefined;
-  private readonly _decoded = new Map<string, PeerSnapshot<S>>();
+  private readonly _decoded = new Map<string, PeerSnapshot<P>>();
   private _lastRead:
-    | { readonly atMs: number; readonly all: readonly PeerSnapshot<S>[] }
+    | { readonly atMs: number; readonly all: readonly PeerSnapshot<P>[] }
     | undefined;
 
-  constructor(options: SnapshotExchangeOptions<S>) {
+  constructor(options: SnapshotExchangeOptions<S, P>) {
     this.kind = options.kind;
     this.replicaId = options.replicaId;
     this._transport = options.transport;
@@ -86,7 +90,7 @@ export class SnapshotExchange<S> {
   }
 
   /** Every publisher's live snapshot, this one's included, sorted by replicaId. */
-  async read(nowMs: number): Promise<readonly PeerSnapshot<S>[]> {
+  async read(nowMs: number): Promise<readonly PeerSnapshot<P>[]> {
     const cached = this._lastRead;
     if (
       cached !== undefined &&
@@ -95,7 +99,7 @@ export class SnapshotExchange<S> {
     )
       return cached.all;
     const raw = await this._transport.readSnapshots(this.kind, nowMs);
-    const all: PeerSnapshot<S>[] = [];
+    const all: PeerSnapshot<P>[] = [];
     const seen = new Set<string>();
     for (const snapshot of raw) {
       const decoded = this._decode(snapshot);
@@ -110,7 +114,7 @@ export class SnapshotExchange<S> {
   }
 
   /** The other publishers' live snapshots (this one's left out: its live state is local). */
-  async readPeers(nowMs: number): Promise<readonly PeerSnapshot<S>[]> {
+  async readPeers(nowMs: number): Promise<readonly PeerSnapshot<P>[]> {
     return (await this.read(nowMs)).filter(p => p.replicaId !== this.replicaId);
   }
 
@@ -119,12 +123,12 @@ export class SnapshotExchange<S> {
     this._lastRead = undefined;
   }
 
-  private _decode(snapshot: ReplicaSnapshot): PeerSnapshot<S> | undefined {
+  private _decode(snapshot: ReplicaSnapshot): PeerSnapshot<P> | undefined {
     const cached = this._decoded.get(snapshot.replicaId);
     if (cached !== undefined && cached.publishedAtMs === snapshot.publishedAtMs)
       return cached;
     try {
-      const decoded: PeerSnapshot<S> = {
+      const decoded: PeerSnapshot<P> = {
         replicaId: snapshot.replicaId,
         publishedAtMs: snapshot.publishedAtMs,
         snapshot: this._codec.decode(snapshot.payload),
