@@ -22,7 +22,6 @@ import {
   CardinalityLimiter,
   LabelLimits,
   type CardinalitySketchAdd,
-  type CardinalitySnapshot,
   type CardinalityStore,
 } from '../src/pipeline/limit/index.js';
 import {
@@ -30,6 +29,7 @@ import {
   CLUSTER_ALIAS_LABEL,
   generateClusterSeries,
 } from './k8s-corpus.js';
+import type { ReplicaSnapshot } from '../src/state/index.js';
 
 const SERIES_PER_REQUEST = 2000;
 const SERIES_PER_CLUSTER = 20_000;
@@ -84,7 +84,7 @@ class NullSharedStore implements CardinalityStore {
   publishSnapshot(): Promise<void> {
     return Promise.resolve();
   }
-  readSnapshots(): Promise<CardinalitySnapshot[]> {
+  readSnapshots(): Promise<ReplicaSnapshot[]> {
     return Promise.resolve([]);
   }
 }

@@ -11,7 +11,6 @@ import {
   CardinalityLimiter,
   CardinalityQueries,
   type CardinalitySketchAdd,
-  type CardinalitySnapshot,
   type CardinalityStore,
 } from '../../pipeline/limit/index.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
@@ -22,11 +21,12 @@ import {
   cardinalityLabelValuesHandler,
   cardinalityMetricsHandler,
 } from './cardinality.js';
+import type { ReplicaSnapshot } from '../../state/index.js';
 
 /** In-test shared store: only snapshots matter to the API. */
 class FakeStore implements CardinalityStore {
   readonly isShared = true;
-  private readonly _snapshots = new Map<string, CardinalitySnapshot>();
+  private readonly _snapshots = new Map<string, ReplicaSnapshot>();
   addActiveSeries(_adds: readonly CardinalitySketchAdd[]): Promise<void> {
     return Promise.resolve();
   }
@@ -47,7 +47,7 @@ class FakeStore implements CardinalityStore {
     });
     return Promise.resolve();
   }
-  readSnapshots(): Promise<CardinalitySnapshot[]> {
+  readSnapshots(): Promise<ReplicaSnapshot[]> {
     return Promise.resolve([...this._snapshots.values()]);
   }
 }

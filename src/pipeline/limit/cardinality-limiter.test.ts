@@ -18,9 +18,9 @@ import {
 } from './cardinality-limiter.js';
 import type {
   CardinalitySketchAdd,
-  CardinalitySnapshot,
   CardinalityStore,
 } from './cardinality-store.js';
+import type { ReplicaSnapshot } from '../../state/index.js';
 
 /** In-test shared store: exact sets where Redis keeps HyperLogLogs. */
 class FakeStore implements CardinalityStore {
@@ -78,8 +78,8 @@ class FakeStore implements CardinalityStore {
     return Promise.resolve();
   }
 
-  readSnapshots(_kind: string, nowMs: number): Promise<CardinalitySnapshot[]> {
-    const out: CardinalitySnapshot[] = [];
+  readSnapshots(_kind: string, nowMs: number): Promise<ReplicaSnapshot[]> {
+    const out: ReplicaSnapshot[] = [];
     for (const [replicaId, s] of this.snapshots)
       if (s.expiresAtMs > nowMs) out.push({ replicaId, ...s });
     return Promise.resolve(out);

@@ -38,11 +38,13 @@ import { formatSeriesHash, hashSeries } from '../../model/series-hash.js';
 import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
 import type { Stage, StageContext } from '../stage.js';
 import { ActiveSeriesIndex } from './active-series-index.js';
+import { SnapshotExchange } from '../../state/snapshot/index.js';
 import type { CardinalityStore } from './cardinality-store.js';
 import {
+  CARDINALITY_SNAPSHOT_CODEC,
   CARDINALITY_SNAPSHOT_KIND,
-  encodeCardinalitySnapshot,
   summarizeIndex,
+  type ClusterSummary,
 } from './cardinality-summary.js';
 import { ClusterLimits, type EffectiveLimits } from './cluster-limits.js';
 import { LimitMetrics, type LimitMetricsSource } from './limit-metrics.js';
@@ -103,8 +105,10 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
   private _limits: ClusterLimits;
   private readonly _index: ActiveSeriesIndex;
   private readonly _offenders: TopOffenders;
-  private readonly _store: CardinalityStore | undefined;
   private readonly _shared: SharedBudget | undefined;
+  /** Present with a shared store: this replica's summaries out, the peers' in. */
+  private readonly _summaries:
+    SnapshotExchange<ReadonlyMap<string, ClusterSummary>> | undefined;
   private readonly _now: () => number;
   private readonly _tickIntervalMs: number;
   private readonly _snapshotIntervalMs: number;
@@ -141,9 +145,19 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
       options.topOffenders ?? DEFAULT_TOP_OFFENDERS,
       maxClusters
     );
-    this._store = options.store;
     this._onError = options.onError;
     this.replicaId = options.replicaId ?? `${hostname()}-${process.pid}`;
+    this._summaries =
+      options.store?.isShared === true
+        ? new SnapshotExchange({
+            transport: options.store,
+            kind: CARDINALITY_SNAPSHOT_KIND,
+            replicaId: this.replicaId,
+            codec: CARDINALITY_SNAPSHOT_CODEC,
+            what: 'cardinality',
+            // No onError: a snapshot of another gateway version is skipped quietly during a rolling upgrade.
+          })
+        : undefined;
     this._shared =
       options.store?.isShared === true
         ? new SharedBudget(options.store, {
@@ -171,9 +185,10 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
     return this._offenders;
   }
 
-  /** The store, when one was given (the API reads other replicas' snapshots from it). */
-  get store(): CardinalityStore | undefined {
-    return this._store;
+  /** The summaries exchanged with other replicas (the API merges them); undefined when not shared. */
+  get summaries():
+    SnapshotExchange<ReadonlyMap<string, ClusterSummary>> | undefined {
+    return this._summaries;
   }
 
   /** Whether budgets are shared with other replicas. */
@@ -370,17 +385,12 @@ export class CardinalityLimiter implements Stage, LimitMetricsSource {
 
   /** Publishes this replica's cardinality snapshot now (when shared). */
   async publishSnapshot(): Promise<void> {
-    const store = this._store;
-    if (store?.isShared !== true) return;
+    const summaries = this._summaries;
+    if (summaries === undefined) return;
     const nowMs = this._now();
     this._lastSnapshotMs = nowMs;
-    const payload = encodeCardinalitySnapshot(
-      summarizeIndex(this._index, this._offenders)
-    );
-    await store.publishSnapshot(
-      CARDINALITY_SNAPSHOT_KIND,
-      this.replicaId,
-      payload,
+    await summaries.publish(
+      summarizeIndex(this._index, this._offenders),
       SNAPSHOT_TTL_INTERVALS * this._snapshotIntervalMs,
       nowMs
     );

@@ -30,10 +30,9 @@
  *   handler, which says so in a response header).
  */
 import type { ActiveSeriesIndex } from './active-series-index.js';
-import type { CardinalityStore } from './cardinality-store.js';
+import type { SnapshotExchange } from '../../state/snapshot/index.js';
 import {
-  CARDINALITY_SNAPSHOT_KIND,
-  decodeCardinalitySnapshot,
+  mergeCardinalitySummaries,
   summarizeIndex,
   type ClusterSummary,
 } from './cardinality-summary.js';
@@ -100,8 +99,9 @@ export interface MetricsQuery {
 export interface CardinalitySource {
   readonly index: ActiveSeriesIndex;
   readonly offenders: TopOffenders;
-  readonly store: CardinalityStore | undefined;
-  readonly replicaId: string;
+  /** The summaries exchanged with other replicas; undefined when not shared. */
+  readonly summaries:
+    SnapshotExchange<ReadonlyMap<string, ClusterSummary>> | undefined;
   readonly defaultLimits: EffectiveLimits;
   limitsOf(cluster: string): EffectiveLimits;
 }
@@ -242,7 +242,7 @@ export class CardinalityQueries {
   }
 
   private _isShared(): boolean {
-    return this._source.store?.isShared === true;
+    return this._source.summaries !== undefined;
   }
 
   /** Label statistics of the series selected by `query`, restricted to `names` when given. */
@@ -278,25 +278,12 @@ export class CardinalityQueries {
 
   /** Cluster → summaries: this replica's live one and every other replica's published one. */
   private async _summaries(): Promise<Map<string, ClusterSummary[]>> {
-    const { index, offenders, store, replicaId } = this._source;
-    const out = new Map<string, ClusterSummary[]>();
-    const add = (summaries: ReadonlyMap<string, ClusterSummary>): void => {
-      for (const [cluster, summary] of summaries) {
-        const list = out.get(cluster);
-        if (list === undefined) out.set(cluster, [summary]);
-        else list.push(summary);
-      }
-    };
-    add(summarizeIndex(index, offenders));
-    for (const snapshot of await store!.readSnapshots(
-      CARDINALITY_SNAPSHOT_KIND,
-      this._now()
-    )) {
-      if (snapshot.replicaId === replicaId) continue;
-      const summaries = decodeCardinalitySnapshot(snapshot.payload);
-      if (summaries !== undefined) add(summaries);
-    }
-    return out;
+    const { index, offenders, summaries } = this._source;
+    const peers = await summaries!.readPeers(this._now());
+    return mergeCardinalitySummaries(
+      summarizeIndex(index, offenders),
+      peers.map(p => p.snapshot)
+    );
   }
 }
 

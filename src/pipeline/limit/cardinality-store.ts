@@ -1,9 +1,11 @@
 /**
- * What the cardinality limiter and its API need of the state store.
- * `StateStore` (state/state-store.ts) satisfies it structurally; the seam is
- * declared here because pipeline stages do not import state/ (STYLE rule 2,
- * enforced by lint).
+ * What the cardinality limiter and its API need of the state store: the
+ * active-series sketches, and the snapshot transport its summaries travel
+ * by (state/snapshot/: the one declaration of that contract). `StateStore`
+ * satisfies it structurally; the sketch seam is declared here because
+ * pipeline stages do not import the stores (STYLE rule 2, enforced by lint).
  */
+import type { SnapshotTransport } from '../../state/snapshot/index.js';
 
 /** Series hashes (16 hex digits) to mark active in one sketch. */
 export interface CardinalitySketchAdd {
@@ -13,15 +15,7 @@ export interface CardinalitySketchAdd {
   readonly hashes: readonly string[];
 }
 
-export interface CardinalitySnapshot {
-  readonly replicaId: string;
-  readonly payload: string;
-  readonly publishedAtMs: number;
-}
-
-export interface CardinalityStore {
-  /** Whether other replicas share this state (otherwise nothing is published). */
-  readonly isShared: boolean;
+export interface CardinalityStore extends SnapshotTransport {
   /** Marks series active now (Redis: PFADD into bucketed HyperLogLogs). */
   addActiveSeries(
     adds: readonly CardinalitySketchAdd[],
@@ -34,14 +28,4 @@ export interface CardinalityStore {
     windowMs: number,
     nowMs: number
   ): Promise<number>;
-  /** Replaces this replica's snapshot of one kind. */
-  publishSnapshot(
-    kind: string,
-    replicaId: string,
-    payload: string,
-    ttlMs: number,
-    nowMs: number
-  ): Promise<void>;
-  /** Every replica's live snapshot of one kind. */
-  readSnapshots(kind: string, nowMs: number): Promise<CardinalitySnapshot[]>;
 }

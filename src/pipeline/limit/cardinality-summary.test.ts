@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ActiveSeriesIndex } from './active-series-index.js';
 import {
+  CARDINALITY_SNAPSHOT_CODEC,
   SUMMARY_VALUES_PER_NAME,
+  mergeCardinalitySummaries,
+  type ClusterSummary,
   decodeCardinalitySnapshot,
   encodeCardinalitySnapshot,
   summarizeIndex,
@@ -71,5 +74,35 @@ describe('cardinality summaries', () => {
     ],
   ])('refuses %s', (_name, payload) => {
     expect(decodeCardinalitySnapshot(payload)).toBeUndefined();
+  });
+
+  it('throw through the codec when they cannot be read', () => {
+    expect(() => CARDINALITY_SNAPSHOT_CODEC.decode('{"v":2}')).toThrow(
+      'want a version 1 cardinality snapshot'
+    );
+  });
+});
+
+describe('mergeCardinalitySummaries()', () => {
+  const summary = (series: number): ClusterSummary => ({
+    series,
+    metrics: [],
+    labels: new Map(),
+  });
+
+  it("lists each cluster's summaries, this replica's first", () => {
+    const merged = mergeCardinalitySummaries(new Map([['prod', summary(1)]]), [
+      new Map([
+        ['prod', summary(2)],
+        ['dev', summary(3)],
+      ]),
+      new Map([['dev', summary(4)]]),
+    ]);
+    expect(
+      [...merged].map(([cluster, list]) => [cluster, list.map(s => s.series)])
+    ).toEqual([
+      ['prod', [1, 2]],
+      ['dev', [3, 4]],
+    ]);
   });
 });

@@ -14,6 +14,10 @@
  *   metrics: [[metric, series, dropped], …]
  *   labels:  [[name, distinctValues, series, [[value, series], …]], …]
  */
+import {
+  collectByKey,
+  type SnapshotCodec,
+} from '../../state/snapshot/index.js';
 import type { ActiveSeriesIndex } from './active-series-index.js';
 import type { SeriesTable } from './series-table.js';
 import type { TopOffenders } from './top-offenders.js';
@@ -114,6 +118,32 @@ export function summarizeIndex(
     out.set(cluster, { series: 0, metrics, labels: new Map() });
   }
   return out;
+}
+
+/** This replica's summaries out, another replica's in (a payload it cannot read throws). */
+export const CARDINALITY_SNAPSHOT_CODEC: SnapshotCodec<
+  ReadonlyMap<string, ClusterSummary>
+> = {
+  encode: encodeCardinalitySnapshot,
+  decode: payload => {
+    const summaries = decodeCardinalitySnapshot(payload);
+    if (summaries === undefined)
+      throw new SyntaxError(
+        `want a version ${SNAPSHOT_VERSION} cardinality snapshot`
+      );
+    return summaries;
+  },
+};
+
+/**
+ * The cardinality view's merge, pure: cluster → its summaries, this
+ * replica's first, then every peer's in order (the queries sum them).
+ */
+export function mergeCardinalitySummaries(
+  own: ReadonlyMap<string, ClusterSummary>,
+  peers: readonly ReadonlyMap<string, ClusterSummary>[]
+): Map<string, ClusterSummary[]> {
+  return collectByKey([own, ...peers]);
 }
 
 /** The snapshot payload of a set of summaries. */

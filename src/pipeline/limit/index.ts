@@ -23,7 +23,6 @@ export {
 export type {
   CardinalityStore,
   CardinalitySketchAdd,
-  CardinalitySnapshot,
 } from './cardinality-store.js';
 export { CARDINALITY_SNAPSHOT_KIND } from './cardinality-summary.js';
 export { ClusterLimits, type EffectiveLimits } from './cluster-limits.js';
