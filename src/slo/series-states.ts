@@ -1,6 +1,6 @@
 /**
  * The last value of every counter series an SLO reads, so each new sample
- * yields an increase (slo-engine.ts has the rules). Bounded and expiring:
+ * yields an increase (slo-ingest-stage.ts has the rules). Bounded and expiring:
  * - an entry not updated for `ttlMs` is forgotten by `sweep()` (a series
  *   that stops adds nothing; if it comes back it starts over);
  * - at most `maxSeries` entries: past it, a new series is not tracked (it

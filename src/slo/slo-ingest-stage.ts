@@ -50,6 +50,9 @@
  * kept, and a threshold that is none of them is reported in the SLO's
  * warnings.
  *
+ *
+ * About 500 lines: the rules above and the two per-sample loops that apply
+ * them (float and native histogram) belong together.
  */
 import type { SeriesBatch } from '../model/index.js';
 import { formatLe, getLabel, metricNameOf, parseLe } from '../model/index.js';

@@ -3,7 +3,7 @@
  * times (max), bucketed counts (sum), skew observations (union), collectors
  * (max last-seen) and the hysteresis memory of degraded reasons (min since,
  * max last-active). The same record is the unit of the replica snapshot
- * published to the state store (see fleet-tracker.ts for the protocol).
+ * published to the state store (see fleet-snapshot.ts for the merge rules).
  */
 import type { CollectorIdentity } from './collector-identity.js';
 import {

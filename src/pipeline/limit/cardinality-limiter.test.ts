@@ -1,3 +1,4 @@
+// Over 500 lines: one file for the limiter's budgets, local and shared, because the shared cases reuse the local ones' fixtures.
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultConfig, type LimitsConfig } from '../../config/index.js';

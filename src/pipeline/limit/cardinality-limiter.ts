@@ -24,6 +24,10 @@
  * The gateway's own metrics never pass through here (they are served on
  * /metrics, not ingested), so a budget can never hide its own drop counter
  * (VictoriaMetrics#1561).
+ *
+ * About 550 lines, kept in one file: process() and the admission path share
+ * the per-batch scratch (hashes, memo) that keeps them allocation-free; the
+ * queries (cardinality-queries.ts), summaries and shared budget live apart.
  */
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';

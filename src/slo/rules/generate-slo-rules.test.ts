@@ -1,3 +1,4 @@
+// Over 500 lines: the generated rule groups are checked group by group against one config, which the cases share.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig, type SloConfig } from '../../config/index.js';
