@@ -30,7 +30,9 @@ export {
 export type { EventLog } from './event-log.js';
 export {
   MemorySnapshotTransport,
+  PortSnapshotTransport,
   SnapshotExchange,
+  SnapshotHub,
   collectByKey,
   type PeerSnapshot,
   type SnapshotCodec,

@@ -10,3 +10,7 @@ export {
   type SnapshotExchangeOptions,
 } from './snapshot-exchange.js';
 export { MemorySnapshotTransport } from './memory-snapshot-transport.js';
+export {
+  PortSnapshotTransport,
+  SnapshotHub,
+} from './port-snapshot-transport.js';
