@@ -1,5 +1,11 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
-import { MemorySnapshotTransport, MemoryStateStore } from '../state/index.js';
+import {
+  MemorySnapshotTransport,
+  MemoryStateStore,
+  PortSnapshotTransport,
+  SnapshotHub,
+} from '../state/index.js';
 import {
   AVAILABILITY,
   Checkout,
@@ -19,6 +25,50 @@ import { HOUR_MS, SECOND_MS, SeriesFeed, T0 } from './testing/slo-fixtures.js';
 useEngineHarness();
 
 describe('SloEngine replication (SloReplication)', () => {
+  it('merges per-worker engines over MessagePorts as it merges replicas', async () => {
+    const hub = new SnapshotHub(new MemorySnapshotTransport());
+    const ports: MessagePort[] = [];
+    const workerTransport = (): PortSnapshotTransport => {
+      const { port1, port2 } = new MessageChannel();
+      ports.push(port1, port2);
+      hub.connect(port1);
+      return new PortSnapshotTransport(port2);
+    };
+    try {
+      const w0 = engine([AVAILABILITY], {
+        store: workerTransport(),
+        replicaId: 'w0',
+      });
+      const w1 = engine([AVAILABILITY], {
+        store: workerTransport(),
+        replicaId: 'w1',
+      });
+      const alone = engine([AVAILABILITY]);
+      const [feed0, feed1, feedAlone] = [
+        new SeriesFeed(),
+        new SeriesFeed(),
+        new SeriesFeed(),
+      ];
+      const x = [new Checkout('x'), new Checkout('x')];
+      const y = [new Checkout('y'), new Checkout('y')];
+      for (let i = 1; i <= 10; i++) {
+        for (const s of [...x, ...y]) {
+          s.ok += 50;
+          s.bad += i % 2;
+        }
+        scrape(w0, feed0, T0 + i * STEP_MS, [x[0]!]);
+        scrape(w1, feed1, T0 + i * STEP_MS, [y[0]!]);
+        scrape(alone, feedAlone, T0 + i * STEP_MS, [x[1]!, y[1]!]);
+      }
+      await w0.publish();
+      await w1.publish();
+      expect(await w0.reports()).toEqual(await alone.reports());
+      expect(await w1.reports()).toEqual(await alone.reports());
+    } finally {
+      for (const port of ports) port.close();
+    }
+  });
+
   describe('with a shared store', () => {
     it('gives the same answer on two replicas: the sum of both', async () => {
       const store = new MemorySnapshotTransport();
