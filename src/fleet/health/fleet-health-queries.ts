@@ -239,30 +239,13 @@ export class FleetHealthQueries {
   ): Promise<ClusterHealth> {
     const lastSeenMs = { ...(record?.lastSeenMs ?? {}) };
     const newest = newestLastSeen(lastSeenMs);
-    const windowFromMs = nowMs - COUNT_WINDOW_MS;
-    const drops: Record<string, number> = {};
-    const refusals: Record<string, number> = {};
-    let requests = 0;
-    if (record !== undefined) {
-      for (const [key, counts] of record.counts) {
-        const n = sumCounts(counts, windowFromMs, nowMs);
-        if (n === 0) continue;
-        if (key.startsWith(DROPS_PREFIX))
-          drops[key.slice(DROPS_PREFIX.length)] = n;
-        else if (key.startsWith(REFUSED_PREFIX))
-          refusals[key.slice(REFUSED_PREFIX.length)] = n;
-        else if (key === REQUESTS_KEY) requests = n;
-      }
-    }
+    const { drops, refusals, requests } = windowTotals(record, nowMs);
     const skew = estimateClockSkew(record?.skew ?? [], nowMs);
-    const localActive = this._cardinality?.activeSeries(name);
-    const peerActive = record?.activeSeries;
-    const activeSeries =
-      localActive === undefined
-        ? peerActive
-        : peerActive === undefined
-          ? localActive
-          : Math.max(localActive, peerActive);
+    // This replica's live count, else the peers' (max: routing keeps a cluster on one replica).
+    const activeSeries = maxOfDefined(
+      this._cardinality?.activeSeries(name),
+      record?.activeSeries
+    );
     const seriesBudget = this._cardinality?.seriesBudget(name);
     const firstSeenMs = record?.firstSeenMs ?? nowMs;
     const rate = (signal: Signal): number =>
@@ -275,25 +258,13 @@ export class FleetHealthQueries {
     if (newest === undefined) {
       state = registered === undefined ? 'unregistered' : 'unknown';
     } else if (nowMs - newest >= thresholds.stale_after) {
-      const silentMs = nowMs - newest;
-      state = silentMs >= thresholds.down_after ? 'down' : 'stale';
-      reasons = [
-        {
-          code: NO_DATA_REASON,
-          message: `no data for ${humanDuration(silentMs)} (stale after ${formatDuration(thresholds.stale_after)}, down after ${formatDuration(thresholds.down_after)})`,
-          sinceMs: newest + thresholds.stale_after,
-        },
-      ];
-      if (registered === undefined) state = 'unregistered';
+      const silence = silenceOf(newest, nowMs, thresholds);
+      state = registered === undefined ? 'unregistered' : silence.state;
+      reasons = [silence.reason];
     } else {
       const active = await this._conditions(
         name,
-        drops,
-        refusals,
-        requests,
-        activeSeries,
-        seriesBudget,
-        skew,
+        { drops, refusals, requests, activeSeries, seriesBudget, skew },
         nowMs,
         thresholds
       );
@@ -339,15 +310,12 @@ export class FleetHealthQueries {
   /** The degraded conditions that hold now. */
   private async _conditions(
     name: string,
-    drops: Readonly<Record<string, number>>,
-    refusals: Readonly<Record<string, number>>,
-    requests: number,
-    activeSeries: number | undefined,
-    seriesBudget: number | undefined,
-    skew: SkewEstimate,
+    figures: ClusterFigures,
     nowMs: number,
     thresholds: FleetThresholds
   ): Promise<ActiveReason[]> {
+    const { drops, refusals, requests, activeSeries, seriesBudget, skew } =
+      figures;
     const active: (ActiveReason | undefined)[] = [];
     if (this._slos !== undefined) {
       const firing = await this._ask(() => this._slos!.firingPageAlerts(name));
@@ -442,6 +410,64 @@ export class FleetHealthQueries {
       return undefined;
     }
   }
+}
+
+/** What a cluster's degraded conditions are judged on. */
+interface ClusterFigures extends WindowTotals {
+  readonly activeSeries: number | undefined;
+  readonly seriesBudget: number | undefined;
+  readonly skew: SkewEstimate;
+}
+
+/** Drops and refusals by reason, and requests, within the count window. */
+interface WindowTotals {
+  readonly drops: Record<string, number>;
+  readonly refusals: Record<string, number>;
+  readonly requests: number;
+}
+
+function windowTotals(
+  record: ClusterRecord | undefined,
+  nowMs: number
+): WindowTotals {
+  const drops: Record<string, number> = {};
+  const refusals: Record<string, number> = {};
+  let requests = 0;
+  if (record === undefined) return { drops, refusals, requests };
+  const windowFromMs = nowMs - COUNT_WINDOW_MS;
+  for (const [key, counts] of record.counts) {
+    const n = sumCounts(counts, windowFromMs, nowMs);
+    if (n === 0) continue;
+    if (key.startsWith(DROPS_PREFIX)) drops[key.slice(DROPS_PREFIX.length)] = n;
+    else if (key.startsWith(REFUSED_PREFIX))
+      refusals[key.slice(REFUSED_PREFIX.length)] = n;
+    else if (key === REQUESTS_KEY) requests = n;
+  }
+  return { drops, refusals, requests };
+}
+
+/** A cluster silent since `newestMs`, past `stale_after`: stale or down, and why. */
+function silenceOf(
+  newestMs: number,
+  nowMs: number,
+  thresholds: FleetThresholds
+): { state: 'stale' | 'down'; reason: HealthReason } {
+  const silentMs = nowMs - newestMs;
+  return {
+    state: silentMs >= thresholds.down_after ? 'down' : 'stale',
+    reason: {
+      code: NO_DATA_REASON,
+      message: `no data for ${humanDuration(silentMs)} (stale after ${formatDuration(thresholds.stale_after)}, down after ${formatDuration(thresholds.down_after)})`,
+      sinceMs: newestMs + thresholds.stale_after,
+    },
+  };
+}
+
+function maxOfDefined(
+  a: number | undefined,
+  b: number | undefined
+): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }
 
 /** Counts by state, region and env (region and env of registered clusters only). */
