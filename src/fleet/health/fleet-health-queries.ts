@@ -7,7 +7,6 @@
 import type { RegisteredCluster } from '../cluster-registry.js';
 import { UNSET_LABEL_VALUE } from '../cluster-registry.js';
 import {
-  CLUSTER_STATES,
   DEGRADED_REASON_CODES,
   NO_DATA_REASON,
   compareWorstFirst,
@@ -26,6 +25,7 @@ import {
   type ClusterRecord,
 } from './cluster-record.js';
 import type { ClusterDirectory, FleetRecorder } from './fleet-recorder.js';
+import { summarizeFleet, type FleetSummary } from './fleet-summary.js';
 import {
   WARNING_BASELINE_WINDOW_MS,
   WARNING_SPIKE_WINDOW_MS,
@@ -55,17 +55,6 @@ export interface FleetThresholds {
   readonly stale_after: number;
   readonly down_after: number;
   readonly max_clock_skew: number;
-}
-
-/** Clusters by state, with the total. */
-export type StateCounts = Record<ClusterState, number> & { total: number };
-
-export interface FleetSummary {
-  /** Registered clusters by state, plus the `unregistered` senders. */
-  readonly byState: StateCounts;
-  /** Registered clusters by region, then state. */
-  readonly byRegion: Readonly<Record<string, StateCounts>>;
-  readonly byEnv: Readonly<Record<string, StateCounts>>;
 }
 
 /** One evaluation of the whole fleet. */
@@ -468,34 +457,6 @@ function maxOfDefined(
   b: number | undefined
 ): number | undefined {
   return a === undefined ? b : b === undefined ? a : Math.max(a, b);
-}
-
-/** Counts by state, region and env (region and env of registered clusters only). */
-export function summarizeFleet(
-  clusters: readonly ClusterHealth[],
-  unregistered: readonly ClusterHealth[]
-): FleetSummary {
-  const byState = emptyStateCounts();
-  const byRegion: Record<string, StateCounts> = {};
-  const byEnv: Record<string, StateCounts> = {};
-  for (const c of clusters) {
-    add(byState, c.state);
-    add((byRegion[c.region] ??= emptyStateCounts()), c.state);
-    add((byEnv[c.env] ??= emptyStateCounts()), c.state);
-  }
-  for (const c of unregistered) add(byState, c.state);
-  return { byState, byRegion, byEnv };
-}
-
-function emptyStateCounts(): StateCounts {
-  const counts = { total: 0 } as StateCounts;
-  for (const state of CLUSTER_STATES) counts[state] = 0;
-  return counts;
-}
-
-function add(counts: StateCounts, state: ClusterState): void {
-  counts[state]++;
-  counts.total++;
 }
 
 function total(entries: readonly (readonly [string, number])[]): number {

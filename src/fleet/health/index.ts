@@ -48,13 +48,15 @@ export {
 } from './fleet-recorder.js';
 export {
   WARNING_DETAIL_WINDOW_MS,
-  summarizeFleet,
   type ClusterDetail,
   type FleetEvaluation,
-  type FleetSummary,
   type FleetThresholds,
-  type StateCounts,
 } from './fleet-health-queries.js';
+export {
+  summarizeFleet,
+  type FleetSummary,
+  type StateCounts,
+} from './fleet-summary.js';
 export { FLEET_SNAPSHOT_KIND, mergeClusterRecords } from './fleet-snapshot.js';
 export {
   CLUSTER_STATE_METRIC,
