@@ -11,6 +11,7 @@
  */
 import {
   SnapshotExchange,
+  type PeerSnapshot,
   type SnapshotCodec,
   type SnapshotTransport,
 } from '../state/index.js';
@@ -276,7 +277,9 @@ export class SloReplication {
   }
 
   /** Every live replica's window sums; a known replica missing from them makes an orphan load due. */
-  private async _readWindows(nowMs: number) {
+  private async _readWindows(
+    nowMs: number
+  ): Promise<readonly PeerSnapshot<WindowsSnapshot>[]> {
     const replicas = await this._windows.read(nowMs);
     const seen = new Set(replicas.map(r => r.replicaId));
     for (const id of this._knownReplicas) {
