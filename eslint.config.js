@@ -20,6 +20,15 @@ const PURE_CODEC_IMPORTS = {
   ],
 };
 
+// @opentelemetry/sdk-node costs about half a second of startup: only
+// telemetry/tracing.ts loads it, with import(), when tracing is configured.
+const LAZY_SDK_NODE = {
+  name: '@opentelemetry/sdk-node',
+  allowTypeImports: true,
+  message:
+    'load @opentelemetry/sdk-node with import() when tracing is configured (telemetry/tracing.ts)',
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
@@ -87,6 +96,11 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/*.bench.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [LAZY_SDK_NODE] }] },
+  },
+  {
     files: [
       'src/codec/**',
       'src/ingest/**/decode-*.ts',
@@ -94,7 +108,12 @@ export default tseslint.config(
       'src/model/**',
     ],
     ignores: ['**/*.test.ts'],
-    rules: { 'no-restricted-imports': ['error', PURE_CODEC_IMPORTS] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { ...PURE_CODEC_IMPORTS, paths: [LAZY_SDK_NODE] },
+      ],
+    },
   },
   // Tests: no-unnecessary-condition is off (see below), and so are the
   // enum/class rules: the OpenTelemetry SDK packages the tests drive each
