@@ -9,6 +9,8 @@
 #   loki                        Debian package loki (2.4)
 #   vmagent                     Debian package victoria-metrics (1.79)
 #   redis-server, redis-cli     Debian package redis-server
+#   kubectl                     Debian package kubernetes-client (the manifest
+#                               test runs `kubectl kustomize`; any kubectl does)
 #
 # Tests never rely on fixed ports: a system prometheus/alertmanager service
 # that the packages may start (9090/9093) is left alone and is harmless.
@@ -53,6 +55,8 @@ else
   log 'prometheus, promtool, alertmanager, amtool, loki, vmagent: present'
 fi
 
+has kubectl || apt_install kubernetes-client
+
 # Redis on 127.0.0.1:6379 (state store tests). Start a throwaway instance
 # only when nothing answers there.
 redis_ping() { has redis-cli && [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = 'PONG' ]; }
@@ -79,7 +83,7 @@ else
   fi
 fi
 
-for bin in prometheus promtool amtool loki vmagent; do
+for bin in prometheus promtool amtool loki vmagent kubectl; do
   if ! has "$bin"; then
     log "still missing after install: $bin"
     exit 1

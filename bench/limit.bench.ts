@@ -53,6 +53,8 @@ function buildRequests(): Request[] {
     let batch = new SeriesBatch();
     for (const s of generateClusterSeries(c, SERIES_PER_CLUSTER)) {
       const record = labelsToRecord(s.labels);
+      // A throwaway record of one series' labels, not a map in use.
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
       delete record[CLUSTER_ALIAS_LABEL];
       const labels = labelsFromRecord({
         ...record,

@@ -246,7 +246,7 @@ process.on('message', (raw: unknown) => {
   const msg = raw as InitMessage | RunMessage;
   try {
     if (msg.type === 'init') reply(init(msg));
-    else if (msg.type === 'run') {
+    else {
       run(msg).then(reply, (err: unknown) =>
         reply({
           type: 'error',

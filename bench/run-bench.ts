@@ -194,6 +194,8 @@ function forkChild(script: string): Child {
         exited.then(() => false),
         sleep(CHILD_STOP_TIMEOUT_MS).then(() => true),
       ]);
+      // exitCode changes while we wait (narrowing cannot see that).
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (timedOut && child.exitCode === null) {
         process.kill(child.pid, 'SIGKILL');
         await exited;
@@ -209,6 +211,8 @@ function isErrorMessage(msg: unknown): msg is { type: 'error'; error: string } {
     (msg as { type?: unknown }).type === 'error'
   );
 }
+// T names what a message of this `type` is: the guard's whole point.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
 function isType<T>(type: string): (msg: unknown) => msg is T {
   return (msg: unknown): msg is T =>
     typeof msg === 'object' &&

@@ -28,7 +28,7 @@ import {
   FleetAlertSource,
   SloAlertSource,
 } from './alerting/index.js';
-import { ForwardFanout } from './forward/index.js';
+import { ForwardFanout, readFleetgateVersion } from './forward/index.js';
 import { DiskQueuePool } from './forward/disk-queue/index.js';
 import {
   DeltaToCumulative,
@@ -91,7 +91,7 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger();
-  const metrics = new SelfMetrics();
+  const metrics = new SelfMetrics({ version: readFleetgateVersion() });
   let config = await loadConfig(options.configPath, env);
   if (options.listen !== undefined)
     config = {

@@ -375,6 +375,8 @@ export class AlertNotifier {
         return 'rejected';
       }
       const delayMs = result.retryInMillis ?? backoff.nextDelayMs();
+      // Aborted while the send was awaited (narrowing cannot see that).
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (signal.aborted) return 'failed';
       if (this._now() + delayMs >= deadlineMs) {
         this._failing.add(client.name);

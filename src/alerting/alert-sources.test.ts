@@ -31,7 +31,7 @@ function sloReport(fleetPage: boolean, clusterPage: boolean): SloReport {
       },
     ],
     warnings: [],
-  } as SloReport;
+  };
 }
 
 const REGISTRY = {

@@ -29,7 +29,7 @@ export class AlertingMetrics {
     const sent = registry.getSingleMetric(ALERTS_SENT_METRIC);
     this._sent =
       sent instanceof Counter
-        ? (sent as Counter<'alertmanager' | 'result'>)
+        ? sent
         : new Counter({
             name: ALERTS_SENT_METRIC,
             help: 'Alerts (firing and resolved) sent to an Alertmanager, once per delivery after retries, by result (success, rejected: 4xx, failed: 5xx or network errors, invalid: not sent).',
@@ -39,7 +39,7 @@ export class AlertingMetrics {
     const active = registry.getSingleMetric(ALERTS_ACTIVE_METRIC);
     this._active =
       active instanceof Gauge
-        ? (active as Gauge)
+        ? active
         : new Gauge({
             name: ALERTS_ACTIVE_METRIC,
             help: 'Alerts firing at the last evaluation of the alert sources (SLO and fleet alerts fleetgate sends to Alertmanager).',

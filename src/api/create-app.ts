@@ -49,8 +49,10 @@ export interface AppDeps {
 }
 
 /**
- * Observes the duration of every request under a bounded handler name, and
- * traces it (a no-op unless trace export is configured).
+ * Observes the duration of every request under a bounded handler name (in
+ * prom-client's histogram and, under OpenTelemetry names, in
+ * `http.server.request.duration` with the route's template), and traces it
+ * (a no-op unless trace export is configured).
  */
 function timed(
   metrics: SelfMetrics,
@@ -65,7 +67,17 @@ function timed(
       attributes: { 'http.request.method': req.method, 'http.route': handler },
     });
     res.once('finish', () => {
-      end({ code: String(res.statusCode) });
+      const seconds = end({ code: String(res.statusCode) });
+      // req.route is the matched route (its path the template, as
+      // http.route wants), set by the time the handler ran.
+      const route = (req.route as { path?: unknown } | undefined)?.path;
+      metrics.otel.recordRequest(
+        req.method,
+        typeof route === 'string' ? route : handler,
+        req.protocol,
+        res.statusCode,
+        seconds
+      );
       span.setAttribute('http.response.status_code', res.statusCode);
       if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
@@ -143,7 +155,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/api/v1/slos/:name', timed(m, '/api/v1/slos', sloHandler(slos)));
 
   app.get('/metrics', async (_req, res) => {
-    res.type(m.registry.contentType).send(await m.registry.metrics());
+    res.type(m.contentType).send(await m.exposition());
   });
   app.get('/-/healthy', healthyHandler());
   app.head('/-/healthy', healthyHandler());

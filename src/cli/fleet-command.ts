@@ -230,6 +230,9 @@ export function renderFleet(fleet: FleetJson, isColour: boolean): string {
   const paint = (colour: string, text: string): string =>
     isColour ? `${colour}${text}${ANSI.reset}` : text;
   const evaluatedAtMs = Date.parse(fleet.evaluated_at);
+  // The gateway answering may be older than this CLI: isFleetJson checks
+  // only the fields every version has, so the newer ones may be missing.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   const all = [...fleet.clusters, ...(fleet.unregistered ?? [])];
   const rows = all.map(c => [
     c.cluster,
@@ -274,9 +277,11 @@ export function renderFleet(fleet: FleetJson, isColour: boolean): string {
   const parts = (
     ['healthy', 'degraded', 'stale', 'down', 'unknown', 'unregistered'] as const
   )
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- see `all`
     .filter(state => (counts[state] ?? 0) > 0)
     .map(state => `${counts[state]} ${state}`);
   out += `\n${fleet.summary.total} cluster${fleet.summary.total === 1 ? '' : 's'}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}\n`;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- see `all`
   for (const slo of fleet.slos ?? []) {
     const firing = Object.entries(slo.alerts)
       .filter(([, isFiring]) => isFiring)

@@ -34,7 +34,7 @@ async function serve(args: string[]): Promise<number> {
     strict: true,
   });
   const logger = createLogger();
-  const stopTracing = startTracing(logger);
+  const stopTracing = await startTracing(logger);
   const configPath = values.config ?? process.env['FLEETGATE_CONFIG'];
   let gateway;
   try {

@@ -7,7 +7,7 @@ type SnappyModule = typeof loaded;
 async function jsSnappy(): Promise<SnappyModule> {
   vi.stubEnv('FLEETGATE_SNAPPY', 'js');
   vi.resetModules();
-  const module = (await import('./snappy.js')) as SnappyModule;
+  const module = await import('./snappy.js');
   expect(module.SNAPPY_IMPLEMENTATION).toBe('js');
   return module;
 }

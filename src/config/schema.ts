@@ -28,7 +28,6 @@ const labelName = z
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 const httpUrl = z
-  .string()
   .url()
   .refine(u => /^https?:\/\//.test(u), 'want an http:// or https:// URL');
 

@@ -36,7 +36,8 @@ describe('ForwardFanout', () => {
     it('sends every sample to every downstream', async () => {
       const f = fanout(sinks.map(s => testTarget(s.url)));
       f.start();
-      for (let round = 0; round < 3; round++) f.enqueue(buildRound(round, 40));
+      for (let round = 0; round < 3; round++)
+        await f.enqueue(buildRound(round, 40));
       for (const sink of sinks)
         await sink.waitFor(() => sink.acceptedSampleCount() === 120);
       for (const sink of sinks) {
@@ -45,17 +46,17 @@ describe('ForwardFanout', () => {
       }
     });
 
-    it('appends to no downstream when one of them is full', () => {
+    it('appends to no downstream when one of them is full', async () => {
       const f = fanout([
         testTarget(sinks[0]!.url, { capacity: 1000 }),
         testTarget(sinks[1]!.url, { shards: 1, capacity: 50 }),
       ]);
-      f.enqueue(buildRound(0, 40));
+      await f.enqueue(buildRound(0, 40));
       const before = f.stats();
       expect(before.map(s => s.queuedPoints)).toEqual([40, 40]);
       expect(() => f.enqueue(buildRound(1, 20))).toThrow(OverloadedError);
       expect(f.stats()).toEqual(before);
-      f.enqueue(buildRound(1, 10));
+      await f.enqueue(buildRound(1, 10));
       expect(f.stats().map(s => s.queuedPoints)).toEqual([50, 50]);
     });
 
@@ -87,7 +88,7 @@ describe('ForwardFanout', () => {
         )
       );
       f.start();
-      f.enqueue(buildRound(0, 25));
+      await f.enqueue(buildRound(0, 25));
       expect(await f.stop(2000)).toEqual([
         { downstream: 'd0', leftPoints: 0, isDrained: true },
         { downstream: 'd1', leftPoints: 0, isDrained: true },

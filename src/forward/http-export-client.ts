@@ -137,7 +137,8 @@ async function readBodyHead(
   const kept = new Uint8Array(keepBytes);
   let keptBytes = 0;
   let readBytes = 0;
-  const reader = stream.getReader();
+  // fetch's body is typed ReadableStream<any>; its chunks are bytes.
+  const reader = (stream as ReadableStream<Uint8Array>).getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();

@@ -272,7 +272,7 @@ describe('RemoteWriteForwarder', () => {
           max_samples_per_send: 10,
           batch_send_deadline: 0,
         },
-        { now: () => nowMs, fetch: fetchFn as typeof fetch }
+        { now: () => nowMs, fetch: fetchFn }
       );
       f.start();
       nowMs = 5000;
@@ -459,7 +459,7 @@ describe('RemoteWriteForwarder', () => {
           new Response(status === 204 ? null : 'x', { status, headers })
         );
       };
-      return { fetch: fetchFn as typeof fetch, calls };
+      return { fetch: fetchFn, calls };
     }
 
     it('waits exactly as long as Retry-After asks', async () => {

@@ -116,7 +116,7 @@ export function parseTemplate(template: string): ExpandTemplate {
       end = close + 1;
     } else {
       while (end < template.length && NAME_CHAR.test(template[end]!))
-        name += template[end++];
+        name += template[end++]!;
       if (name === '') {
         literal += ch;
         continue;

@@ -225,11 +225,14 @@ export class RedisHealthGate {
     try {
       await this._recover(markHealthy);
     } catch (err) {
-      // Once marked, the flag may belong to a newer recovery.
+      // Once marked, the flag may belong to a newer recovery. (markHealthy
+      // sets isMarked during the await; narrowing cannot see that.)
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (!isMarked) this._isRecovering = false;
       this._degrade(describeError(err));
       return;
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above
     if (!isMarked) this._isRecovering = false;
   }
 

@@ -3,7 +3,9 @@
  * default registry, so tests and several app instances never collide). Every
  * name is `fleetgate_`-prefixed; label values that come from senders are
  * bounded (cluster names come from the registry or are folded into
- * `unregistered`).
+ * `unregistered`). Next to them, `otel` holds the same HTTP requests and the
+ * runtime under OpenTelemetry names (otel-metrics.ts); `exposition()` serves
+ * both in one scrape.
  */
 import {
   Counter,
@@ -12,9 +14,19 @@ import {
   Registry,
   collectDefaultMetrics,
 } from 'prom-client';
+import { OtelMetrics } from './otel-metrics.js';
+
+export interface SelfMetricsOptions {
+  /** Process and runtime metrics, of both families (default true; tests turn them off). */
+  collectProcessMetrics?: boolean;
+  /** fleetgate's version, for the OpenTelemetry `target_info`. */
+  version?: string;
+}
 
 export class SelfMetrics {
   readonly registry: Registry;
+  /** The OpenTelemetry-named metrics served next to the registry's. */
+  readonly otel: OtelMetrics;
 
   readonly receivedSamples: Counter<'cluster' | 'protocol'>;
   readonly receivedHistograms: Counter<'cluster' | 'protocol'>;
@@ -41,12 +53,17 @@ export class SelfMetrics {
   readonly configLastReloadSuccess: Gauge;
   readonly configLastReloadTimestamp: Gauge;
 
-  constructor(options: { collectProcessMetrics?: boolean } = {}) {
+  constructor(options: SelfMetricsOptions = {}) {
     const registry = new Registry();
     this.registry = registry;
     const registers = [registry];
-    if (options.collectProcessMetrics ?? true)
+    const collectProcessMetrics = options.collectProcessMetrics ?? true;
+    if (collectProcessMetrics)
       collectDefaultMetrics({ register: registry, prefix: 'fleetgate_' });
+    this.otel = new OtelMetrics({
+      version: options.version ?? 'unknown',
+      collectRuntimeMetrics: collectProcessMetrics,
+    });
 
     this.receivedSamples = new Counter({
       name: 'fleetgate_received_samples_total',
@@ -183,5 +200,22 @@ export class SelfMetrics {
     });
     this.configLastReloadSuccess.set(1);
     this.configLastReloadTimestamp.set(Date.now() / 1000);
+  }
+
+  /** Content type of `exposition()`. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /**
+   * GET /metrics: the registry's families, then the OpenTelemetry ones. Both
+   * are the Prometheus text format and share no name (see otel-metrics.ts).
+   */
+  async exposition(): Promise<string> {
+    const [own, otel] = await Promise.all([
+      this.registry.metrics(),
+      this.otel.metrics(),
+    ]);
+    return own.endsWith('\n') ? own + otel : `${own}\n${otel}`;
   }
 }

@@ -248,7 +248,7 @@ describe('AlertNotifier with a real Alertmanager', () => {
             a.status.state !== 'unprocessed'
         );
       const got = [page, ticket, otherTicket, devPage].map(find);
-      return got.every(a => a !== undefined) && (got as AlertmanagerApiAlert[]);
+      return got.every(a => a !== undefined) && got;
     }, 'the four alerts processed by Alertmanager');
     const [pageIn, ticketIn, otherTicketIn, devPageIn] = shown;
     expect(pageIn?.status.state).toBe('active');

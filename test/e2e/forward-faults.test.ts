@@ -127,7 +127,8 @@ async function startCountingProxy(upstreamUrl: string): Promise<CountingProxy> {
       }
       if (caseName === undefined || seq === undefined) continue;
       let perCase = counts.get(caseName);
-      if (perCase === undefined) counts.set(caseName, (perCase = new Map()));
+      if (perCase === undefined)
+        counts.set(caseName, (perCase = new Map<number, number>()));
       perCase.set(seq, (perCase.get(seq) ?? 0) + (series.samples?.length ?? 0));
     }
   };

@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { stringify as stringifyYaml } from 'yaml';
 import { LOOPBACK_HOST, getFreePort } from './free-port.js';
 
@@ -589,7 +590,7 @@ export async function waitFor<T>(
       const why =
         lastError === undefined
           ? ''
-          : `: last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+          : `: last error: ${lastError instanceof Error ? lastError.message : inspect(lastError)}`;
       throw new Error(
         `timed out after ${timeoutMs} ms waiting for ${what}${why}`,
         { cause: lastError }

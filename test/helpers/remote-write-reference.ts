@@ -139,18 +139,12 @@ export function encodeV2Request(request: RequestV2Object): Uint8Array {
 
 /** Decodes `prometheus.WriteRequest` bytes with protobufjs (every non-oneof field present). */
 export function decodeV1Request(body: Uint8Array): WriteRequestV1Object {
-  return WriteRequestV1.toObject(
-    WriteRequestV1.decode(body),
-    TO_OBJECT
-  ) as WriteRequestV1Object;
+  return WriteRequestV1.toObject(WriteRequestV1.decode(body), TO_OBJECT);
 }
 
 /** Decodes `io.prometheus.write.v2.Request` bytes with protobufjs. */
 export function decodeV2Request(body: Uint8Array): RequestV2Object {
-  return RequestV2.toObject(
-    RequestV2.decode(body),
-    TO_OBJECT
-  ) as RequestV2Object;
+  return RequestV2.toObject(RequestV2.decode(body), TO_OBJECT);
 }
 
 function encodeWith(type: protobuf.Type, request: object): Uint8Array {

@@ -7,7 +7,6 @@
  * against a private redis-server that we kill and restart.
  */
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Cluster, Redis } from 'ioredis';
 import {
@@ -32,6 +31,7 @@ import {
   type RedisClusterServers,
   type RedisServer,
 } from '../helpers/redis-server.js';
+import { describeWithPeer, isTcpReachable } from '../helpers/peer-gate.js';
 
 const MACHINE_REDIS_HOST = '127.0.0.1';
 const MACHINE_REDIS_PORT = 6379;
@@ -46,19 +46,6 @@ const ALL = { clusters: ['prod', 'dev'], limit: 1000 };
 let testNumber = 0;
 function nextPrefix(label: string): string {
   return `${RUN_PREFIX}-${label}-${++testNumber}`;
-}
-
-function isReachable(host: string, port: number): Promise<boolean> {
-  return new Promise(resolve => {
-    const socket = connect({ host, port, timeout: 1000 });
-    const done = (isUp: boolean): void => {
-      socket.destroy();
-      resolve(isUp);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => done(false));
-  });
 }
 
 async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
@@ -78,12 +65,12 @@ async function quickly<T>(call: () => Promise<T>): Promise<T> {
   return value;
 }
 
-const isMachineRedisUp = await isReachable(
-  MACHINE_REDIS_HOST,
-  MACHINE_REDIS_PORT
+const describeWithMachineRedis = describeWithPeer(
+  `the machine's Redis (${MACHINE_REDIS_URL})`,
+  await isTcpReachable(MACHINE_REDIS_HOST, MACHINE_REDIS_PORT)
 );
 
-describe.skipIf(!isMachineRedisUp)(
+describeWithMachineRedis(
   'RedisEventLog on the machine Redis (127.0.0.1:6379)',
   () => {
     let admin: Redis;

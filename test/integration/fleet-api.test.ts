@@ -113,7 +113,7 @@ describe('fleetgate fleet', () => {
       'fleet',
       '--url',
       'http://127.0.0.1:9',
-    ]).catch((err: { code: number; stderr: string }) => err);
+    ]).catch((err: unknown) => err);
     expect((result as { code: number }).code).toBe(2);
     expect((result as { stderr: string }).stderr.length).toBeGreaterThan(0);
   });

@@ -156,10 +156,13 @@ describe('RedisStateStore when Redis goes away', () => {
 
     expect(store.health()).toEqual({
       degraded: true,
-      reason: expect.stringMatching(/^redis: /),
+      reason: expect.stringMatching(/^redis: /) as unknown,
     });
     expect(changes).toEqual([
-      { degraded: true, reason: expect.stringMatching(/^redis: /) },
+      {
+        degraded: true,
+        reason: expect.stringMatching(/^redis: /) as unknown,
+      },
     ]);
 
     // Same port, empty data: what the replicas share now is only what the
@@ -211,7 +214,7 @@ describe('RedisStateStore when Redis goes away', () => {
       );
       expect(store.health()).toEqual({
         degraded: true,
-        reason: expect.stringMatching(/^redis: /),
+        reason: expect.stringMatching(/^redis: /) as unknown,
       });
       await exerciseAll(store, T0 + 2000);
     } finally {
@@ -254,7 +257,7 @@ describe('RedisStateStore when Redis goes away', () => {
     ).toBe(4);
     expect(store.health()).toEqual({
       degraded: true,
-      reason: expect.stringContaining('ECONNREFUSED'),
+      reason: expect.stringContaining('ECONNREFUSED') as unknown,
     });
 
     await server.stop();

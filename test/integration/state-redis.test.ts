@@ -4,7 +4,6 @@
  * deleted after each test, and (b) a private three-node Redis Cluster.
  */
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -22,6 +21,7 @@ import {
   startRedisCluster,
   type RedisClusterServers,
 } from '../helpers/redis-server.js';
+import { describeWithPeer, isTcpReachable } from '../helpers/peer-gate.js';
 
 const MACHINE_REDIS_HOST = '127.0.0.1';
 const MACHINE_REDIS_PORT = 6379;
@@ -37,25 +37,12 @@ function nextPrefix(label: string): string {
   return `${RUN_PREFIX}-${label}-${++testNumber}`;
 }
 
-function isReachable(host: string, port: number): Promise<boolean> {
-  return new Promise(resolve => {
-    const socket = connect({ host, port, timeout: 1000 });
-    const done = (isUp: boolean): void => {
-      socket.destroy();
-      resolve(isUp);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => done(false));
-  });
-}
-
-const isMachineRedisUp = await isReachable(
-  MACHINE_REDIS_HOST,
-  MACHINE_REDIS_PORT
+const describeWithMachineRedis = describeWithPeer(
+  `the machine's Redis (${MACHINE_REDIS_URL})`,
+  await isTcpReachable(MACHINE_REDIS_HOST, MACHINE_REDIS_PORT)
 );
 
-describe.skipIf(!isMachineRedisUp)(
+describeWithMachineRedis(
   'RedisStateStore on the machine Redis (127.0.0.1:6379)',
   () => {
     let admin: Redis;

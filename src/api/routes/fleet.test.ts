@@ -273,7 +273,9 @@ describe('GET /api/v1/fleet', () => {
       fetch(`${urlB}/api/v1/fleet/clusters/dev-us`).then(r => r.text()),
     ]);
     expect(detailA).toBe(detailB);
-    expect(JSON.parse(detailA).data.collector).toEqual({
+    expect(
+      (JSON.parse(detailA) as { data: { collector: unknown } }).data.collector
+    ).toEqual({
       kind: 'otel-sdk-nodejs',
       version: '0.52.1',
     });

@@ -892,7 +892,7 @@ function writeAllSync(
 ): void {
   let total = 0;
   for (const chunk of chunks) total += chunk.byteLength;
-  let written = writevSync(fd, chunks as Uint8Array[], position);
+  let written = writevSync(fd, chunks, position);
   if (written === total) return;
   let skip = written;
   for (const chunk of chunks) {

@@ -43,10 +43,10 @@ describe('LogForwardFanout', () => {
       },
     });
     const created = new LogForwardFanout(
-      (targets as never) ?? {
+      (targets ?? {
         loki: [{ url: loki.url, headers: {}, timeout: 2000 }],
         otlp: [{ url: otlp.url, headers: {}, timeout: 2000 }],
-      },
+      }) as never,
       logs,
       {
         logger: silentLogger(),
@@ -61,7 +61,7 @@ describe('LogForwardFanout', () => {
   it('sends every record to every downstream', async () => {
     const out = fanout();
     out.start();
-    out.enqueue(batch());
+    await out.enqueue(batch());
     await loki.waitForRequests(1);
     await otlp.waitForRequests(1);
     expect(
@@ -74,9 +74,9 @@ describe('LogForwardFanout', () => {
     ).toEqual(['a', 'b']);
   });
 
-  it('appends to none when one downstream is full', () => {
+  it('appends to none when one downstream is full', async () => {
     const out = fanout({ capacity_records: 2 });
-    out.enqueue(batch());
+    await out.enqueue(batch());
     expect(() => out.enqueue(batch())).toThrow(OverloadedError);
     expect(out.stats().map(s => [s.downstream, s.queuedPoints])).toEqual([
       ['127.0.0.1:' + new URL(loki.url).port + '/loki/api/v1/push', 2],

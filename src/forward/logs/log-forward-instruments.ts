@@ -111,7 +111,7 @@ function counter<L extends string>(
   labelNames: L[]
 ): Counter<L> {
   const existing = registry.getSingleMetric(name);
-  if (existing instanceof Counter) return existing as Counter<L>;
+  if (existing instanceof Counter) return existing;
   return new Counter({ name, help, labelNames, registers: [registry] });
 }
 
@@ -121,7 +121,7 @@ function gauge(
   help: string
 ): Gauge<'downstream'> {
   const existing = registry.getSingleMetric(name);
-  if (existing instanceof Gauge) return existing as Gauge<'downstream'>;
+  if (existing instanceof Gauge) return existing;
   return new Gauge({
     name,
     help,

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../errors.js';
 import { SeriesBatch } from '../../model/series-batch.js';
@@ -121,7 +122,7 @@ describe('OTLP metrics decoders under mutation', () => {
       if (error === undefined) continue;
       rejected++;
       if (!(error instanceof GatewayError))
-        throw new Error(`case ${i}: ${String(error)}`, { cause: error });
+        throw new Error(`case ${i}: ${inspect(error)}`, { cause: error });
     }
     // The mutations must actually reach the error paths.
     expect(rejected).toBeGreaterThan(PROTOBUF_CASES / 4);
@@ -139,7 +140,7 @@ describe('OTLP metrics decoders under mutation', () => {
       if (error === undefined) continue;
       rejected++;
       if (!(error instanceof GatewayError))
-        throw new Error(`case ${i}: ${String(error)}`, { cause: error });
+        throw new Error(`case ${i}: ${inspect(error)}`, { cause: error });
     }
     expect(rejected).toBeGreaterThan(JSON_CASES / 4);
   });

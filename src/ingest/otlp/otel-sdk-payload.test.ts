@@ -34,18 +34,12 @@ class CollectingReader extends MetricReader {
   }
 }
 
-/** The serializers are typed against their own copy of sdk-metrics; the data shape is the same. */
-type SerializerInput = Parameters<
-  typeof ProtobufMetricsSerializer.serializeRequest
->[0];
-
 function serialize(resourceMetrics: ResourceMetrics): {
   protobuf: Uint8Array;
   json: Uint8Array;
 } {
-  const input = resourceMetrics as unknown as SerializerInput;
-  const protobuf = ProtobufMetricsSerializer.serializeRequest(input);
-  const json = JsonMetricsSerializer.serializeRequest(input);
+  const protobuf = ProtobufMetricsSerializer.serializeRequest(resourceMetrics);
+  const json = JsonMetricsSerializer.serializeRequest(resourceMetrics);
   if (protobuf === undefined || json === undefined)
     throw new Error('serializer produced no body');
   return { protobuf, json };

@@ -610,7 +610,7 @@ export class OtlpMetricsConverter {
       cumulative += bucketCounts[b]!;
       if (bounds[b] === Infinity) continue;
       batch.addSeries(
-        withLabels(base, METRIC_NAME_LABEL, bucketName, 'le', leTexts[b]!),
+        withLabels(base, METRIC_NAME_LABEL, bucketName, 'le', leTexts[b]),
         meta
       );
       batch.addSample(

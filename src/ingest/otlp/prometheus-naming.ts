@@ -132,7 +132,7 @@ export function sanitizeLabelName(key: string): string {
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i);
     if (isAlphaNumeric(c)) {
-      out += key[i];
+      out += key[i]!;
       lastWasUnderscore = false;
     } else if (!lastWasUnderscore) {
       out += '_';

@@ -41,7 +41,7 @@ export class HaMetrics {
     const deduped = registry.getSingleMetric(HA_DEDUPED_SAMPLES_METRIC);
     this._deduped =
       deduped instanceof Counter
-        ? (deduped as Counter<'cluster' | 'replica'>)
+        ? deduped
         : new Counter({
             name: HA_DEDUPED_SAMPLES_METRIC,
             help: 'Samples (floats and histograms) from an HA replica that is not the elected one, dropped as duplicates, by cluster and replica.',
@@ -50,7 +50,7 @@ export class HaMetrics {
           });
     const leader = registry.getSingleMetric(HA_LEADER_METRIC);
     if (leader instanceof Gauge) {
-      this._leader = leader as Gauge<'cluster' | 'replica'>;
+      this._leader = leader;
       this._leader.reset();
     } else {
       this._leader = new Gauge({

@@ -72,8 +72,21 @@ describe('LogRateLimiter', () => {
       ingestion_rate_bytes: 100,
       ingestion_burst_bytes: 100,
     });
-    await limit.take(volumes({ a: [1, 100] }), false, NOW, vi.fn());
-    await limit.take(volumes({ b: [1, 100] }), false, NOW, vi.fn());
+    const refused = vi.fn();
+    await limit.take(volumes({ a: [1, 100] }), false, NOW, refused);
+    // a has emptied its bucket: even one more byte from it is refused ...
+    await expect(
+      limit.take(volumes({ a: [1, 1] }), false, NOW, refused)
+    ).rejects.toBeInstanceOf(OverloadedError);
+    // ... while b, at the same instant, still has its whole burst.
+    await expect(
+      limit.take(volumes({ b: [1, 100] }), false, NOW, refused)
+    ).resolves.toBeUndefined();
+    expect(refused).toHaveBeenCalledExactlyOnceWith({
+      metricCluster: 'a',
+      records: 1,
+      bytes: 1,
+    });
   });
 
   it('applies per-cluster overrides and treats rate 0 as unlimited', async () => {

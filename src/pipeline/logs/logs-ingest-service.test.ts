@@ -49,14 +49,17 @@ function setup(
   const metricsRegistry = new Registry();
   const enqueued: { records: string[]; clusters: string[] }[] = [];
   const forwarder = {
-    enqueue: vi.fn((batch: LogBatch) => {
+    enqueue: vi.fn((batch: LogBatch): undefined => {
       const live = batch.records.filter(
         (_, i) => batch.dropped[i] === LogDropReason.NONE
       );
       enqueued.push({
-        records: live.map(r => String(r.body)),
+        records: live.map(r =>
+          typeof r.body === 'string' ? r.body : JSON.stringify(r.body)
+        ),
         clusters: live.map(r => batch.resourceOf(r).cluster),
       });
+      return undefined;
     }),
   };
   const { logs, ...rest } = overrides;

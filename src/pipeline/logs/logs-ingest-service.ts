@@ -64,7 +64,7 @@ export interface LogBatchForwarder {
    * before anything is appended.
    */
   /** Copies the records out synchronously; a returned promise resolves when they are durable. */
-  enqueue(batch: LogBatch): Promise<void> | undefined | void;
+  enqueue(batch: LogBatch): Promise<void> | undefined;
 }
 
 export interface LogsIngestServiceDeps {

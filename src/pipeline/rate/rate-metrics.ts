@@ -20,7 +20,7 @@ export class RateMetrics {
     const existing = registry.getSingleMetric(INGESTION_REFUSED_SAMPLES_METRIC);
     this._refusedSamples =
       existing instanceof Counter
-        ? (existing as Counter<'cluster' | 'reason'>)
+        ? existing
         : new Counter({
             name: INGESTION_REFUSED_SAMPLES_METRIC,
             help: 'Samples (floats and histograms) in write requests refused by an ingestion limit, by cluster and reason (rate_limited). The sender keeps and retries them.',

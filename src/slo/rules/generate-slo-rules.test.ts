@@ -461,7 +461,7 @@ describe('generateSloRules()', () => {
         ],
       },
     };
-    const file = parse(generateSloRules([withOwn as SloConfig])) as RuleFile;
+    const file = parse(generateSloRules([withOwn])) as RuleFile;
     expect(alerts(file).map(a => a.expr)).toEqual([
       '(\n  slo:burn_rate:ratio_rate1h{slo="checkout-availability"} > 20\nand\n  slo:burn_rate:ratio_rate5m{slo="checkout-availability"} > 20\n)',
       '(\n  slo_fleet:burn_rate:ratio_rate1h{slo="checkout-availability"} > 20\nand\n  slo_fleet:burn_rate:ratio_rate5m{slo="checkout-availability"} > 20\n)',

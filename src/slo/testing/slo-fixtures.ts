@@ -133,7 +133,8 @@ export function nativeHistogram(options: {
   const zeroCount = options.zeroCount ?? 0;
   let count = zeroCount;
   for (const c of options.positive.values()) count += c;
-  for (const c of (options.negative ?? new Map()).values()) count += c;
+  for (const c of (options.negative ?? new Map<number, number>()).values())
+    count += c;
   return {
     countInt: isInteger ? count : undefined,
     countFloat: isInteger ? 0 : count,

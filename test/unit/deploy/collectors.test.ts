@@ -282,7 +282,7 @@ describe('collectors/otel-collector.yaml', () => {
         const path =
           explicit === undefined
             ? `${base.pathname.replace(/\/$/, '')}/v1/${signal}`
-            : new URL(String(explicit)).pathname;
+            : new URL(explicit as string).pathname;
         expect(OTLP_PATHS[signal], `${id} ${signal}`).toContain(path);
       }
       expect(asRecord(e['retry_on_failure'])['enabled']).toBe(true);

@@ -258,7 +258,7 @@ describe('Grafana dashboards (dashboards/*.json)', () => {
           for (const t of p.targets ?? []) {
             checkRefs(t.expr ?? '', `panel "${p.title}" [${t.refId}]`, defined);
             checkRefs(
-              String(t['legendFormat'] ?? ''),
+              typeof t['legendFormat'] === 'string' ? t['legendFormat'] : '',
               `panel "${p.title}" legend`,
               defined
             );

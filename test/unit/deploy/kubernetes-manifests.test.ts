@@ -29,6 +29,7 @@ import * as coreV1 from 'kubernetes-models/v1';
 import { parseConfig } from '../../../src/config/index.js';
 import { REPO_ROOT } from './dashboard-model.js';
 import { typecheckJson } from './typecheck-json.js';
+import { itWithPeer } from '../../helpers/peer-gate.js';
 
 const K8S_DIR = join(REPO_ROOT, 'collectors/kubernetes');
 const FOLDERS = ['collector', 'fleetgate'] as const;
@@ -197,6 +198,8 @@ function dataOf(m: Manifest | undefined): Record<string, string> {
     | undefined;
   return { ...o?.data, ...o?.stringData };
 }
+
+const itWithKubectl = itWithPeer('kubectl', hasKubectl());
 
 describe('Kubernetes manifests (collectors/kubernetes)', () => {
   it('include what the collector and fleetgate need', () => {
@@ -440,7 +443,7 @@ describe('Kubernetes manifests (collectors/kubernetes)', () => {
       expect([...k.resources].sort()).toEqual(files.sort());
     });
 
-    it.skipIf(!hasKubectl())('builds with kubectl kustomize', () => {
+    itWithKubectl('builds with kubectl kustomize', () => {
       const out = execFileSync(
         'kubectl',
         ['kustomize', join(K8S_DIR, folder)],
