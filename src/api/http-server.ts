@@ -8,8 +8,9 @@
  * - headers: Node's `headersTimeout`, from accept (a connection that never
  *   sends a byte included) or from a keep-alive request's first byte;
  * - body: `readBody`'s pace (`body_timeout` plus `min_body_rate`), answered
- *   408; bodies no handler reads fall to Node's `requestTimeout`, set to the
- *   longest time a body of `max_body_bytes` may take at that pace;
+ *   408; the rest of a body answered before it was read gets `body_timeout`;
+ *   Node's `requestTimeout`, the backstop, is the longest time a body of
+ *   `max_body_bytes` may take at that pace;
  * - idle: Node's `keepAliveTimeout`, between requests.
  */
 import {
@@ -79,7 +80,9 @@ export function createHttpServer(
   });
   const reaper = new SocketReaper();
   let maxConnections = 0;
+  let unreadBodyTimeoutMs = settings.body_timeout;
   const applySettings = (next: ConnectionSettings): void => {
+    unreadBodyTimeoutMs = next.body_timeout;
     server.headersTimeout = next.headers_timeout;
     server.requestTimeout = requestTimeoutOf(next);
     server.keepAliveTimeout = next.idle_timeout;
@@ -95,7 +98,32 @@ export function createHttpServer(
   const inFlight = new WeakMap<Socket, ServerResponse>();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     inFlight.set(req.socket, res);
+    res.once('finish', () => {
+      if (!req.complete) watchUnreadBody(req);
+    });
   });
+  /**
+   * A request answered before its body was read (a refused token, an unknown
+   * path, a 413) has its rest drained by Node so the connection can be kept;
+   * a sender that trickles that rest gets `body_timeout` for it, not Node's
+   * whole-request backstop.
+   */
+  const watchUnreadBody = (req: IncomingMessage): void => {
+    const { socket } = req;
+    const stop = (): void => {
+      clearTimeout(timer);
+      req.off('end', stop);
+      socket.off('close', stop);
+    };
+    const timer = setTimeout(() => {
+      stop();
+      if (req.complete || socket.destroyed) return;
+      guard.timedOut('body', socket);
+      reaper.close(socket);
+    }, unreadBodyTimeoutMs);
+    req.once('end', stop);
+    socket.once('close', stop);
+  };
   server.on('connection', (socket: Socket) => {
     guard.admit(socket);
   });

@@ -39,6 +39,8 @@ const CHECK_INTERVAL_MS = 1000;
 /** Scheduling slack on a shared 2-core machine, on top of each timeout. */
 const MARGIN_MS = 3000;
 const SLOW_CONNECTIONS = 50;
+/** Slow bodies without a token: refused before their body is read. */
+const REFUSED_BODIES = 20;
 
 /**
  * 2,000 idle connections, as in the finding, unless the open-files limit
@@ -208,6 +210,17 @@ describe('connection bounds', () => {
       'x',
       500
     );
+    // The same without a token: answered 401 before the body is read, then
+    // the rest of the body is drained, and must not trickle for ever either.
+    const refusedBodies = await pool.openMany(port, ATTACKER, REFUSED_BODIES);
+    const refusedStartedAtMs = Date.now();
+    pool.trickle(
+      refusedBodies,
+      'POST /api/v1/write HTTP/1.1\r\nHost: fleetgate\r\n' +
+        'Content-Type: application/x-protobuf\r\nContent-Length: 100000\r\n\r\n',
+      'x',
+      500
+    );
     // Keep-alive connections that made one request and then fall silent.
     const keepAlive = await pool.openMany(port, HONEST, 20);
     for (const c of keepAlive)
@@ -225,7 +238,9 @@ describe('connection bounds', () => {
       HONEST,
       'fleetgate_http_connections_open'
     );
-    expect(openNow).toBeGreaterThanOrEqual(idleCount + 2 * SLOW_CONNECTIONS);
+    expect(openNow).toBeGreaterThanOrEqual(
+      idleCount + 2 * SLOW_CONNECTIONS + REFUSED_BODIES
+    );
     expect(idle.every(c => c.closedAtMs === undefined)).toBe(true);
     expect(slowBodies.every(c => c.closedAtMs === undefined)).toBe(true);
     const statuses: number[] = [];
@@ -252,7 +267,13 @@ describe('connection bounds', () => {
     );
 
     // Every slow or idle connection is closed by the server, and writes keep working meanwhile.
-    const everyone = [...idle, ...slowHeaders, ...slowBodies, ...keepAlive];
+    const everyone = [
+      ...idle,
+      ...slowHeaders,
+      ...slowBodies,
+      ...refusedBodies,
+      ...keepAlive,
+    ];
     const duringReaping: number[] = [];
     await waitFor(
       async () => {
@@ -289,6 +310,16 @@ describe('connection bounds', () => {
     expect(Math.max(...bodyAfter)).toBeLessThanOrEqual(
       bodyTimeoutMs + MARGIN_MS
     );
+    const refusedAfter = closedAfter(refusedBodies, () => refusedStartedAtMs);
+    expect(Math.min(...refusedAfter)).toBeGreaterThanOrEqual(
+      bodyTimeoutMs - 100
+    );
+    expect(Math.max(...refusedAfter)).toBeLessThanOrEqual(
+      bodyTimeoutMs + MARGIN_MS
+    );
+    expect(
+      refusedBodies.every(c => c.received.startsWith('HTTP/1.1 401 '))
+    ).toBe(true);
     const keepAliveAfter = closedAfter(keepAlive, () => keepAliveIdleFromMs);
     expect(Math.max(...keepAliveAfter)).toBeLessThanOrEqual(
       idleTimeoutMs + MARGIN_MS
@@ -312,7 +343,7 @@ describe('connection bounds', () => {
         reason,
       });
     expect(await timedOut('headers')).toBe(idleCount + SLOW_CONNECTIONS);
-    expect(await timedOut('body')).toBe(SLOW_CONNECTIONS);
+    expect(await timedOut('body')).toBe(SLOW_CONNECTIONS + REFUSED_BODIES);
     const honest = await slowHonest;
     expect(honest.status).toBe('HTTP/1.1 204 No Content');
     expect(honest.tookMs).toBeGreaterThan(bodyTimeoutMs);
@@ -323,6 +354,12 @@ describe('connection bounds', () => {
         reason: 'timeout',
       })
     ).toBe(SLOW_CONNECTIONS);
+    expect(
+      await metric(port, HONEST, 'fleetgate_rejected_requests_total', {
+        protocol: 'remote_write',
+        reason: 'unauthorized',
+      })
+    ).toBe(REFUSED_BODIES);
     // Only the scrape itself stays open (the paced write's connection idles out).
     await waitFor(
       async () =>

@@ -44,7 +44,7 @@ async function start(): Promise<RunningGateway> {
   body_timeout: ${TIMEOUT_MS}ms
   min_body_rate: 1000
   idle_timeout: ${TIMEOUT_MS}ms
-  max_connections_per_source: 4
+  max_connections_per_source: 5
 clusters:
   - {name: prod-eu, region: eu, env: prod, team: a, token: ${TOKEN}}
 `
@@ -64,11 +64,8 @@ clusters:
 describe('connections (regression: issue 11, finding 4)', () => {
   it('are closed when silent, slow in their headers or body, or idle after a request', async () => {
     const { port } = await start();
-    const [silent, slowHeaders, slowBody, keptAlive] = await pool.openMany(
-      port,
-      '127.0.0.1',
-      4
-    );
+    const [silent, slowHeaders, slowBody, refusedBody, keptAlive] =
+      await pool.openMany(port, '127.0.0.1', 5);
     pool.trickle(
       [slowHeaders!],
       'GET /-/healthy HTTP/1.1\r\n',
@@ -81,8 +78,15 @@ describe('connections (regression: issue 11, finding 4)', () => {
       'x',
       200
     );
+    // No token: answered 401 before the body is read, and the rest drained.
+    pool.trickle(
+      [refusedBody!],
+      'POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n',
+      'x',
+      200
+    );
     keptAlive!.socket.write('GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n');
-    const all = [silent!, slowHeaders!, slowBody!, keptAlive!];
+    const all = [silent!, slowHeaders!, slowBody!, refusedBody!, keptAlive!];
     await waitFor(
       () => all.every(c => c.closedAtMs !== undefined),
       TIMEOUT_MS + MARGIN_MS,
@@ -90,12 +94,13 @@ describe('connections (regression: issue 11, finding 4)', () => {
     );
     expect(all.every(c => c.closedByServer)).toBe(true);
     expect(keptAlive!.received).toMatch(/^HTTP\/1\.1 200 /);
+    expect(refusedBody!.received).toMatch(/^HTTP\/1\.1 401 /);
     const timedOut = (reason: string) =>
       gateway!.metrics.connectionsTimedOut
         .get()
         .then(m => m.values.find(v => v.labels['reason'] === reason)?.value);
     expect(await timedOut('headers')).toBe(2);
-    expect(await timedOut('body')).toBe(1);
+    expect(await timedOut('body')).toBe(2);
     expect(await timedOut('idle')).toBe(1);
     // Each reap is logged at debug, and no line carries the token.
     const debug = logLines
@@ -116,7 +121,7 @@ describe('connections (regression: issue 11, finding 4)', () => {
 
   it('from one address are capped, and the ones over the cap closed at once', async () => {
     const { port } = await start();
-    const held = await pool.openMany(port, '127.0.0.1', 4);
+    const held = await pool.openMany(port, '127.0.0.1', 5);
     const over = await pool.open(port, '127.0.0.1');
     await waitFor(() => over.closedAtMs !== undefined, MARGIN_MS, {
       description: 'the connection over the cap closed',
