@@ -21,6 +21,13 @@ const duration = z.string().transform((text, ctx) => {
   return ms;
 });
 
+/** Node's timers take at most 2^31-1 ms; past that it fires at once (TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const positiveDuration = duration.refine(
+  ms => ms > 0 && ms <= MAX_TIMER_MS,
+  'want a duration above 0 and at most 24d (e.g. 10s)'
+);
+
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const labelName = z
   .string()
@@ -261,6 +268,19 @@ const server = z
       .union([z.literal(503), z.literal(429)])
       .default(503),
     shutdown_timeout: duration.default(30_000),
+    // Connection bounds (issue #11.3); docs/connections.md says why each default is what it is.
+    /** Open connections in all; past it a new one is closed at once. 0: no cap. */
+    max_connections: nonNegativeInt.default(4096),
+    /** Open connections from one remote address. 0: no cap (behind a proxy that hides senders). */
+    max_connections_per_source: nonNegativeInt.default(512),
+    /** Time from accepting a connection (or from a request's first byte) to the end of its headers. */
+    headers_timeout: positiveDuration.default(10_000),
+    /** Time every request body gets; `min_body_rate` adds to it as bytes arrive. */
+    body_timeout: positiveDuration.default(10_000),
+    /** Bytes per second that buy a body one more second past `body_timeout`. */
+    min_body_rate: positiveInt.default(8192),
+    /** A keep-alive connection with no request for this long is closed. */
+    idle_timeout: positiveDuration.default(65_000),
   })
   .strict()
   .prefault({});
