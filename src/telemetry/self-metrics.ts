@@ -74,7 +74,7 @@ export class SelfMetrics {
     });
     this.rejectedRequests = new Counter({
       name: 'fleetgate_rejected_requests_total',
-      help: 'Write requests refused, by protocol and reason (bad_data, unauthorized, too_large, unsupported_media_type, overloaded, unavailable).',
+      help: 'Write requests refused, by protocol and reason (bad_data, unauthorized, too_large, request_limit, unsupported_media_type, overloaded, unavailable).',
       labelNames: ['protocol', 'reason'],
       registers,
     });
