@@ -17,7 +17,7 @@
  *   max_series_per_request: 10000
  *   max_points_per_request: 50000
  *   max_log_records_per_request: 20000
- *   max_json_bytes: 2097152
+ *   max_json_bytes: 4194304
  * ```
  */
 import { z } from 'zod';

@@ -64,7 +64,7 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = Object.freeze({
   maxSeriesPerRequest: 10_000,
   maxPointsPerRequest: 50_000,
   maxLogRecordsPerRequest: 20_000,
-  maxJsonBytes: 2 * 1024 * 1024,
+  maxJsonBytes: 4 * 1024 * 1024,
 });
 
 /** The config key of each cap, as messages name it. */
