@@ -14,14 +14,8 @@
  * The path is kept on a stack of segments and rendered only on error.
  */
 import {
-  GatewayError,
-  InvalidPayloadError,
-  RequestLimitError,
-} from '../../errors.js';
-import {
   DEFAULT_REQUEST_LIMITS,
   RequestItemCounter,
-  overRequestLimit,
   type RequestLimits,
 } from '../request-limits.js';
 import {
@@ -51,14 +45,15 @@ import {
   doubleValue,
   hexIdField,
   isObject,
+  jsonAttributeCaps,
   objectValue,
+  parseJsonBody,
   stringField,
   uint32Field,
+  wrapJsonError,
   type JsonAttributeCaps,
   type JsonObject,
 } from './common/decode-common-json.js';
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The caps of one decode call, passed down with the path. */
 interface DecodeCaps {
@@ -87,71 +82,23 @@ export function decodeMetricsJson(
   body: Uint8Array,
   limits: RequestLimits = DEFAULT_REQUEST_LIMITS
 ): OtlpMetricsRequest {
-  if (body.length > limits.maxJsonBytes) {
-    throw overRequestLimit(
-      limits,
-      'maxJsonBytes',
-      `cannot decode OTLP metrics: JSON body of ${body.length} bytes`
-    );
-  }
-  const total = new RequestItemCounter(
-    limits,
-    'maxLabelsPerRequest',
-    'attributes'
-  );
+  const attributes = jsonAttributeCaps(limits, true);
   const caps: DecodeCaps = {
     points: new RequestItemCounter(
       limits,
       'maxPointsPerRequest',
       'data points'
     ),
-    resource: {
-      limits,
-      cap: 'maxAttributesPerResource',
-      labelBytes: true,
-      total,
-    },
-    scope: { limits, cap: 'maxAttributesPerScope', labelBytes: true, total },
-    point: { limits, cap: 'maxAttributesPerPoint', labelBytes: true, total },
-    metadata: {
-      limits,
-      cap: 'maxAttributesPerPoint',
-      labelBytes: false,
-      total,
-    },
+    resource: attributes.resource,
+    scope: attributes.scope,
+    point: attributes.point,
+    metadata: { ...attributes.point, labelBytes: false },
   };
-  let text: string;
+  const root = parseJsonBody(body, limits, 'metrics');
   try {
-    text = utf8.decode(body);
+    return readRequest(root, new JsonPath(), caps);
   } catch (err) {
-    throw new InvalidPayloadError(
-      'cannot decode OTLP metrics: body is not valid UTF-8',
-      { cause: err }
-    );
-  }
-  let root: unknown;
-  try {
-    root = JSON.parse(text);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new InvalidPayloadError(
-      `cannot decode OTLP metrics: invalid JSON: ${detail}`,
-      { cause: err }
-    );
-  }
-  const path = new JsonPath();
-  try {
-    return readRequest(root, path, caps);
-  } catch (err) {
-    if (err instanceof RequestLimitError)
-      throw err.withPrefix('cannot decode OTLP metrics: ');
-    if (err instanceof GatewayError) {
-      throw new InvalidPayloadError(
-        `cannot decode OTLP metrics: ${err.message}`,
-        { cause: err }
-      );
-    }
-    throw err;
+    throw wrapJsonError(err, 'metrics');
   }
 }
 

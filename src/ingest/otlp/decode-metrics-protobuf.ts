@@ -51,13 +51,12 @@ import {
   type RequestLimits,
 } from '../request-limits.js';
 import {
-  checkAttributeCount,
+  addAttribute,
+  attributeCaps,
   checkEnd,
   expectWireType,
   nested,
-  readAttribute,
   readId as readIdCommon,
-  readKeyValue as readKeyValueCommon,
   readResourceInto,
   type AttributeCaps,
   readScopeInto,
@@ -71,7 +70,6 @@ import {
   type OtlpExponentialHistogramDataPoint,
   type OtlpHistogramDataPoint,
   type OtlpInstrumentationScope,
-  type OtlpKeyValue,
   type OtlpMetric,
   type OtlpMetricData,
   type OtlpMetricsRequest,
@@ -107,13 +105,7 @@ export function decodeMetricsProtobuf(
   limits: RequestLimits = DEFAULT_REQUEST_LIMITS
 ): OtlpMetricsRequest {
   const caps: DecodeCaps = {
-    limits,
-    labelBytes: true,
-    attributes: new RequestItemCounter(
-      limits,
-      'maxLabelsPerRequest',
-      'attributes'
-    ),
+    ...attributeCaps(limits, true),
     points: new RequestItemCounter(
       limits,
       'maxPointsPerRequest',
@@ -268,14 +260,16 @@ function readMetric(
         out.data = readSummary(r, nested(r, tag, end), caps);
         break;
       case 12:
-        checkAttributeCount(
+        addAttribute(
           r,
+          tag,
+          end,
+          false,
           caps,
           out.metadata,
           'maxAttributesPerPoint',
           'metric metadata'
         );
-        out.metadata.push(readKeyValue(r, nested(r, tag, end), 0));
         break;
       default:
         skipField(r, tag);
@@ -404,14 +398,16 @@ function readNumberDataPoint(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 7:
-        checkAttributeCount(
+        addAttribute(
           r,
+          tag,
+          end,
+          false,
           caps,
           out.attributes,
           'maxAttributesPerPoint',
           'data point'
         );
-        out.attributes.push(readAttribute(r, nested(r, tag, end), false, caps));
         break;
       case 2:
         out.startTimeUnixMs = readTimestampMs(r, tag);
@@ -466,14 +462,16 @@ function readHistogramDataPoint(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 9:
-        checkAttributeCount(
+        addAttribute(
           r,
+          tag,
+          end,
+          false,
           caps,
           out.attributes,
           'maxAttributesPerPoint',
           'data point'
         );
-        out.attributes.push(readAttribute(r, nested(r, tag, end), false, caps));
         break;
       case 2:
         out.startTimeUnixMs = readTimestampMs(r, tag);
@@ -540,14 +538,16 @@ function readExponentialDataPoint(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        checkAttributeCount(
+        addAttribute(
           r,
+          tag,
+          end,
+          false,
           caps,
           out.attributes,
           'maxAttributesPerPoint',
           'data point'
         );
-        out.attributes.push(readAttribute(r, nested(r, tag, end), false, caps));
         break;
       case 2:
         out.startTimeUnixMs = readTimestampMs(r, tag);
@@ -638,14 +638,16 @@ function readSummaryDataPoint(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 7:
-        checkAttributeCount(
+        addAttribute(
           r,
+          tag,
+          end,
+          false,
           caps,
           out.attributes,
           'maxAttributesPerPoint',
           'data point'
         );
-        out.attributes.push(readAttribute(r, nested(r, tag, end), false, caps));
         break;
       case 2:
         out.startTimeUnixMs = readTimestampMs(r, tag);
@@ -714,15 +716,15 @@ function readExemplar(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 7:
-        checkAttributeCount(
+        addAttribute(
           r,
+          tag,
+          end,
+          false,
           caps,
           out.filteredAttributes,
           'maxAttributesPerPoint',
           'exemplar'
-        );
-        out.filteredAttributes.push(
-          readAttribute(r, nested(r, tag, end), false, caps)
         );
         break;
       case 2:
@@ -749,14 +751,6 @@ function readExemplar(
   }
   checkEnd(r, end);
   return out;
-}
-
-function readKeyValue(
-  r: ProtobufReader,
-  end: number,
-  depth: number
-): OtlpKeyValue {
-  return readKeyValueCommon(r, end, depth, false);
 }
 
 // ---- field helpers ---------------------------------------------------------

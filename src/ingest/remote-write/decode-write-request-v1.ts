@@ -36,7 +36,6 @@ import { readLabelName, readLabelValue } from './label-name-cache.js';
 import {
   DEFAULT_REQUEST_LIMITS,
   RequestItemCounter,
-  overRequestLimit,
   type RequestLimits,
 } from '../request-limits.js';
 import { finishSeriesLabels } from './series-labels.js';
@@ -46,7 +45,12 @@ import {
   metricTypeOf,
   skipField,
 } from './wire-guards.js';
-import { wrapDecodeError } from './write-request-error.js';
+import {
+  tooManyLabelPairs,
+  tooManyPoints,
+  tooManySeries,
+  wrapDecodeError,
+} from './write-request-error.js';
 import { hashBytes, type SeriesLabelCache } from './series-label-cache.js';
 
 const REQUEST_TIMESERIES = (1 << 3) | 2;
@@ -139,11 +143,7 @@ export function decodeWriteRequestV1(
       if (tag === REQUEST_TIMESERIES) {
         atSeries = stats.series;
         if (stats.series === caps.limits.maxSeriesPerRequest) {
-          throw overRequestLimit(
-            limits,
-            'maxSeriesPerRequest',
-            `the request has more than ${caps.limits.maxSeriesPerRequest} series`
-          );
+          throw tooManySeries(limits);
         }
         const seriesEnd = reader.delimitedEnd();
         if (
@@ -218,22 +218,6 @@ function decodeTimeSeries(
   batch.addSeries(finishSeriesLabels(labels, stats.series));
   if (dataStart !== -1)
     decodeSeriesData(reader, dataStart, end, batch, stats, caps);
-}
-
-function tooManyLabelPairs(limits: RequestLimits): Error {
-  return overRequestLimit(
-    limits,
-    'maxLabelPairsPerSeries',
-    `more than ${limits.maxLabelPairsPerSeries} label pairs`
-  );
-}
-
-function tooManyPoints(limits: RequestLimits): Error {
-  return overRequestLimit(
-    limits,
-    'maxPointsPerRequest',
-    `the request has more than ${limits.maxPointsPerRequest} samples and histograms`
-  );
 }
 
 /** Pass 2 of a TimeSeries: samples, histograms and exemplars from `dataStart`. */

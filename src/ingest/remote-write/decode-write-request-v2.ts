@@ -58,6 +58,9 @@ import {
 } from './wire-guards.js';
 import {
   describeSeries,
+  tooManyLabelPairs,
+  tooManyPoints,
+  tooManySeries,
   wrapDecodeError,
   writeRequestError,
 } from './write-request-error.js';
@@ -189,11 +192,7 @@ export function decodeWriteRequestV2(
       } else if (tag === REQUEST_TIMESERIES) {
         atSeries = seriesSeen;
         if (seriesSeen === limits.maxSeriesPerRequest) {
-          throw overRequestLimit(
-            limits,
-            'maxSeriesPerRequest',
-            `the request has more than ${limits.maxSeriesPerRequest} series`
-          );
+          throw tooManySeries(limits);
         }
         if (firstSeriesAt === -1) firstSeriesAt = fieldStart;
         reader.pos = reader.delimitedEnd();
@@ -380,22 +379,6 @@ function decodeTimeSeries(
   }
   stats.samples += samples;
   stats.histograms += histograms;
-}
-
-function tooManyLabelPairs(limits: RequestLimits): Error {
-  return overRequestLimit(
-    limits,
-    'maxLabelPairsPerSeries',
-    `more than ${limits.maxLabelPairsPerSeries} label pairs`
-  );
-}
-
-function tooManyPoints(limits: RequestLimits): Error {
-  return overRequestLimit(
-    limits,
-    'maxPointsPerRequest',
-    `the request has more than ${limits.maxPointsPerRequest} samples and histograms`
-  );
 }
 
 /**

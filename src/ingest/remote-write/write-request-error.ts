@@ -6,6 +6,7 @@
  */
 import { InvalidPayloadError, RequestLimitError } from '../../errors.js';
 import { formatSeries } from '../../model/labels.js';
+import { overRequestLimit, type RequestLimits } from '../request-limits.js';
 
 export const WRITE_REQUEST_ERROR_PREFIX = 'cannot decode write request: ';
 
@@ -54,5 +55,32 @@ export function wrapDecodeError(err: unknown, where: string): unknown {
   return writeRequestError(
     where === '' ? err.message : `${where}: ${err.message}`,
     err
+  );
+}
+
+/** A series (or exemplar) over `maxLabelPairsPerSeries`. */
+export function tooManyLabelPairs(limits: RequestLimits): Error {
+  return overRequestLimit(
+    limits,
+    'maxLabelPairsPerSeries',
+    `more than ${limits.maxLabelPairsPerSeries} label pairs`
+  );
+}
+
+/** A request over `maxPointsPerRequest`. */
+export function tooManyPoints(limits: RequestLimits): Error {
+  return overRequestLimit(
+    limits,
+    'maxPointsPerRequest',
+    `the request has more than ${limits.maxPointsPerRequest} samples and histograms`
+  );
+}
+
+/** A request over `maxSeriesPerRequest`. */
+export function tooManySeries(limits: RequestLimits): Error {
+  return overRequestLimit(
+    limits,
+    'maxSeriesPerRequest',
+    `the request has more than ${limits.maxSeriesPerRequest} series`
   );
 }

@@ -9,13 +9,14 @@
  * LogKeyValue have the same shape, so the results are assignable to both.
  */
 import {
+  GatewayError,
   InvalidPayloadError,
-  type RequestLimitError,
+  RequestLimitError,
 } from '../../../errors.js';
 import {
+  RequestItemCounter,
   overRequestLimit,
   utf8LengthOver,
-  type RequestItemCounter,
   type RequestLimitName,
   type RequestLimits,
 } from '../../request-limits.js';
@@ -91,6 +92,60 @@ function showValue(value: unknown): string {
     : text;
 }
 
+// ---- the request ---------------------------------------------------------
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The parsed body of an OTLP/JSON request of `signal` (`metrics`, `logs`).
+ * Its size is checked against `maxJsonBytes` first: JSON.parse is one
+ * blocking step, so its input is what bounds it.
+ */
+export function parseJsonBody(
+  body: Uint8Array,
+  limits: RequestLimits,
+  signal: string
+): unknown {
+  if (body.length > limits.maxJsonBytes) {
+    throw overRequestLimit(
+      limits,
+      'maxJsonBytes',
+      `cannot decode OTLP ${signal}: JSON body of ${body.length} bytes`
+    );
+  }
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch (err) {
+    throw new InvalidPayloadError(
+      `cannot decode OTLP ${signal}: body is not valid UTF-8`,
+      { cause: err }
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new InvalidPayloadError(
+      `cannot decode OTLP ${signal}: invalid JSON: ${detail}`,
+      { cause: err }
+    );
+  }
+}
+
+/**
+ * An error thrown while reading a parsed request as its refusal, worded
+ * `cannot decode OTLP <signal>: …` (a RequestLimitError keeps its class and
+ * status); anything else unchanged.
+ */
+export function wrapJsonError(err: unknown, signal: string): unknown {
+  const prefix = `cannot decode OTLP ${signal}: `;
+  if (err instanceof RequestLimitError) return err.withPrefix(prefix);
+  if (err instanceof GatewayError)
+    return new InvalidPayloadError(prefix + err.message, { cause: err });
+  return err;
+}
+
 // ---- attributes ------------------------------------------------------------
 
 export type AttributeCapName =
@@ -106,6 +161,24 @@ export interface JsonAttributeCaps {
   readonly labelBytes: boolean;
   /** Attributes of the whole request so far (maxLabelsPerRequest), shared by every list. */
   readonly total: RequestItemCounter;
+}
+
+/** The caps of each attribute list of one request, sharing its per-request total. */
+export function jsonAttributeCaps(
+  limits: RequestLimits,
+  labelBytes: boolean
+): Record<'resource' | 'scope' | 'point' | 'logRecord', JsonAttributeCaps> {
+  const total = new RequestItemCounter(
+    limits,
+    'maxLabelsPerRequest',
+    'attributes'
+  );
+  return {
+    resource: { limits, cap: 'maxAttributesPerResource', labelBytes, total },
+    scope: { limits, cap: 'maxAttributesPerScope', labelBytes, total },
+    point: { limits, cap: 'maxAttributesPerPoint', labelBytes, total },
+    logRecord: { limits, cap: 'maxAttributesPerLogRecord', labelBytes, total },
+  };
 }
 
 /**

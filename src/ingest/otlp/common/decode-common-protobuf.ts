@@ -20,8 +20,8 @@ import {
   RequestLimitError,
 } from '../../../errors.js';
 import {
+  RequestItemCounter,
   overRequestLimit,
-  type RequestItemCounter,
   type RequestLimits,
 } from '../../request-limits.js';
 import {
@@ -213,15 +213,11 @@ export interface AttributeCaps {
  * Refuses the attribute about to be added to `attributes` when it would
  * pass the cap of its owner or the request's total; counts it.
  */
-export function checkAttributeCount(
+function checkAttributeCount(
   r: ProtobufReader,
   caps: AttributeCaps,
   attributes: readonly OtlpKeyValue[],
-  cap:
-    | 'maxAttributesPerResource'
-    | 'maxAttributesPerScope'
-    | 'maxAttributesPerPoint'
-    | 'maxAttributesPerLogRecord',
+  cap: AttributeCapName,
   owner: string
 ): void {
   const max = caps.limits[cap];
@@ -233,6 +229,49 @@ export function checkAttributeCount(
     );
   }
   caps.attributes.add(1);
+}
+
+/** The attribute caps of one decode call, with a fresh per-request total. */
+export function attributeCaps(
+  limits: RequestLimits,
+  labelBytes: boolean
+): AttributeCaps {
+  return {
+    limits,
+    labelBytes,
+    attributes: new RequestItemCounter(
+      limits,
+      'maxLabelsPerRequest',
+      'attributes'
+    ),
+  };
+}
+
+type AttributeCapName =
+  | 'maxAttributesPerResource'
+  | 'maxAttributesPerScope'
+  | 'maxAttributesPerPoint'
+  | 'maxAttributesPerLogRecord';
+
+/**
+ * Reads the attribute (KeyValue field `tag`) at the reader into
+ * `attributes`, after checking it against the owner's cap (`owner` names it
+ * in the message) and the request's total.
+ */
+export function addAttribute(
+  r: ProtobufReader,
+  tag: number,
+  parentEnd: number,
+  lenStrings: boolean,
+  caps: AttributeCaps,
+  attributes: OtlpKeyValue[],
+  cap: AttributeCapName,
+  owner: string
+): void {
+  checkAttributeCount(r, caps, attributes, cap, owner);
+  attributes.push(
+    readAttribute(r, nested(r, tag, parentEnd), lenStrings, caps)
+  );
 }
 
 /** Refuses a LEN field (a string about to be read) longer than `max` bytes. */
@@ -268,15 +307,15 @@ export function readResourceInto(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        checkAttributeCount(
+        addAttribute(
           r,
+          tag,
+          end,
+          lenStrings,
           caps,
           into.attributes,
           'maxAttributesPerResource',
           'resource'
-        );
-        into.attributes.push(
-          readAttribute(r, nested(r, tag, end), lenStrings, caps)
         );
         break;
       case 2:
@@ -313,15 +352,15 @@ export function readScopeInto(
         into.version = readString(r, tag, end, lenStrings);
         break;
       case 3:
-        checkAttributeCount(
+        addAttribute(
           r,
+          tag,
+          end,
+          lenStrings,
           caps,
           into.attributes,
           'maxAttributesPerScope',
           'scope'
-        );
-        into.attributes.push(
-          readAttribute(r, nested(r, tag, end), lenStrings, caps)
         );
         break;
       case 4:

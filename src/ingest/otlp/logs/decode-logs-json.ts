@@ -15,14 +15,8 @@
  * decode-metrics-json.ts (common/decode-common-json.ts).
  */
 import {
-  GatewayError,
-  InvalidPayloadError,
-  RequestLimitError,
-} from '../../../errors.js';
-import {
   DEFAULT_REQUEST_LIMITS,
   RequestItemCounter,
-  overRequestLimit,
   type RequestLimits,
 } from '../../request-limits.js';
 import {
@@ -41,15 +35,17 @@ import {
   attributesField,
   hexIdField,
   isObject,
+  jsonAttributeCaps,
   objectValue,
+  parseJsonBody,
   readAnyValue,
   stringField,
   uint32Field,
+  wrapJsonError,
   type JsonAttributeCaps,
   type JsonObject,
 } from '../common/decode-common-json.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const UINT64_MAX = 2n ** 64n - 1n;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -78,71 +74,24 @@ export function decodeLogsJson(
   body: Uint8Array,
   limits: RequestLimits = DEFAULT_REQUEST_LIMITS
 ): LogBatch {
-  if (body.length > limits.maxJsonBytes) {
-    throw overRequestLimit(
-      limits,
-      'maxJsonBytes',
-      `cannot decode OTLP logs: JSON body of ${body.length} bytes`
-    );
-  }
-  const total = new RequestItemCounter(
-    limits,
-    'maxLabelsPerRequest',
-    'attributes'
-  );
+  const attributes = jsonAttributeCaps(limits, false);
   const caps: DecodeCaps = {
     records: new RequestItemCounter(
       limits,
       'maxLogRecordsPerRequest',
       'log records'
     ),
-    resource: {
-      limits,
-      cap: 'maxAttributesPerResource',
-      labelBytes: false,
-      total,
-    },
-    scope: { limits, cap: 'maxAttributesPerScope', labelBytes: false, total },
-    record: {
-      limits,
-      cap: 'maxAttributesPerLogRecord',
-      labelBytes: false,
-      total,
-    },
+    resource: attributes.resource,
+    scope: attributes.scope,
+    record: attributes.logRecord,
   };
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch (err) {
-    throw new InvalidPayloadError(
-      'cannot decode OTLP logs: body is not valid UTF-8',
-      { cause: err }
-    );
-  }
-  let root: unknown;
-  try {
-    root = JSON.parse(text);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new InvalidPayloadError(
-      `cannot decode OTLP logs: invalid JSON: ${detail}`,
-      { cause: err }
-    );
-  }
-  const path = new JsonPath();
+  const root = parseJsonBody(body, limits, 'logs');
   const batch = new LogBatch();
   try {
-    readRequest(root, path, batch, caps);
+    readRequest(root, new JsonPath(), batch, caps);
     return batch;
   } catch (err) {
-    if (err instanceof RequestLimitError)
-      throw err.withPrefix('cannot decode OTLP logs: ');
-    if (err instanceof GatewayError) {
-      throw new InvalidPayloadError(`cannot decode OTLP logs: ${err.message}`, {
-        cause: err,
-      });
-    }
-    throw err;
+    throw wrapJsonError(err, 'logs');
   }
 }
 

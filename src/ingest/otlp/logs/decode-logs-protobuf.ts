@@ -37,12 +37,12 @@ import {
   type RequestLimits,
 } from '../../request-limits.js';
 import {
-  checkAttributeCount,
+  addAttribute,
+  attributeCaps,
   checkEnd,
   expectWireType,
   nested,
   readAnyValue as readAnyValueCommon,
-  readAttribute,
   readId as readIdCommon,
   readResourceInto,
   type AttributeCaps,
@@ -83,13 +83,7 @@ export function decodeLogsProtobuf(
   limits: RequestLimits = DEFAULT_REQUEST_LIMITS
 ): LogBatch {
   const caps: DecodeCaps = {
-    limits,
-    labelBytes: false,
-    attributes: new RequestItemCounter(
-      limits,
-      'maxLabelsPerRequest',
-      'attributes'
-    ),
+    ...attributeCaps(limits, false),
     records: new RequestItemCounter(
       limits,
       'maxLogRecordsPerRequest',
@@ -226,14 +220,16 @@ function readLogRecord(
         out.body = readAnyValue(r, nested(r, tag, end), 0);
         break;
       case 6:
-        checkAttributeCount(
+        addAttribute(
           r,
+          tag,
+          end,
+          true,
           caps,
           out.attributes,
           'maxAttributesPerLogRecord',
           'log record'
         );
-        out.attributes.push(readAttribute(r, nested(r, tag, end), true, caps));
         break;
       case 7:
         expectWireType(r, tag, WireType.VARINT);
