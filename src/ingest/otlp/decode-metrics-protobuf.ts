@@ -70,6 +70,7 @@ import {
   type OtlpExponentialHistogramDataPoint,
   type OtlpHistogramDataPoint,
   type OtlpInstrumentationScope,
+  type OtlpKeyValue,
   type OtlpMetric,
   type OtlpMetricData,
   type OtlpMetricsRequest,
@@ -398,16 +399,7 @@ function readNumberDataPoint(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 7:
-        addAttribute(
-          r,
-          tag,
-          end,
-          false,
-          caps,
-          out.attributes,
-          'maxAttributesPerPoint',
-          'data point'
-        );
+        addPointAttribute(r, tag, end, caps, out.attributes);
         break;
       case 2:
         out.startTimeUnixMs = readTimestampMs(r, tag);
@@ -462,16 +454,7 @@ function readHistogramDataPoint(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 9:
-        addAttribute(
-          r,
-          tag,
-          end,
-          false,
-          caps,
-          out.attributes,
-          'maxAttributesPerPoint',
-          'data point'
-        );
+        addPointAttribute(r, tag, end, caps, out.attributes);
         break;
       case 2:
         out.startTimeUnixMs = readTimestampMs(r, tag);
@@ -538,16 +521,7 @@ function readExponentialDataPoint(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        addAttribute(
-          r,
-          tag,
-          end,
-          false,
-          caps,
-          out.attributes,
-          'maxAttributesPerPoint',
-          'data point'
-        );
+        addPointAttribute(r, tag, end, caps, out.attributes);
         break;
       case 2:
         out.startTimeUnixMs = readTimestampMs(r, tag);
@@ -638,16 +612,7 @@ function readSummaryDataPoint(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 7:
-        addAttribute(
-          r,
-          tag,
-          end,
-          false,
-          caps,
-          out.attributes,
-          'maxAttributesPerPoint',
-          'data point'
-        );
+        addPointAttribute(r, tag, end, caps, out.attributes);
         break;
       case 2:
         out.startTimeUnixMs = readTimestampMs(r, tag);
@@ -751,6 +716,26 @@ function readExemplar(
   }
   checkEnd(r, end);
   return out;
+}
+
+/** A data point's attribute, under maxAttributesPerPoint. */
+function addPointAttribute(
+  r: ProtobufReader,
+  tag: number,
+  end: number,
+  caps: DecodeCaps,
+  attributes: OtlpKeyValue[]
+): void {
+  addAttribute(
+    r,
+    tag,
+    end,
+    false,
+    caps,
+    attributes,
+    'maxAttributesPerPoint',
+    'data point'
+  );
 }
 
 // ---- field helpers ---------------------------------------------------------
