@@ -117,6 +117,7 @@ describe('otlpLogsHandler()', () => {
           body_timeout: 10_000,
           min_body_rate: 8192,
         },
+        request_limits: defaultConfig().request_limits,
       },
     };
     const handler = otlpLogsHandler({

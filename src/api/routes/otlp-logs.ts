@@ -9,7 +9,7 @@
  */
 import type { RequestHandler } from 'express';
 import { readBody } from '../../codec/index.js';
-import type { Config } from '../../config/index.js';
+import { toRequestLimits, type Config } from '../../config/index.js';
 import { encodeExportLogsResponse } from '../../ingest/otlp/index.js';
 import {
   decodeLogsJson,
@@ -30,6 +30,7 @@ export interface OtlpLogsRuntime {
       | 'body_timeout'
       | 'min_body_rate'
     >;
+    readonly request_limits: Config['request_limits'];
   };
 }
 
@@ -61,8 +62,11 @@ export function otlpLogsHandler(deps: OtlpLogsRouteDeps): RequestHandler {
       req.headers['content-encoding'],
       limits
     );
+    const requestLimits = toRequestLimits(runtime.config.request_limits);
     const batch =
-      format === 'json' ? decodeLogsJson(body) : decodeLogsProtobuf(body);
+      format === 'json'
+        ? decodeLogsJson(body, requestLimits)
+        : decodeLogsProtobuf(body, requestLimits);
     const outcome = await logs.accept(batch, identity, Date.now());
     res
       .status(200)

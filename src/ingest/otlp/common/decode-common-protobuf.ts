@@ -14,7 +14,16 @@
  * The value types are the metrics model's; the log model's LogAnyValue and
  * LogKeyValue have the same shape, so the results are assignable to both.
  */
-import { InvalidPayloadError, GatewayError } from '../../../errors.js';
+import {
+  InvalidPayloadError,
+  GatewayError,
+  RequestLimitError,
+} from '../../../errors.js';
+import {
+  RequestItemCounter,
+  overRequestLimit,
+  type RequestLimits,
+} from '../../request-limits.js';
 import {
   type ProtobufReader,
   WireType,
@@ -168,8 +177,13 @@ export function checkEnd(r: ProtobufReader, end: number): void {
 
 const PROTOBUF_PREFIX = 'cannot decode protobuf: ';
 
-/** A GatewayError as `cannot decode OTLP <signal>: …`; anything else unchanged. */
+/**
+ * A GatewayError as `cannot decode OTLP <signal>: …` (a RequestLimitError
+ * keeps its class and status); anything else unchanged.
+ */
 export function wrapError(err: unknown, signal: string): unknown {
+  if (err instanceof RequestLimitError)
+    return err.withPrefix(`cannot decode OTLP ${signal}: `);
   if (err instanceof GatewayError) {
     const detail = err.message.startsWith(PROTOBUF_PREFIX)
       ? err.message.slice(PROTOBUF_PREFIX.length)
@@ -181,6 +195,104 @@ export function wrapError(err: unknown, signal: string): unknown {
   return err;
 }
 
+// ---- caps ------------------------------------------------------------------
+
+/**
+ * The request limits a decoder applies to attributes: counts always, and
+ * with `labelBytes` (metrics, whose attributes become labels) the bytes of
+ * each key and string value, checked from the length prefix before decoding.
+ */
+export interface AttributeCaps {
+  readonly limits: RequestLimits;
+  readonly labelBytes: boolean;
+  /** Attributes of the whole request so far (maxLabelsPerRequest). */
+  readonly attributes: RequestItemCounter;
+}
+
+/**
+ * Refuses the attribute about to be added to `attributes` when it would
+ * pass the cap of its owner or the request's total; counts it.
+ */
+function checkAttributeCount(
+  r: ProtobufReader,
+  caps: AttributeCaps,
+  attributes: readonly OtlpKeyValue[],
+  cap: AttributeCapName,
+  owner: string
+): void {
+  const max = caps.limits[cap];
+  if (attributes.length === max) {
+    throw overRequestLimit(
+      caps.limits,
+      cap,
+      `${owner} has more than ${max} attributes (before offset ${r.pos})`
+    );
+  }
+  caps.attributes.add(1);
+}
+
+/** The attribute caps of one decode call, with a fresh per-request total. */
+export function attributeCaps(
+  limits: RequestLimits,
+  labelBytes: boolean
+): AttributeCaps {
+  return {
+    limits,
+    labelBytes,
+    attributes: new RequestItemCounter(
+      limits,
+      'maxLabelsPerRequest',
+      'attributes'
+    ),
+  };
+}
+
+type AttributeCapName =
+  | 'maxAttributesPerResource'
+  | 'maxAttributesPerScope'
+  | 'maxAttributesPerPoint'
+  | 'maxAttributesPerLogRecord';
+
+/**
+ * Reads the attribute (KeyValue field `tag`) at the reader into
+ * `attributes`, after checking it against the owner's cap (`owner` names it
+ * in the message) and the request's total.
+ */
+export function addAttribute(
+  r: ProtobufReader,
+  tag: number,
+  parentEnd: number,
+  lenStrings: boolean,
+  caps: AttributeCaps,
+  attributes: OtlpKeyValue[],
+  cap: AttributeCapName,
+  owner: string
+): void {
+  checkAttributeCount(r, caps, attributes, cap, owner);
+  attributes.push(
+    readAttribute(r, nested(r, tag, parentEnd), lenStrings, caps)
+  );
+}
+
+/** Refuses a LEN field (a string about to be read) longer than `max` bytes. */
+function checkLength(
+  r: ProtobufReader,
+  limits: RequestLimits,
+  cap: 'maxLabelNameBytes' | 'maxLabelValueBytes',
+  what: string
+): void {
+  const at = r.pos;
+  const length = r.uint32();
+  r.pos = at;
+  if (length > limits[cap]) {
+    throw overRequestLimit(
+      limits,
+      cap,
+      `${what} of ${length} bytes at offset ${at}`
+    );
+  }
+}
+
 // ---- common messages -------------------------------------------------------
 
 /** `Resource` fields 1 and 2, merged into `into` (a repeated field merges, as proto3 says). */
@@ -188,14 +300,22 @@ export function readResourceInto(
   r: ProtobufReader,
   end: number,
   into: { attributes: OtlpKeyValue[]; droppedAttributesCount: number },
-  lenStrings: boolean
+  lenStrings: boolean,
+  caps: AttributeCaps
 ): void {
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        into.attributes.push(
-          readKeyValue(r, nested(r, tag, end), 0, lenStrings)
+        addAttribute(
+          r,
+          tag,
+          end,
+          lenStrings,
+          caps,
+          into.attributes,
+          'maxAttributesPerResource',
+          'resource'
         );
         break;
       case 2:
@@ -219,7 +339,8 @@ export function readScopeInto(
     attributes: OtlpKeyValue[];
     droppedAttributesCount: number;
   },
-  lenStrings: boolean
+  lenStrings: boolean,
+  caps: AttributeCaps
 ): void {
   while (r.pos < end) {
     const tag = r.tag();
@@ -231,8 +352,15 @@ export function readScopeInto(
         into.version = readString(r, tag, end, lenStrings);
         break;
       case 3:
-        into.attributes.push(
-          readKeyValue(r, nested(r, tag, end), 0, lenStrings)
+        addAttribute(
+          r,
+          tag,
+          end,
+          lenStrings,
+          caps,
+          into.attributes,
+          'maxAttributesPerScope',
+          'scope'
         );
         break;
       case 4:
@@ -246,21 +374,54 @@ export function readScopeInto(
   checkEnd(r, end);
 }
 
+/**
+ * A top-level attribute (a KeyValue of a resource, scope, point or record):
+ * with `caps.labelBytes`, its key and string value are checked against the
+ * label byte caps.
+ */
+export function readAttribute(
+  r: ProtobufReader,
+  end: number,
+  lenStrings: boolean,
+  caps: AttributeCaps
+): OtlpKeyValue {
+  return readKeyValue(
+    r,
+    end,
+    0,
+    lenStrings,
+    caps.labelBytes ? caps.limits : undefined
+  );
+}
+
+/** A KeyValue; with `labelLimits`, key and string value bytes are capped. */
 export function readKeyValue(
   r: ProtobufReader,
   end: number,
   depth: number,
-  lenStrings: boolean
+  lenStrings: boolean,
+  labelLimits?: RequestLimits
 ): OtlpKeyValue {
   const out: OtlpKeyValue = { key: '', value: null };
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
+        if (
+          labelLimits !== undefined &&
+          (tag & 7) === WireType.LENGTH_DELIMITED
+        )
+          checkLength(r, labelLimits, 'maxLabelNameBytes', 'attribute key');
         out.key = readString(r, tag, end, lenStrings);
         break;
       case 2:
-        out.value = readAnyValue(r, nested(r, tag, end), depth, lenStrings);
+        out.value = readAnyValue(
+          r,
+          nested(r, tag, end),
+          depth,
+          lenStrings,
+          labelLimits
+        );
         break;
       default:
         skipField(r, tag);
@@ -270,11 +431,13 @@ export function readKeyValue(
   return out;
 }
 
+/** An AnyValue; with `labelLimits`, a string value's bytes are capped. */
 export function readAnyValue(
   r: ProtobufReader,
   end: number,
   depth: number,
-  lenStrings: boolean
+  lenStrings: boolean,
+  labelLimits?: RequestLimits
 ): OtlpAnyValue {
   if (depth >= MAX_ANY_VALUE_DEPTH) {
     throw new InvalidPayloadError(
@@ -287,6 +450,11 @@ export function readAnyValue(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
+        if (
+          labelLimits !== undefined &&
+          (tag & 7) === WireType.LENGTH_DELIMITED
+        )
+          checkLength(r, labelLimits, 'maxLabelValueBytes', 'attribute value');
         value = readString(r, tag, end, lenStrings);
         break;
       case 2:

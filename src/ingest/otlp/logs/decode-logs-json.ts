@@ -14,7 +14,11 @@
  * path, AnyValue/KeyValue readers and most value rules are shared with
  * decode-metrics-json.ts (common/decode-common-json.ts).
  */
-import { GatewayError, InvalidPayloadError } from '../../../errors.js';
+import {
+  DEFAULT_REQUEST_LIMITS,
+  RequestItemCounter,
+  type RequestLimits,
+} from '../../request-limits.js';
 import {
   LogBatch,
   emptyLogResource,
@@ -31,66 +35,78 @@ import {
   attributesField,
   hexIdField,
   isObject,
+  jsonAttributeCaps,
   objectValue,
+  parseJsonBody,
   readAnyValue,
   stringField,
   uint32Field,
+  wrapJsonError,
+  type JsonAttributeCaps,
   type JsonObject,
 } from '../common/decode-common-json.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const UINT64_MAX = 2n ** 64n - 1n;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
+/** The caps of one decode call, passed down with the path. */
+interface DecodeCaps {
+  readonly records: RequestItemCounter;
+  readonly resource: JsonAttributeCaps;
+  readonly scope: JsonAttributeCaps;
+  readonly record: JsonAttributeCaps;
+}
+
 /**
  * Decodes an OTLP/HTTP JSON logs body (UTF-8).
  *
+ * `limits` caps the body's bytes before it is parsed (JSON.parse is one
+ * blocking step), attributes per resource, scope and log record, and log
+ * records per request; an array is refused by its length before its items
+ * are read.
+ *
  * @throws InvalidPayloadError (`cannot decode OTLP logs: …`) for invalid
- *   UTF-8, invalid JSON, or a field of the wrong type, naming its JSON path.
+ *   UTF-8, invalid JSON, or a field of the wrong type, naming its JSON path;
+ *   RequestLimitError (400 or 413) over a cap, naming it.
  */
-export function decodeLogsJson(body: Uint8Array): LogBatch {
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch (err) {
-    throw new InvalidPayloadError(
-      'cannot decode OTLP logs: body is not valid UTF-8',
-      { cause: err }
-    );
-  }
-  let root: unknown;
-  try {
-    root = JSON.parse(text);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new InvalidPayloadError(
-      `cannot decode OTLP logs: invalid JSON: ${detail}`,
-      { cause: err }
-    );
-  }
-  const path = new JsonPath();
+export function decodeLogsJson(
+  body: Uint8Array,
+  limits: RequestLimits = DEFAULT_REQUEST_LIMITS
+): LogBatch {
+  const attributes = jsonAttributeCaps(limits, false);
+  const caps: DecodeCaps = {
+    records: new RequestItemCounter(
+      limits,
+      'maxLogRecordsPerRequest',
+      'log records'
+    ),
+    resource: attributes.resource,
+    scope: attributes.scope,
+    record: attributes.logRecord,
+  };
+  const root = parseJsonBody(body, limits, 'logs');
   const batch = new LogBatch();
   try {
-    readRequest(root, path, batch);
+    readRequest(root, new JsonPath(), batch, caps);
     return batch;
   } catch (err) {
-    if (err instanceof GatewayError) {
-      throw new InvalidPayloadError(`cannot decode OTLP logs: ${err.message}`, {
-        cause: err,
-      });
-    }
-    throw err;
+    throw wrapJsonError(err, 'logs');
   }
 }
 
-function readRequest(root: unknown, path: JsonPath, batch: LogBatch): void {
+function readRequest(
+  root: unknown,
+  path: JsonPath,
+  batch: LogBatch,
+  caps: DecodeCaps
+): void {
   if (!isObject(root)) throw path.fail(undefined, 'want an object', root);
   const items = arrayField(root, 'resourceLogs', path);
   path.push('resourceLogs');
   for (let i = 0; i < items.length; i++) {
     path.push(i);
-    readResourceLogs(items[i], path, batch);
+    readResourceLogs(items[i], path, batch, caps);
     path.pop();
   }
   path.pop();
@@ -99,7 +115,8 @@ function readRequest(root: unknown, path: JsonPath, batch: LogBatch): void {
 function readResourceLogs(
   value: unknown,
   path: JsonPath,
-  batch: LogBatch
+  batch: LogBatch,
+  caps: DecodeCaps
 ): void {
   const obj = objectValue(value, path);
   const resource = emptyLogResource();
@@ -108,7 +125,12 @@ function readResourceLogs(
   if (res !== undefined && res !== null) {
     path.push('resource');
     const resObj = objectValue(res, path);
-    resource.attributes = attributesField(resObj, 'attributes', path);
+    resource.attributes = attributesField(
+      resObj,
+      'attributes',
+      path,
+      caps.resource
+    );
     resource.droppedAttributesCount = uint32Field(
       resObj,
       'droppedAttributesCount',
@@ -121,7 +143,7 @@ function readResourceLogs(
   path.push('scopeLogs');
   for (let i = 0; i < items.length; i++) {
     path.push(i);
-    readScopeLogs(items[i], path, batch, index);
+    readScopeLogs(items[i], path, batch, index, caps);
     path.pop();
   }
   path.pop();
@@ -131,7 +153,8 @@ function readScopeLogs(
   value: unknown,
   path: JsonPath,
   batch: LogBatch,
-  resource: number
+  resource: number,
+  caps: DecodeCaps
 ): void {
   const obj = objectValue(value, path);
   const scope: LogScope = {
@@ -148,7 +171,7 @@ function readScopeLogs(
     const s = objectValue(scopeValue, path);
     scope.name = stringField(s, 'name', path);
     scope.version = stringField(s, 'version', path);
-    scope.attributes = attributesField(s, 'attributes', path);
+    scope.attributes = attributesField(s, 'attributes', path, caps.scope);
     scope.droppedAttributesCount = uint32Field(
       s,
       'droppedAttributesCount',
@@ -158,10 +181,12 @@ function readScopeLogs(
   }
   const index = batch.addScope(scope);
   const items = arrayField(obj, 'logRecords', path);
+  // Refused by the array's length, before any record is read.
+  caps.records.add(items.length);
   path.push('logRecords');
   for (let i = 0; i < items.length; i++) {
     path.push(i);
-    batch.addRecord(readLogRecord(items[i], path, index));
+    batch.addRecord(readLogRecord(items[i], path, index, caps));
     path.pop();
   }
   path.pop();
@@ -170,7 +195,8 @@ function readScopeLogs(
 function readLogRecord(
   value: unknown,
   path: JsonPath,
-  scope: number
+  scope: number,
+  caps: DecodeCaps
 ): LogRecord {
   const obj = objectValue(value, path);
   let body: LogAnyValue = null;
@@ -187,7 +213,7 @@ function readLogRecord(
     severityNumber: enumField(obj, 'severityNumber', path),
     severityText: stringField(obj, 'severityText', path),
     body,
-    attributes: attributesField(obj, 'attributes', path),
+    attributes: attributesField(obj, 'attributes', path, caps.record),
     droppedAttributesCount: uint32Field(obj, 'droppedAttributesCount', path),
     flags: uint32Field(obj, 'flags', path),
     traceId: hexIdField(obj, 'traceId', TRACE_ID_HEX_DIGITS, path),
