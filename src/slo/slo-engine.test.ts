@@ -20,7 +20,7 @@ import {
   SharedMemoryStore,
   T0,
   type Point,
-} from './testing/slo-fixtures.js';
+} from '../../test/helpers/slo-fixtures.js';
 
 const STEP_MS = 15 * SECOND_MS;
 

@@ -10,10 +10,10 @@ import {
   SeriesBatch,
   type BucketSpan,
   type NativeHistogram,
-} from '../../model/index.js';
-import { StageTally, type StageContext } from '../../pipeline/index.js';
-import { MemoryStateStore } from '../../state/index.js';
-import type { SloSnapshot, SloStore } from '../slo-store.js';
+} from '../../src/model/index.js';
+import { StageTally, type StageContext } from '../../src/pipeline/index.js';
+import { MemoryStateStore } from '../../src/state/index.js';
+import type { SloSnapshot, SloStore } from '../../src/slo/slo-store.js';
 
 /** 2030-01-01T00:00:00Z: aligned to every bucket width. */
 export const T0 = Date.UTC(2030, 0, 1);
