@@ -124,7 +124,7 @@ export default tseslint.config(
   // (ExportResultCode) and classes come in identical copies these rules
   // cannot tell apart.
   {
-    files: ['test/**', '**/*.test.ts', '**/testing/**'],
+    files: ['test/**', '**/*.test.ts'],
     rules: {
       // Cleanup in afterAll/afterEach guards what a failed beforeAll left
       // unset (`await peer?.stop()`), which the variables' types cannot say.

@@ -24,12 +24,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
-      exclude: [
-        '**/*.test.ts',
-        '**/*.bench.ts',
-        '**/testing/**',
-        'src/types/**',
-      ],
+      exclude: ['**/*.test.ts', '**/*.bench.ts', 'src/types/**'],
       reporter: ['text-summary', 'html', 'json-summary'],
       reportsDirectory: 'coverage',
       thresholds: COVERAGE_FLOORS,

@@ -4,7 +4,7 @@ import { createLogger, silentLogger, type Logger } from '../telemetry/index.js';
 import { AlertNotifier, type AlertNotifierDeps } from './alert-notifier.js';
 import type { AlertSource, GatewayAlert } from './alert-source.js';
 import { alertmanagerNameOf } from './alertmanager-client.js';
-import { FakeAlertmanager } from './testing/fake-alertmanager.js';
+import { FakeAlertmanager } from '../../test/helpers/fake-alertmanager.js';
 
 const T0 = Date.parse('2024-05-01T10:00:00Z');
 const MINUTE_MS = 60_000;

@@ -4,7 +4,7 @@ import {
   alertmanagerNameOf,
 } from './alertmanager-client.js';
 import type { PostableAlert } from './postable-alert.js';
-import { FakeAlertmanager } from './testing/fake-alertmanager.js';
+import { FakeAlertmanager } from '../../test/helpers/fake-alertmanager.js';
 
 const ALERT: PostableAlert = {
   labels: {

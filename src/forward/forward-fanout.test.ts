@@ -3,8 +3,8 @@ import type { RemoteWriteTargetConfig } from '../config/index.js';
 import { ConfigError, OverloadedError } from '../errors.js';
 import { SelfMetrics, silentLogger } from '../telemetry/index.js';
 import { ForwardFanout } from './forward-fanout.js';
-import { buildRound, testTarget } from './testing/forward-fixtures.js';
-import { RemoteWriteSink } from './testing/remote-write-sink.js';
+import { buildRound, testTarget } from '../../test/helpers/forward-fixtures.js';
+import { RemoteWriteSink } from '../../test/helpers/remote-write-sink.js';
 
 describe('ForwardFanout', () => {
   let sinks: RemoteWriteSink[];

@@ -6,8 +6,8 @@ import {
   RemoteWriteClient,
   RESPONSE_BODY_LOG_BYTES,
 } from './remote-write-client.js';
-import { buildBatch, testTarget } from './testing/forward-fixtures.js';
-import { RemoteWriteSink } from './testing/remote-write-sink.js';
+import { buildBatch, testTarget } from '../../test/helpers/forward-fixtures.js';
+import { RemoteWriteSink } from '../../test/helpers/remote-write-sink.js';
 
 const BODY = snappyCompress(
   encodeWriteRequestV1(

@@ -8,7 +8,7 @@ import { labelsFromRecord, SeriesBatch } from '../model/index.js';
 import { SelfMetrics, silentLogger } from '../telemetry/index.js';
 import type { ForwardQueue, QueuedBatch } from './forward-queue.js';
 import { RemoteWriteForwarder } from './remote-write-forwarder.js';
-import { testTarget } from './testing/forward-fixtures.js';
+import { testTarget } from '../../test/helpers/forward-fixtures.js';
 
 const SERIES_PER_REQUEST = 2000;
 

@@ -19,8 +19,8 @@ import {
   metricValue,
   testTarget,
   type TestSeries,
-} from './testing/forward-fixtures.js';
-import { RemoteWriteSink } from './testing/remote-write-sink.js';
+} from '../../test/helpers/forward-fixtures.js';
+import { RemoteWriteSink } from '../../test/helpers/remote-write-sink.js';
 
 const COUNTER_META: MetricMetadata = {
   type: MetricType.COUNTER,

@@ -16,7 +16,7 @@ import { decodeMetricsJson } from './otlp/decode-metrics-json.js';
 import { decodeMetricsProtobuf } from './otlp/decode-metrics-protobuf.js';
 import { decodeLogsJson } from './otlp/logs/decode-logs-json.js';
 import { decodeLogsProtobuf } from './otlp/logs/decode-logs-protobuf.js';
-import { encodeOtlpLogsJsonAsProtobuf } from './otlp/logs/testing/otlp-logs-reference.js';
+import { encodeOtlpLogsJsonAsProtobuf } from '../../test/helpers/otlp-logs-reference.js';
 import { decodeWriteRequestV1 } from './remote-write/decode-write-request-v1.js';
 import { decodeWriteRequestV2 } from './remote-write/decode-write-request-v2.js';
 import { SeriesLabelCache } from './remote-write/series-label-cache.js';

@@ -4,7 +4,7 @@ import {
   evaluateAlerts,
   resolveAlertPairs,
 } from './alert-policy.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from './testing/slo-fixtures.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../test/helpers/slo-fixtures.js';
 
 describe('resolveAlertPairs()', () => {
   it('gives the SRE workbook factors for a 30d SLO', () => {

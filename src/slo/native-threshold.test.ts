@@ -4,7 +4,7 @@ import {
   observationCount,
   type ThresholdFit,
 } from './native-threshold.js';
-import { nativeHistogram as histogram } from './testing/slo-fixtures.js';
+import { nativeHistogram as histogram } from '../../test/helpers/slo-fixtures.js';
 
 function fitOf(): ThresholdFit {
   return { isExact: false, lower: 0, upper: 0 };

@@ -10,7 +10,7 @@ import {
   MINUTE_MS,
   SECOND_MS,
   T0,
-} from './testing/slo-fixtures.js';
+} from '../../test/helpers/slo-fixtures.js';
 
 /** [A, T] of one window. */
 function window(

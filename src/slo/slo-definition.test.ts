@@ -6,7 +6,7 @@ import {
   validateSloSpec,
   type SloSpec,
 } from './slo-definition.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from './testing/slo-fixtures.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../test/helpers/slo-fixtures.js';
 
 const RATIO: SloSpec = {
   name: 'checkout-availability',

@@ -13,8 +13,13 @@ import {
   scrape,
   STEP_MS,
   useEngineHarness,
-} from './testing/slo-engine-harness.js';
-import { HOUR_MS, MINUTE_MS, SeriesFeed, T0 } from './testing/slo-fixtures.js';
+} from '../../test/helpers/slo-engine-harness.js';
+import {
+  HOUR_MS,
+  MINUTE_MS,
+  SeriesFeed,
+  T0,
+} from '../../test/helpers/slo-fixtures.js';
 
 useEngineHarness();
 

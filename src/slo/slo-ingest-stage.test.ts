@@ -14,7 +14,7 @@ import {
   scrape,
   STEP_MS,
   useEngineHarness,
-} from './testing/slo-engine-harness.js';
+} from '../../test/helpers/slo-engine-harness.js';
 import {
   contextOf,
   DAY_MS,
@@ -25,7 +25,7 @@ import {
   SeriesFeed,
   T0,
   type Point,
-} from './testing/slo-fixtures.js';
+} from '../../test/helpers/slo-fixtures.js';
 
 useEngineHarness();
 

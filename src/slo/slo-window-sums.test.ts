@@ -4,7 +4,7 @@ import { compileSlo, type SloSpec } from './slo-definition.js';
 import { SloRuntime } from './slo-set.js';
 import type { WindowsSnapshotSlo } from './slo-snapshot.js';
 import { localSloSums, mergeSloSums, sloWarnings } from './slo-window-sums.js';
-import { DAY_MS, MINUTE_MS, T0 } from './testing/slo-fixtures.js';
+import { DAY_MS, MINUTE_MS, T0 } from '../../test/helpers/slo-fixtures.js';
 
 const SPEC: SloSpec = {
   name: 'checkout-availability',

@@ -72,7 +72,7 @@ import {
   waitFor,
   type ManagedProcess,
 } from '../helpers/peers.js';
-import { nativeHistogram } from '../../src/slo/testing/slo-fixtures.js';
+import { nativeHistogram } from '../helpers/slo-fixtures.js';
 import {
   encodeV1Request,
   histogramToObject,

@@ -8,7 +8,7 @@
  * gateways then agree on the new leader.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RemoteWriteSink } from '../../src/forward/testing/remote-write-sink.js';
+import { RemoteWriteSink } from '../helpers/remote-write-sink.js';
 import {
   remoteWrite,
   scrapeValue,

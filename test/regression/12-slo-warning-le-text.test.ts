@@ -8,12 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatPrometheusFloat } from '../../src/ingest/otlp/index.js';
 import { SloEngine } from '../../src/slo/index.js';
-import {
-  contextOf,
-  DAY_MS,
-  SeriesFeed,
-  T0,
-} from '../../src/slo/testing/slo-fixtures.js';
+import { contextOf, DAY_MS, SeriesFeed, T0 } from '../helpers/slo-fixtures.js';
 
 describe('a latency SLO over small bucket bounds', () => {
   it('names the bounds in its warning as the forwarded le labels spell them', async () => {

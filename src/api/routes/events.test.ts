@@ -15,7 +15,7 @@ import {
   k8sEventsRecord,
   k8sObjectsPullEndRecord,
   k8sObjectsWatchRecord,
-} from '../../fleet/events/testing/receiver-records.js';
+} from '../../../test/helpers/receiver-records.js';
 import { MemoryEventLog } from '../../state/event-log-memory.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { createErrorHandler } from '../error-handler.js';

@@ -8,7 +8,7 @@ import {
   DAY_MS,
   SeriesFeed,
   T0,
-} from '../../slo/testing/slo-fixtures.js';
+} from '../../../test/helpers/slo-fixtures.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { createErrorHandler } from '../error-handler.js';
 import { sloHandler, slosListHandler } from './slos.js';

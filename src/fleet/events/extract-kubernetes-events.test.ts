@@ -15,7 +15,7 @@ import {
   k8sObjectsPullRecord,
   k8sObjectsWatchRecord,
   toAnyValue,
-} from './testing/receiver-records.js';
+} from '../../../test/helpers/receiver-records.js';
 
 const MIN = 60_000;
 const NOW = EVENT_T0 + 60 * MIN;

@@ -10,7 +10,7 @@ import {
   coreEvent,
   k8sEventsRecord,
   microTime,
-} from './testing/receiver-records.js';
+} from '../../../test/helpers/receiver-records.js';
 
 const NOW = EVENT_T0 + 3_600_000;
 const MIN = 60_000;

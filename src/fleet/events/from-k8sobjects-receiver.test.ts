@@ -13,7 +13,7 @@ import {
   k8sObjectsPullRecord,
   k8sObjectsWatchRecord,
   toAnyValue,
-} from './testing/receiver-records.js';
+} from '../../../test/helpers/receiver-records.js';
 
 const MIN = 60_000;
 const OBSERVED = EVENT_T0 + 10 * MIN;

@@ -9,7 +9,7 @@ import {
   coreEvent,
   k8sEventsRecord,
   k8sObjectsWatchRecord,
-} from './testing/receiver-records.js';
+} from '../../../test/helpers/receiver-records.js';
 
 const MIN = 60_000;
 const NOW = EVENT_T0 + 10 * MIN;

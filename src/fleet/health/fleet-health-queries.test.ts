@@ -13,7 +13,7 @@ import {
   keepSending,
   healthOf,
   useFleetClock,
-} from './testing/fleet-harness.js';
+} from '../../../test/helpers/fleet-harness.js';
 
 useFleetClock();
 

@@ -9,7 +9,7 @@ import {
   sendMetrics,
   healthOf,
   useFleetClock,
-} from './testing/fleet-harness.js';
+} from '../../../test/helpers/fleet-harness.js';
 
 useFleetClock();
 

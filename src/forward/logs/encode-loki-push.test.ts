@@ -8,7 +8,7 @@ import {
 import {
   LokiPushRequest,
   referenceDecodeLokiPush,
-} from './testing/loki-reference.js';
+} from '../../../test/helpers/loki-reference.js';
 
 const STREAMS: LokiStream[] = [
   {

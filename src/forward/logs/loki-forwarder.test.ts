@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { logsSchema, type LogsConfig } from '../../config/logs-schema.js';
 import { OverloadedError, UnavailableError } from '../../errors.js';
-import { buildLogBatch } from '../../ingest/otlp/logs/testing/otlp-logs-fixtures.js';
+import { buildLogBatch } from '../../../test/helpers/otlp-logs-fixtures.js';
 import type { LogBatch } from '../../model/log-batch.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { MemoryForwardQueue } from '../memory-forward-queue.js';
-import { captureLogger } from '../testing/forward-fixtures.js';
+import { captureLogger } from '../../../test/helpers/forward-fixtures.js';
 import {
   FORWARDED_LOG_RECORDS_METRIC,
   QUEUED_LOG_RECORDS_METRIC,
@@ -16,8 +16,8 @@ import type {
   LogTargetConfig,
 } from './log-queue-forwarder.js';
 import { LokiForwarder } from './loki-forwarder.js';
-import { parseLokiLabels } from './testing/loki-reference.js';
-import { LogSink } from './testing/log-sink.js';
+import { parseLokiLabels } from '../../../test/helpers/loki-reference.js';
+import { LogSink } from '../../../test/helpers/log-sink.js';
 
 const IDENTITY = {
   cluster: 'prod-eu',

@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { logsSchema } from '../../config/logs-schema.js';
-import { buildLogBatch } from '../../ingest/otlp/logs/testing/otlp-logs-fixtures.js';
-import { referenceDecodeOtlpLogs } from '../../ingest/otlp/logs/testing/otlp-logs-reference.js';
+import { buildLogBatch } from '../../../test/helpers/otlp-logs-fixtures.js';
+import { referenceDecodeOtlpLogs } from '../../../test/helpers/otlp-logs-reference.js';
 import { encodeExportLogsRequest } from '../../ingest/otlp/logs/index.js';
 import type { LogBatch } from '../../model/log-batch.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { SET_ASIDE_LOG_RECORDS_METRIC } from './log-forward-instruments.js';
 import type { LogTargetConfig } from './log-queue-forwarder.js';
 import { OtlpLogsForwarder } from './otlp-logs-forwarder.js';
-import { LogSink } from './testing/log-sink.js';
+import { LogSink } from '../../../test/helpers/log-sink.js';
 import { gunzipSync } from 'node:zlib';
 
 function batchOf(lines: string[]): LogBatch {

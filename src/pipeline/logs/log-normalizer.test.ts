@@ -4,7 +4,7 @@ import { ClusterRegistry } from '../../fleet/index.js';
 import {
   buildLogBatch,
   type SpecValue,
-} from '../../ingest/otlp/logs/testing/otlp-logs-fixtures.js';
+} from '../../../test/helpers/otlp-logs-fixtures.js';
 import type { LogAnyValue } from '../../model/log-batch.js';
 import type { Identity } from '../identify.js';
 import { StageTally } from '../stage.js';

@@ -7,7 +7,7 @@ import { ClusterRegistry } from '../../fleet/index.js';
 import {
   buildLogBatch,
   type ResourceSpec,
-} from '../../ingest/otlp/logs/testing/otlp-logs-fixtures.js';
+} from '../../../test/helpers/otlp-logs-fixtures.js';
 import { LogDropReason, type LogBatch } from '../../model/log-batch.js';
 import { MemoryStateStore } from '../../state/memory-state-store.js';
 import type { Identity } from '../identify.js';

@@ -3,13 +3,13 @@ import {
   logsSchema,
   type LokiMappingConfig,
 } from '../../config/logs-schema.js';
-import { parseLokiLabels } from '../../forward/logs/testing/loki-reference.js';
+import { parseLokiLabels } from '../../../test/helpers/loki-reference.js';
 import {
   buildLogBatch,
   type RecordSpec,
   type ResourceSpec,
   type SpecValue,
-} from '../../ingest/otlp/logs/testing/otlp-logs-fixtures.js';
+} from '../../../test/helpers/otlp-logs-fixtures.js';
 import { LogDropReason } from '../../model/log-batch.js';
 import { LokiStreamMapper, quoteLabelValue } from './loki-stream-mapper.js';
 

@@ -9,8 +9,8 @@ import {
   type RecordSpec,
   type ResourceSpec,
   type SpecValue,
-} from './testing/otlp-logs-fixtures.js';
-import { encodeOtlpLogsJsonAsProtobuf } from './testing/otlp-logs-reference.js';
+} from '../../../../test/helpers/otlp-logs-fixtures.js';
+import { encodeOtlpLogsJsonAsProtobuf } from '../../../../test/helpers/otlp-logs-reference.js';
 
 const CASES = 1000;
 const SEED_REQUESTS = 50;

@@ -9,11 +9,11 @@ import { encodeExportLogsRequest } from './encode-logs-protobuf.js';
 import {
   otlpLogsRequest,
   type ResourceSpec,
-} from './testing/otlp-logs-fixtures.js';
+} from '../../../../test/helpers/otlp-logs-fixtures.js';
 import {
   encodeOtlpLogsJsonAsProtobuf,
   referenceDecodeOtlpLogs,
-} from './testing/otlp-logs-reference.js';
+} from '../../../../test/helpers/otlp-logs-reference.js';
 
 const LEN = WireType.LENGTH_DELIMITED;
 const utf8 = new TextEncoder();

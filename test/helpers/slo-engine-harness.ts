@@ -4,10 +4,10 @@
  * engine's, ingest stage's and replication's tests.
  */
 import { afterEach, beforeEach, vi } from 'vitest';
-import type { SeriesBatch } from '../../model/index.js';
-import { SloEngine, type SloEngineOptions } from '../slo-engine.js';
-import type { SloSpec } from '../slo-definition.js';
-import type { SloReport } from '../slo-report.js';
+import type { SeriesBatch } from '../../src/model/index.js';
+import { SloEngine, type SloEngineOptions } from '../../src/slo/slo-engine.js';
+import type { SloSpec } from '../../src/slo/slo-definition.js';
+import type { SloReport } from '../../src/slo/slo-report.js';
 import {
   contextOf,
   DAY_MS,

@@ -2,17 +2,17 @@
  * Builders shared by the forwarding tests: targets, batches, loggers that
  * keep their lines, metric reads. Test-only.
  */
-import type { RemoteWriteTargetConfig } from '../../config/index.js';
+import type { RemoteWriteTargetConfig } from '../../src/config/index.js';
 import {
   labelsFromRecord,
   SeriesBatch,
   type MetricMetadata,
-} from '../../model/index.js';
+} from '../../src/model/index.js';
 import {
   createLogger,
   type Logger,
   type SelfMetrics,
-} from '../../telemetry/index.js';
+} from '../../src/telemetry/index.js';
 
 /** A target with small, fast settings; `overrides` win. */
 export function testTarget(

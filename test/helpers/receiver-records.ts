@@ -10,7 +10,7 @@ import type {
   AnyValueView,
   KeyValueView,
   LogRecordView,
-} from '../log-record-view.js';
+} from '../../src/fleet/events/log-record-view.js';
 
 /** An Event object as JSON from the API server (core/v1 or events.k8s.io/v1). */
 export type RawObject = { readonly [key: string]: unknown };

@@ -10,7 +10,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { PostableAlert } from '../postable-alert.js';
+import type { PostableAlert } from '../../src/alerting/postable-alert.js';
 
 /** One request the fake received. */
 export interface FakeAlertmanagerRequest {

@@ -3,10 +3,16 @@
  * on a fake clock, and requests as the ingest path reports them.
  */
 import { afterEach, beforeEach, vi } from 'vitest';
-import { ClusterRegistry } from '../../cluster-registry.js';
-import type { ClusterHealth, Signal } from '../cluster-health.js';
-import type { IngestReport } from '../fleet-recorder.js';
-import { FleetTracker, type FleetTrackerOptions } from '../fleet-tracker.js';
+import { ClusterRegistry } from '../../src/fleet/cluster-registry.js';
+import type {
+  ClusterHealth,
+  Signal,
+} from '../../src/fleet/health/cluster-health.js';
+import type { IngestReport } from '../../src/fleet/health/fleet-recorder.js';
+import {
+  FleetTracker,
+  type FleetTrackerOptions,
+} from '../../src/fleet/health/fleet-tracker.js';
 
 export const T0 = Date.UTC(2026, 2, 1, 8, 0, 0);
 export const S = 1000;

@@ -4,8 +4,8 @@
  * fixture yields the JSON body, the protobuf body (otlp-logs-reference.ts)
  * and the batch.
  */
-import type { LogBatch } from '../../../../model/log-batch.js';
-import { decodeLogsJson } from '../decode-logs-json.js';
+import type { LogBatch } from '../../src/model/log-batch.js';
+import { decodeLogsJson } from '../../src/ingest/otlp/logs/decode-logs-json.js';
 
 /** A value as written in a spec: string, number (integer → intValue), boolean, array, object (kvlist), null. */
 export type SpecValue =

@@ -9,8 +9,8 @@ import {
   SeriesBatch,
   type BucketSpan,
   type NativeHistogram,
-} from '../../model/index.js';
-import { StageTally, type StageContext } from '../../pipeline/index.js';
+} from '../../src/model/index.js';
+import { StageTally, type StageContext } from '../../src/pipeline/index.js';
 
 /** 2030-01-01T00:00:00Z: aligned to every bucket width. */
 export const T0 = Date.UTC(2030, 0, 1);

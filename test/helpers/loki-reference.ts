@@ -10,7 +10,7 @@ import protobuf from 'protobufjs';
 
 const PROTO_FILE = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
-  '../../../../test/fixtures/proto/loki/push.proto'
+  '../fixtures/proto/loki/push.proto'
 );
 
 const root = new protobuf.Root().loadSync(PROTO_FILE, { keepCase: true });
