@@ -365,15 +365,19 @@ describe('RemoteWriteForwarder', () => {
         })
       ).toBe(0);
       const warning = lines.find(
-        l => l.msg === 'downstream refused batch; dropped it'
+        l =>
+          l.msg ===
+          'queued data set aside (dropped) so the records behind it go on'
       );
       expect(warning).toMatchObject({
         level: 'warn',
         status: 400,
         body: 'out of order sample',
+        reason: 'http_400',
         points: 3,
         downstream: f.name,
       });
+      expect(warning?.['bytes']).toBeGreaterThan(0);
       await vi.waitFor(() => expect(f.stats().queuedPoints).toBe(0));
     });
 
