@@ -166,7 +166,12 @@ export class RemoteWriteShard implements LedgerShard {
           await this._wait(undefined, 'any-append');
           continue;
         }
-        if (!this._isDraining && !this._hasFullBatch()) {
+        // Isolating fragments of a refused batch: they are due already.
+        if (
+          !this._isDraining &&
+          this._isolating === 0 &&
+          !this._hasFullBatch()
+        ) {
           const nowMs = options.now();
           const waitedMs = nowMs - (this._pendingSinceMs ?? nowMs);
           if (waitedMs < options.batchSendDeadlineMs) {

@@ -647,4 +647,92 @@ describe('DiskForwardQueue', () => {
     );
     expect(q.diskBytes).toBe(SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES + 100);
   });
+
+  describe('whole or nothing: release() and rollbackTo()', () => {
+    it('holds appended records from peek until released', async () => {
+      const q = openQueue();
+      q.tryAppend(fragment(1), 1);
+      q.tryAppend(fragment(2), 1);
+      expect(q.fragmentCount).toBe(2);
+      expect(q.readyCount).toBe(0);
+      expect(await q.peek(1e9, 1e9)).toBeUndefined();
+      q.release(q.tailSeq - 1);
+      expect(ids(await q.peek(1e9, 1e9))).toEqual([1]);
+      q.release(q.tailSeq);
+      expect(ids(await q.peek(1e9, 1e9))).toEqual([1, 2]);
+    });
+
+    it('cuts rolled-back records off the files, across a rollover, and never touches released ones', async () => {
+      const q = openQueue({ segmentBytes: 4096 });
+      appendReleased(q, fragment(1, 1000), 10);
+      const start = q.tailSeq;
+      const diskBefore = q.diskBytes;
+      const filesBefore = segmentFiles(dir);
+      // Five records of 1000 bytes roll over to a second segment.
+      for (let i = 2; i <= 6; i++) q.tryAppend(fragment(i, 1000), 10);
+      expect(segmentFiles(dir).length).toBe(2);
+      expect(q.rollbackTo(start)).toBe(50);
+      expect(q.points).toBe(10);
+      expect(q.fragmentCount).toBe(1);
+      expect(q.diskBytes).toBe(diskBefore);
+      expect(segmentFiles(dir)).toEqual(filesBefore);
+      expect(statSync(join(dir, filesBefore[0]!)).size).toBe(diskBefore);
+      expect(
+        await counterValue(
+          registry,
+          'fleetgate_queue_rolled_back_records_total'
+        )
+      ).toBe(5);
+      // Rolling back past what was released removes nothing.
+      expect(q.rollbackTo(0)).toBe(0);
+      // Appends go on; a restart finds exactly what was kept.
+      appendReleased(q, fragment(7), 1);
+      const reopened = openCrashCopy();
+      expect(ids(await reopened.peek(1e9, 1e9))).toEqual([1, 7]);
+    });
+  });
+
+  describe('space and gauges', () => {
+    it('deletes a fully sent segment of 1 MiB or more at once, not at rollover', async () => {
+      const q = openQueue({ capacityBytes: 64 * 1024 * 1024 });
+      appendReleased(q, fragment(1, 1024 * 1024), 1);
+      await q.commit((await q.peek(1e9, 1e9))!);
+      expect(segmentFiles(dir)).toEqual([]);
+      expect(q.diskBytes).toBe(0);
+      appendReleased(q, fragment(2), 1);
+      expect(ids(await q.peek(1e9, 1e9))).toEqual([2]);
+    });
+
+    it('reconciles its gauges with the files found on open, and takes its share back on close', async () => {
+      const first = openQueue({ segmentBytes: 4096 });
+      for (let i = 1; i <= 6; i++) appendReleased(first, fragment(i, 1000), 2);
+      await first.close();
+      open.splice(open.indexOf(first), 1);
+      expect(await counterValue(registry, 'fleetgate_queue_segments')).toBe(0);
+      expect(await counterValue(registry, 'fleetgate_queue_disk_bytes')).toBe(
+        0
+      );
+      const files = segmentFiles(dir);
+      let onDisk = 0;
+      for (const file of files) onDisk += statSync(join(dir, file)).size;
+      const q = openQueue({ segmentBytes: 4096 });
+      expect(q.points).toBe(12);
+      expect(q.fragmentCount).toBe(6);
+      expect(q.diskBytes).toBe(onDisk);
+      expect(await counterValue(registry, 'fleetgate_queue_segments')).toBe(
+        files.length
+      );
+      expect(await counterValue(registry, 'fleetgate_queue_disk_bytes')).toBe(
+        onDisk
+      );
+      expect(
+        logs.find(l => l.message.startsWith('queue reopened'))?.fields
+      ).toMatchObject({
+        records: 6,
+        points: 12,
+        segments: files.length,
+        diskBytes: onDisk,
+      });
+    });
+  });
 });
