@@ -156,6 +156,33 @@ describe('AppendLedger', () => {
       expect(await b.sendable()).toEqual([3]);
     });
 
+    it('acknowledges a durable request only once released: an earlier failure refuses it too', async () => {
+      const ledger = new AppendLedger();
+      const a = new TestShard();
+      const earlier = deferred();
+      const one = ledger.append(
+        [a],
+        () => a.append(1),
+        () => earlier.promise
+      );
+      let isTwoSettled = false;
+      const two = ledger
+        .append(
+          [a],
+          () => a.append(2),
+          () => Promise.resolve()
+        )
+        .finally(() => {
+          isTwoSettled = true;
+        });
+      await new Promise(resolve => setImmediate(resolve));
+      expect(isTwoSettled).toBe(false);
+      earlier.reject(diskFull());
+      await expect(one).rejects.toThrow('ENOSPC');
+      await expect(two).rejects.toThrow(/cut off with it/);
+      expect(a.queue.fragmentCount).toBe(0);
+    });
+
     it('never cuts off what was released before a later sync failed', async () => {
       const ledger = new AppendLedger();
       const a = new TestShard();

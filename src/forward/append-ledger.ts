@@ -44,7 +44,9 @@ interface PendingAppend {
   readonly starts: Float64Array;
   /** Where each shard stood after them. */
   readonly ends: Float64Array;
-  state: 'syncing' | 'durable' | 'refused';
+  state: 'syncing' | 'durable' | 'released' | 'refused';
+  /** Set while a durable request waits for an earlier one: how it learns its fate. */
+  onSettled: ((err: Error | undefined) => void) | undefined;
 }
 
 export class AppendLedger {
@@ -79,7 +81,13 @@ export class AppendLedger {
     }
     const ends = new Float64Array(count);
     for (let i = 0; i < count; i++) ends[i] = shards[i]!.tailSeq;
-    const entry: PendingAppend = { shards, starts, ends, state: 'syncing' };
+    const entry: PendingAppend = {
+      shards,
+      starts,
+      ends,
+      state: 'syncing',
+      onSettled: undefined,
+    };
     this._pending.push(entry);
     return this._settle(entry, sync);
   }
@@ -94,20 +102,23 @@ export class AppendLedger {
       if (entry.state === 'syncing') this._refusePending();
       throw err;
     }
-    if (entry.state === 'refused') {
-      throw new OverloadedError(
-        'cannot enqueue: a request appended alongside this one could not be made durable, and this one was cut off with it',
-        'queue_unwritable',
-        ROLLED_BACK_RETRY_AFTER_MS
-      );
-    }
+    if (entry.state === 'refused') throw rolledBackError();
     entry.state = 'durable';
     const pending = this._pending;
     while (pending.length > 0 && pending[0]!.state === 'durable') {
       const head = pending.shift()!;
+      head.state = 'released';
       for (let i = 0; i < head.shards.length; i++)
         head.shards[i]!.release(head.ends[i]!);
+      head.onSettled?.(undefined);
     }
+    // (Read through a call: the loop above may have released it.)
+    if (stateOf(entry) === 'released') return;
+    // Durable, but behind a request still syncing: acknowledged only once
+    // released, since that request's failure would cut this one off too.
+    await new Promise<void>((resolve, reject) => {
+      entry.onSettled = err => (err === undefined ? resolve() : reject(err));
+    });
   }
 
   /** Refuses every pending request and cuts all their fragments off, newest first. */
@@ -119,5 +130,18 @@ export class AppendLedger {
       for (let i = entry.shards.length - 1; i >= 0; i--)
         entry.shards[i]!.rollbackTo(entry.starts[i]!);
     }
+    for (const entry of pending) entry.onSettled?.(rolledBackError());
   }
+}
+
+function stateOf(entry: PendingAppend): PendingAppend['state'] {
+  return entry.state;
+}
+
+function rolledBackError(): OverloadedError {
+  return new OverloadedError(
+    'cannot enqueue: a request appended alongside this one could not be made durable, and this one was cut off with it',
+    'queue_unwritable',
+    ROLLED_BACK_RETRY_AFTER_MS
+  );
 }
