@@ -3,7 +3,9 @@ import { logsSchema } from '../../config/logs-schema.js';
 import { ConfigError, OverloadedError } from '../../errors.js';
 import { buildLogBatch } from '../../ingest/otlp/logs/testing/otlp-logs-fixtures.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
+import { MemoryForwardQueue } from '../memory-forward-queue.js';
 import { LogForwardFanout } from './log-forward-fanout.js';
+import type { LogQueueFactory } from './log-queue-forwarder.js';
 import { LogSink } from './testing/log-sink.js';
 
 const batch = () =>
@@ -32,7 +34,8 @@ describe('LogForwardFanout', () => {
 
   function fanout(
     forward: Record<string, unknown> = {},
-    targets?: { loki: unknown[]; otlp: unknown[] }
+    targets?: { loki: unknown[]; otlp: unknown[] },
+    createQueue?: LogQueueFactory
   ): LogForwardFanout {
     const logs = logsSchema.parse({
       forward: {
@@ -52,6 +55,7 @@ describe('LogForwardFanout', () => {
         logger: silentLogger(),
         metrics: new SelfMetrics({ collectProcessMetrics: false }),
         version: 'test',
+        createQueue,
       }
     );
     running.push(created);
@@ -71,6 +75,40 @@ describe('LogForwardFanout', () => {
     ).toEqual(['a', 'b']);
     expect(
       LogSink.otlpBatch(otlp.requests[0]!).records.map(r => r.body)
+    ).toEqual(['a', 'b']);
+  });
+
+  it('leaves nothing of a batch in Loki when the OTLP queue cannot write it', async () => {
+    let isDiskFull = false;
+    const createQueue: LogQueueFactory = (kind, _downstream, capacity) => {
+      const queue = new MemoryForwardQueue(capacity);
+      if (kind !== 'otlp') return queue;
+      const append = queue.tryAppend.bind(queue);
+      queue.tryAppend = (fragment, points) => {
+        if (isDiskFull)
+          throw new OverloadedError(
+            'cannot append: ENOSPC',
+            'queue_unwritable',
+            1000
+          );
+        return append(fragment, points);
+      };
+      return queue;
+    };
+    const out = fanout({}, undefined, createQueue);
+    out.start();
+    isDiskFull = true;
+    expect(() => out.enqueue(batch())).toThrow(/ENOSPC/);
+    isDiskFull = false;
+    await out.enqueue(batch());
+    await loki.waitForRequests(1);
+    await otlp.waitForRequests(1);
+    await new Promise(resolve => setTimeout(resolve, 50));
+    expect(loki.requests).toHaveLength(1);
+    expect(
+      LogSink.lokiStreams(loki.requests[0]!).flatMap(s =>
+        s.entries.map(e => e.line)
+      )
     ).toEqual(['a', 'b']);
   });
 
