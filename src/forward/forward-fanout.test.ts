@@ -5,7 +5,11 @@ import type { ForwardQueue } from './forward-queue.js';
 import { MemoryForwardQueue } from './memory-forward-queue.js';
 import { SelfMetrics, silentLogger } from '../telemetry/index.js';
 import { ForwardFanout } from './forward-fanout.js';
-import { buildRound, testTarget } from './testing/forward-fixtures.js';
+import {
+  buildRound,
+  testTarget,
+  unwritableWhile,
+} from './testing/forward-fixtures.js';
 import { RemoteWriteSink } from './testing/remote-write-sink.js';
 
 describe('ForwardFanout', () => {
@@ -62,21 +66,10 @@ describe('ForwardFanout', () => {
         _shard: number,
         capacity: { capacityPoints: number; capacityBytes: number },
         target: { downstream: string }
-      ): ForwardQueue => {
-        const queue = new MemoryForwardQueue(capacity);
-        if (target.downstream !== 'd1') return queue;
-        const append = queue.tryAppend.bind(queue);
-        queue.tryAppend = (fragment, points) => {
-          if (isDiskFull)
-            throw new OverloadedError(
-              'cannot append: ENOSPC',
-              'queue_unwritable',
-              1000
-            );
-          return append(fragment, points);
-        };
-        return queue;
-      };
+      ): ForwardQueue =>
+        target.downstream === 'd1'
+          ? unwritableWhile(capacity, () => isDiskFull)
+          : new MemoryForwardQueue(capacity);
       const f = fanout(
         sinks.map((s, i) => testTarget(s.url, { name: `d${i}`, shards: 2 })),
         createQueue

@@ -4,6 +4,7 @@ import { ConfigError, OverloadedError } from '../../errors.js';
 import { buildLogBatch } from '../../ingest/otlp/logs/testing/otlp-logs-fixtures.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { MemoryForwardQueue } from '../memory-forward-queue.js';
+import { unwritableWhile } from '../testing/forward-fixtures.js';
 import { LogForwardFanout } from './log-forward-fanout.js';
 import type { LogQueueFactory } from './log-queue-forwarder.js';
 import { LogSink } from './testing/log-sink.js';
@@ -80,21 +81,10 @@ describe('LogForwardFanout', () => {
 
   it('leaves nothing of a batch in Loki when the OTLP queue cannot write it', async () => {
     let isDiskFull = false;
-    const createQueue: LogQueueFactory = (kind, _downstream, capacity) => {
-      const queue = new MemoryForwardQueue(capacity);
-      if (kind !== 'otlp') return queue;
-      const append = queue.tryAppend.bind(queue);
-      queue.tryAppend = (fragment, points) => {
-        if (isDiskFull)
-          throw new OverloadedError(
-            'cannot append: ENOSPC',
-            'queue_unwritable',
-            1000
-          );
-        return append(fragment, points);
-      };
-      return queue;
-    };
+    const createQueue: LogQueueFactory = (kind, _downstream, capacity) =>
+      kind === 'otlp'
+        ? unwritableWhile(capacity, () => isDiskFull)
+        : new MemoryForwardQueue(capacity);
     const out = fanout({}, undefined, createQueue);
     out.start();
     isDiskFull = true;
