@@ -8,6 +8,7 @@ export type GatewayErrorCode =
   | 'GW_ERR_INVALID_PAYLOAD'
   | 'GW_ERR_UNSUPPORTED_MEDIA_TYPE'
   | 'GW_ERR_PAYLOAD_TOO_LARGE'
+  | 'GW_ERR_REQUEST_LIMIT'
   | 'GW_ERR_UNAUTHORIZED'
   | 'GW_ERR_OVERLOADED'
   | 'GW_ERR_UNAVAILABLE'
@@ -66,6 +67,42 @@ export class PayloadTooLargeError extends GatewayError {
     super(message, 'GW_ERR_PAYLOAD_TOO_LARGE', 413, options);
     this.name = 'PayloadTooLargeError';
     this.limitBytes = limitBytes;
+  }
+}
+
+/**
+ * A request over one of the decode-time caps of `request_limits` (too many
+ * attributes, labels, series or points, a label too long, a JSON body too
+ * big). `limit` is the config key (`request_limits.max_label_value_bytes`)
+ * and `limitValue` its value, both named in the message. 413 for caps on the
+ * whole request (the sender can split it), 400 for caps on one item (it
+ * cannot); neither is retried.
+ */
+export class RequestLimitError extends GatewayError {
+  readonly limit: string;
+  readonly limitValue: number;
+  constructor(
+    message: string,
+    limit: string,
+    limitValue: number,
+    httpStatus: 400 | 413,
+    options?: GatewayErrorOptions
+  ) {
+    super(message, 'GW_ERR_REQUEST_LIMIT', httpStatus, options);
+    this.name = 'RequestLimitError';
+    this.limit = limit;
+    this.limitValue = limitValue;
+  }
+
+  /** The same refusal with `prefix` before its message (`cannot decode OTLP metrics: `). */
+  withPrefix(prefix: string): RequestLimitError {
+    return new RequestLimitError(
+      prefix + this.message,
+      this.limit,
+      this.limitValue,
+      this.httpStatus as 400 | 413,
+      { cause: this }
+    );
   }
 }
 

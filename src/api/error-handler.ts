@@ -33,6 +33,8 @@ function reasonOf(err: GatewayError): string {
       return 'unsupported_media_type';
     case 'GW_ERR_PAYLOAD_TOO_LARGE':
       return 'too_large';
+    case 'GW_ERR_REQUEST_LIMIT':
+      return 'request_limit';
     case 'GW_ERR_UNAUTHORIZED':
       return 'unauthorized';
     case 'GW_ERR_OVERLOADED':

@@ -17,3 +17,7 @@ export {
   type LimitsConfig,
 } from './schema.js';
 export { parseDuration, formatDuration } from './duration.js';
+export {
+  toRequestLimits,
+  type RequestLimitsConfig,
+} from './request-limits-schema.js';

@@ -8,6 +8,7 @@ import { parseDuration } from './duration.js';
 import { queueSchema } from './queue-schema.js';
 import { logsSchema } from './logs-schema.js';
 import { sloFilesSchema, slosSchema } from './slo-schema.js';
+import { requestLimitsSchema } from './request-limits-schema.js';
 
 const duration = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
@@ -269,6 +270,8 @@ const server = z
 export const configSchema = z
   .object({
     server,
+    /** Decode-time caps on one write request (see request-limits-schema.ts). */
+    request_limits: requestLimitsSchema,
     clusters: z.array(cluster).default([]),
     normalize,
     relabel_configs: z.array(relabelRule).default([]),

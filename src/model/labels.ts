@@ -21,8 +21,17 @@ export function metricNameOf(labels: readonly string[]): string {
   return getLabel(labels, METRIC_NAME_LABEL) ?? '';
 }
 
-/** Sorts pairs by name in place (insertion sort: label sets are small and nearly sorted). */
+/** Above this many pairs, sortLabels sorts an index once instead of by insertion. */
+const MAX_INSERTION_SORT_PAIRS = 32;
+
+/**
+ * Sorts pairs by name in place, stable. Insertion sort for the usual small,
+ * nearly sorted sets; one O(n log n) sort above MAX_INSERTION_SORT_PAIRS, so
+ * a hostile set of thousands of labels is not quadratic (#11).
+ */
 export function sortLabels(labels: string[]): string[] {
+  if (labels.length > 2 * MAX_INSERTION_SORT_PAIRS)
+    return sortManyLabels(labels);
   for (let i = 2; i < labels.length; i += 2) {
     const name = labels[i]!;
     const value = labels[i + 1]!;
@@ -34,6 +43,23 @@ export function sortLabels(labels: string[]): string[] {
     }
     labels[j + 2] = name;
     labels[j + 3] = value;
+  }
+  return labels;
+}
+
+function sortManyLabels(labels: string[]): string[] {
+  const count = labels.length / 2;
+  const order = new Array<number>(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  order.sort((a, b) => {
+    const na = labels[2 * a]!;
+    const nb = labels[2 * b]!;
+    return na < nb ? -1 : na > nb ? 1 : a - b;
+  });
+  const copy = labels.slice();
+  for (let i = 0; i < count; i++) {
+    labels[2 * i] = copy[2 * order[i]!]!;
+    labels[2 * i + 1] = copy[2 * order[i]! + 1]!;
   }
   return labels;
 }

@@ -5,6 +5,7 @@
  * bounded (cluster names come from the registry or are folded into
  * `unregistered`).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   Counter,
   Gauge,
@@ -41,6 +42,10 @@ export class SelfMetrics {
   readonly configLastReloadSuccess: Gauge;
   readonly configLastReloadTimestamp: Gauge;
 
+  /** Event loop delay quantiles and max since the previous scrape (collectProcessMetrics only). */
+  readonly eventLoopDelay: Gauge<'quantile'> | undefined;
+  readonly eventLoopDelayMax: Gauge | undefined;
+
   constructor(options: { collectProcessMetrics?: boolean } = {}) {
     const registry = new Registry();
     this.registry = registry;
@@ -74,7 +79,7 @@ export class SelfMetrics {
     });
     this.rejectedRequests = new Counter({
       name: 'fleetgate_rejected_requests_total',
-      help: 'Write requests refused, by protocol and reason (bad_data, unauthorized, too_large, unsupported_media_type, overloaded, unavailable).',
+      help: 'Write requests refused, by protocol and reason (bad_data, unauthorized, too_large, request_limit, unsupported_media_type, overloaded, unavailable).',
       labelNames: ['protocol', 'reason'],
       registers,
     });
@@ -183,5 +188,59 @@ export class SelfMetrics {
     });
     this.configLastReloadSuccess.set(1);
     this.configLastReloadTimestamp.set(Date.now() / 1000);
+
+    if (options.collectProcessMetrics ?? true) {
+      const delay = eventLoopDelayGauges(registers);
+      this.eventLoopDelay = delay.quantiles;
+      this.eventLoopDelayMax = delay.max;
+    }
   }
+}
+
+/** Sampling period of the event loop delay histogram. */
+const EVENT_LOOP_RESOLUTION_MS = 10;
+const EVENT_LOOP_QUANTILES = [0.5, 0.9, 0.99] as const;
+
+/**
+ * `fleetgate_event_loop_delay_seconds{quantile}` and `…_max_seconds`, from
+ * perf_hooks.monitorEventLoopDelay (#11: no request may hold the loop for
+ * long; this shows whether one did). Each scrape reads the histogram and
+ * resets it, so the figures cover the time since the previous scrape.
+ */
+function eventLoopDelayGauges(registers: Registry[]): {
+  quantiles: Gauge<'quantile'>;
+  max: Gauge;
+} {
+  // The histogram's timer is unref'd: it keeps no process alive.
+  const histogram = monitorEventLoopDelay({
+    resolution: EVENT_LOOP_RESOLUTION_MS,
+  });
+  histogram.enable();
+  // Both gauges read the same interval: the max gauge (collected second,
+  // registration order) resets the histogram after the quantiles are read.
+  const quantiles = new Gauge({
+    name: 'fleetgate_event_loop_delay_seconds',
+    help: `Event loop delay since the previous scrape, by quantile (perf_hooks.monitorEventLoopDelay, sampled every ${EVENT_LOOP_RESOLUTION_MS} ms).`,
+    labelNames: ['quantile'],
+    registers,
+    collect() {
+      const empty = histogram.count === 0;
+      for (const q of EVENT_LOOP_QUANTILES) {
+        this.set(
+          { quantile: String(q) },
+          empty ? 0 : histogram.percentile(q * 100) / 1e9
+        );
+      }
+    },
+  });
+  const max = new Gauge({
+    name: 'fleetgate_event_loop_delay_max_seconds',
+    help: 'Longest event loop delay since the previous scrape (perf_hooks.monitorEventLoopDelay).',
+    registers,
+    collect() {
+      this.set(histogram.count === 0 ? 0 : histogram.max / 1e9);
+      histogram.reset();
+    },
+  });
+  return { quantiles, max };
 }

@@ -115,6 +115,7 @@ describe('otlpLogsHandler()', () => {
           max_body_bytes: MAX_BODY_BYTES,
           max_decompressed_bytes: 4 * MAX_BODY_BYTES,
         },
+        request_limits: defaultConfig().request_limits,
       },
     };
     const handler = otlpLogsHandler({

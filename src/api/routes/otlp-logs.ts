@@ -9,7 +9,7 @@
  */
 import type { RequestHandler } from 'express';
 import { readBody } from '../../codec/index.js';
-import type { Config } from '../../config/index.js';
+import { toRequestLimits, type Config } from '../../config/index.js';
 import { encodeExportLogsResponse } from '../../ingest/otlp/index.js';
 import {
   decodeLogsJson,
@@ -27,6 +27,7 @@ export interface OtlpLogsRuntime {
       Config['server'],
       'max_body_bytes' | 'max_decompressed_bytes'
     >;
+    readonly request_limits: Config['request_limits'];
   };
 }
 
@@ -56,8 +57,11 @@ export function otlpLogsHandler(deps: OtlpLogsRouteDeps): RequestHandler {
       req.headers['content-encoding'],
       limits
     );
+    const requestLimits = toRequestLimits(runtime.config.request_limits);
     const batch =
-      format === 'json' ? decodeLogsJson(body) : decodeLogsProtobuf(body);
+      format === 'json'
+        ? decodeLogsJson(body, requestLimits)
+        : decodeLogsProtobuf(body, requestLimits);
     const outcome = await logs.accept(batch, identity, Date.now());
     res
       .status(200)

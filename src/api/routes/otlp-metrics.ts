@@ -6,6 +6,7 @@
  */
 import type { RequestHandler } from 'express';
 import { readBody } from '../../codec/index.js';
+import { toRequestLimits } from '../../config/index.js';
 import { UnsupportedMediaTypeError } from '../../errors.js';
 import {
   decodeMetricsJson,
@@ -54,8 +55,11 @@ export function otlpMetricsHandler(deps: OtlpRouteDeps): RequestHandler {
       req.headers['content-encoding'],
       limits
     );
+    const requestLimits = toRequestLimits(runtime.config.request_limits);
     const request =
-      format === 'json' ? decodeMetricsJson(body) : decodeMetricsProtobuf(body);
+      format === 'json'
+        ? decodeMetricsJson(body, requestLimits)
+        : decodeMetricsProtobuf(body, requestLimits);
     const receivedAtMs = Date.now();
     const scope = identity.kind === 'cluster' ? identity.cluster.name : '';
     const batch = pool.acquire();

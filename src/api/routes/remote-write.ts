@@ -5,11 +5,13 @@
  */
 import type { RequestHandler, Response } from 'express';
 import { readBody, snappyUncompress } from '../../codec/index.js';
+import { toRequestLimits } from '../../config/index.js';
 import {
   SeriesLabelCache,
   decodeWriteRequestV1,
   decodeWriteRequestV2,
   remoteWriteVersionOf,
+  type RequestLimits,
 } from '../../ingest/remote-write/index.js';
 import { BatchPool } from '../../model/index.js';
 import type { IngestRuntime, IngestService } from '../ingest-service.js';
@@ -39,7 +41,9 @@ function setWritten(
 export function remoteWriteHandler(deps: RemoteWriteRouteDeps): RequestHandler {
   const pool = new BatchPool();
   // Known series skip label decoding and every stage's per-series work (see SeriesBatch.stable).
-  const seriesCache = new SeriesLabelCache();
+  let seriesCache = new SeriesLabelCache();
+  // The limits the cached series were checked against; new limits, new cache.
+  let cachedUnder: RequestLimits | undefined;
   return async (req, res) => {
     res.locals['protocol'] = 'remote_write';
     const version = remoteWriteVersionOf(req.headers['content-type']);
@@ -59,11 +63,17 @@ export function remoteWriteHandler(deps: RemoteWriteRouteDeps): RequestHandler {
       ['snappy']
     );
     const raw = snappyUncompress(body, server.max_decompressed_bytes);
+    const requestLimits = toRequestLimits(runtime.config.request_limits);
+    if (requestLimits !== cachedUnder) {
+      if (cachedUnder !== undefined) seriesCache = new SeriesLabelCache();
+      cachedUnder = requestLimits;
+    }
     const receivedAtMs = Date.now();
     const batch = pool.acquire();
     try {
-      if (version === 'v2') decodeWriteRequestV2(raw, batch, seriesCache);
-      else decodeWriteRequestV1(raw, batch, seriesCache);
+      if (version === 'v2')
+        decodeWriteRequestV2(raw, batch, seriesCache, requestLimits);
+      else decodeWriteRequestV1(raw, batch, seriesCache, requestLimits);
       const protocol = version === 'v2' ? 'remote_write_v2' : 'remote_write_v1';
       const outcome = await deps.ingest.acceptMetrics(
         runtime,

@@ -13,7 +13,17 @@
  * `resourceMetrics[0].scopeMetrics[1].metrics[2].sum.dataPoints[0].asInt: want an integer, got "x"`.
  * The path is kept on a stack of segments and rendered only on error.
  */
-import { GatewayError, InvalidPayloadError } from '../../errors.js';
+import {
+  GatewayError,
+  InvalidPayloadError,
+  RequestLimitError,
+} from '../../errors.js';
+import {
+  DEFAULT_REQUEST_LIMITS,
+  RequestItemCounter,
+  overRequestLimit,
+  type RequestLimits,
+} from '../request-limits.js';
 import {
   type OtlpBuckets,
   type OtlpExemplar,
@@ -44,18 +54,57 @@ import {
   objectValue,
   stringField,
   uint32Field,
+  type JsonAttributeCaps,
   type JsonObject,
 } from './common/decode-common-json.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The caps of one decode call, passed down with the path. */
+interface DecodeCaps {
+  readonly points: RequestItemCounter;
+  readonly resource: JsonAttributeCaps;
+  readonly scope: JsonAttributeCaps;
+  readonly point: JsonAttributeCaps;
+  /** Metric metadata: counted like a point's attributes, but not labels. */
+  readonly metadata: JsonAttributeCaps;
+}
+
 /**
  * Decodes an OTLP/HTTP JSON metrics body (UTF-8).
  *
+ * `limits` caps the body's bytes before it is parsed (JSON.parse is one
+ * blocking step), then attributes per resource, scope and point (and
+ * exemplar and metric metadata), attribute key and string value bytes, and
+ * data points per request; an array is refused by its length before its
+ * items are read.
+ *
  * @throws InvalidPayloadError (`cannot decode OTLP metrics: …`) for invalid
- *   UTF-8, invalid JSON, or a field of the wrong type, naming its JSON path.
+ *   UTF-8, invalid JSON, or a field of the wrong type, naming its JSON path;
+ *   RequestLimitError (400 or 413) over a cap, naming it.
  */
-export function decodeMetricsJson(body: Uint8Array): OtlpMetricsRequest {
+export function decodeMetricsJson(
+  body: Uint8Array,
+  limits: RequestLimits = DEFAULT_REQUEST_LIMITS
+): OtlpMetricsRequest {
+  if (body.length > limits.maxJsonBytes) {
+    throw overRequestLimit(
+      limits,
+      'maxJsonBytes',
+      `cannot decode OTLP metrics: JSON body of ${body.length} bytes`
+    );
+  }
+  const caps: DecodeCaps = {
+    points: new RequestItemCounter(
+      limits,
+      'maxPointsPerRequest',
+      'data points'
+    ),
+    resource: { limits, cap: 'maxAttributesPerResource', labelBytes: true },
+    scope: { limits, cap: 'maxAttributesPerScope', labelBytes: true },
+    point: { limits, cap: 'maxAttributesPerPoint', labelBytes: true },
+    metadata: { limits, cap: 'maxAttributesPerPoint', labelBytes: false },
+  };
   let text: string;
   try {
     text = utf8.decode(body);
@@ -77,8 +126,10 @@ export function decodeMetricsJson(body: Uint8Array): OtlpMetricsRequest {
   }
   const path = new JsonPath();
   try {
-    return readRequest(root, path);
+    return readRequest(root, path, caps);
   } catch (err) {
+    if (err instanceof RequestLimitError)
+      throw err.withPrefix('cannot decode OTLP metrics: ');
     if (err instanceof GatewayError) {
       throw new InvalidPayloadError(
         `cannot decode OTLP metrics: ${err.message}`,
@@ -89,14 +140,18 @@ export function decodeMetricsJson(body: Uint8Array): OtlpMetricsRequest {
   }
 }
 
-function readRequest(root: unknown, path: JsonPath): OtlpMetricsRequest {
+function readRequest(
+  root: unknown,
+  path: JsonPath,
+  caps: DecodeCaps
+): OtlpMetricsRequest {
   if (!isObject(root)) throw path.fail(undefined, 'want an object', root);
   const resourceMetrics: OtlpResourceMetrics[] = [];
   const items = arrayField(root, 'resourceMetrics', path);
   path.push('resourceMetrics');
   for (let i = 0; i < items.length; i++) {
     path.push(i);
-    resourceMetrics.push(readResourceMetrics(items[i], path));
+    resourceMetrics.push(readResourceMetrics(items[i], path, caps));
     path.pop();
   }
   path.pop();
@@ -105,7 +160,8 @@ function readRequest(root: unknown, path: JsonPath): OtlpMetricsRequest {
 
 function readResourceMetrics(
   value: unknown,
-  path: JsonPath
+  path: JsonPath,
+  caps: DecodeCaps
 ): OtlpResourceMetrics {
   const obj = objectValue(value, path);
   const out: OtlpResourceMetrics = {
@@ -116,29 +172,37 @@ function readResourceMetrics(
   const resource = obj['resource'];
   if (resource !== undefined && resource !== null) {
     path.push('resource');
-    out.resource = readResource(resource, path);
+    out.resource = readResource(resource, path, caps);
     path.pop();
   }
   const items = arrayField(obj, 'scopeMetrics', path);
   path.push('scopeMetrics');
   for (let i = 0; i < items.length; i++) {
     path.push(i);
-    out.scopeMetrics.push(readScopeMetrics(items[i], path));
+    out.scopeMetrics.push(readScopeMetrics(items[i], path, caps));
     path.pop();
   }
   path.pop();
   return out;
 }
 
-function readResource(value: unknown, path: JsonPath): OtlpResource {
+function readResource(
+  value: unknown,
+  path: JsonPath,
+  caps: DecodeCaps
+): OtlpResource {
   const obj = objectValue(value, path);
   return {
-    attributes: attributesField(obj, 'attributes', path),
+    attributes: attributesField(obj, 'attributes', path, caps.resource),
     droppedAttributesCount: uint32Field(obj, 'droppedAttributesCount', path),
   };
 }
 
-function readScopeMetrics(value: unknown, path: JsonPath): OtlpScopeMetrics {
+function readScopeMetrics(
+  value: unknown,
+  path: JsonPath,
+  caps: DecodeCaps
+): OtlpScopeMetrics {
   const obj = objectValue(value, path);
   const out: OtlpScopeMetrics = {
     scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 },
@@ -148,26 +212,30 @@ function readScopeMetrics(value: unknown, path: JsonPath): OtlpScopeMetrics {
   const scope = obj['scope'];
   if (scope !== undefined && scope !== null) {
     path.push('scope');
-    out.scope = readScope(scope, path);
+    out.scope = readScope(scope, path, caps);
     path.pop();
   }
   const items = arrayField(obj, 'metrics', path);
   path.push('metrics');
   for (let i = 0; i < items.length; i++) {
     path.push(i);
-    out.metrics.push(readMetric(items[i], path));
+    out.metrics.push(readMetric(items[i], path, caps));
     path.pop();
   }
   path.pop();
   return out;
 }
 
-function readScope(value: unknown, path: JsonPath): OtlpInstrumentationScope {
+function readScope(
+  value: unknown,
+  path: JsonPath,
+  caps: DecodeCaps
+): OtlpInstrumentationScope {
   const obj = objectValue(value, path);
   return {
     name: stringField(obj, 'name', path),
     version: stringField(obj, 'version', path),
-    attributes: attributesField(obj, 'attributes', path),
+    attributes: attributesField(obj, 'attributes', path, caps.scope),
     droppedAttributesCount: uint32Field(obj, 'droppedAttributesCount', path),
   };
 }
@@ -180,14 +248,18 @@ const METRIC_DATA_KEYS = [
   'summary',
 ] as const;
 
-function readMetric(value: unknown, path: JsonPath): OtlpMetric {
+function readMetric(
+  value: unknown,
+  path: JsonPath,
+  caps: DecodeCaps
+): OtlpMetric {
   const obj = objectValue(value, path);
   const out: OtlpMetric = {
     name: stringField(obj, 'name', path),
     description: stringField(obj, 'description', path),
     unit: stringField(obj, 'unit', path),
     data: undefined,
-    metadata: attributesField(obj, 'metadata', path),
+    metadata: attributesField(obj, 'metadata', path, caps.metadata),
   };
   for (const key of METRIC_DATA_KEYS) {
     const data = obj[key];
@@ -199,7 +271,7 @@ function readMetric(value: unknown, path: JsonPath): OtlpMetric {
         data
       );
     path.push(key);
-    out.data = readMetricData(key, objectValue(data, path), path);
+    out.data = readMetricData(key, objectValue(data, path), path, caps);
     path.pop();
   }
   return out;
@@ -208,9 +280,12 @@ function readMetric(value: unknown, path: JsonPath): OtlpMetric {
 function readMetricData(
   type: (typeof METRIC_DATA_KEYS)[number],
   obj: JsonObject,
-  path: JsonPath
+  path: JsonPath,
+  caps: DecodeCaps
 ): OtlpMetricData {
   const items = arrayField(obj, 'dataPoints', path);
+  // Refused by the array's length, before any point is read.
+  caps.points.add(items.length);
   path.push('dataPoints');
   let data: OtlpMetricData;
   switch (type) {
@@ -219,7 +294,7 @@ function readMetricData(
       const dataPoints: OtlpNumberDataPoint[] = [];
       for (let i = 0; i < items.length; i++) {
         path.push(i);
-        dataPoints.push(readNumberDataPoint(items[i], path));
+        dataPoints.push(readNumberDataPoint(items[i], path, caps));
         path.pop();
       }
       path.pop();
@@ -242,7 +317,7 @@ function readMetricData(
       const dataPoints: OtlpHistogramDataPoint[] = [];
       for (let i = 0; i < items.length; i++) {
         path.push(i);
-        dataPoints.push(readHistogramDataPoint(items[i], path));
+        dataPoints.push(readHistogramDataPoint(items[i], path, caps));
         path.pop();
       }
       path.pop();
@@ -257,7 +332,7 @@ function readMetricData(
       const dataPoints: OtlpExponentialHistogramDataPoint[] = [];
       for (let i = 0; i < items.length; i++) {
         path.push(i);
-        dataPoints.push(readExponentialDataPoint(items[i], path));
+        dataPoints.push(readExponentialDataPoint(items[i], path, caps));
         path.pop();
       }
       path.pop();
@@ -272,7 +347,7 @@ function readMetricData(
       const dataPoints: OtlpSummaryDataPoint[] = [];
       for (let i = 0; i < items.length; i++) {
         path.push(i);
-        dataPoints.push(readSummaryDataPoint(items[i], path));
+        dataPoints.push(readSummaryDataPoint(items[i], path, caps));
         path.pop();
       }
       path.pop();
@@ -285,16 +360,17 @@ function readMetricData(
 
 function readNumberDataPoint(
   value: unknown,
-  path: JsonPath
+  path: JsonPath,
+  caps: DecodeCaps
 ): OtlpNumberDataPoint {
   const obj = objectValue(value, path);
   const out: OtlpNumberDataPoint = {
-    attributes: attributesField(obj, 'attributes', path),
+    attributes: attributesField(obj, 'attributes', path, caps.point),
     startTimeUnixMs: timestampField(obj, 'startTimeUnixNano', path),
     timeUnixMs: timestampField(obj, 'timeUnixNano', path),
     value: undefined,
     isInt: false,
-    exemplars: exemplarsField(obj, path),
+    exemplars: exemplarsField(obj, path, caps),
     flags: uint32Field(obj, 'flags', path),
   };
   readNumberValue(obj, out, path);
@@ -323,18 +399,19 @@ function readNumberValue(
 
 function readHistogramDataPoint(
   value: unknown,
-  path: JsonPath
+  path: JsonPath,
+  caps: DecodeCaps
 ): OtlpHistogramDataPoint {
   const obj = objectValue(value, path);
   return {
-    attributes: attributesField(obj, 'attributes', path),
+    attributes: attributesField(obj, 'attributes', path, caps.point),
     startTimeUnixMs: timestampField(obj, 'startTimeUnixNano', path),
     timeUnixMs: timestampField(obj, 'timeUnixNano', path),
     count: uint64Field(obj, 'count', path),
     sum: optionalDoubleField(obj, 'sum', path),
     bucketCounts: uint64ArrayField(obj, 'bucketCounts', path),
     explicitBounds: doubleArrayField(obj, 'explicitBounds', path),
-    exemplars: exemplarsField(obj, path),
+    exemplars: exemplarsField(obj, path, caps),
     flags: uint32Field(obj, 'flags', path),
     min: optionalDoubleField(obj, 'min', path),
     max: optionalDoubleField(obj, 'max', path),
@@ -343,11 +420,12 @@ function readHistogramDataPoint(
 
 function readExponentialDataPoint(
   value: unknown,
-  path: JsonPath
+  path: JsonPath,
+  caps: DecodeCaps
 ): OtlpExponentialHistogramDataPoint {
   const obj = objectValue(value, path);
   return {
-    attributes: attributesField(obj, 'attributes', path),
+    attributes: attributesField(obj, 'attributes', path, caps.point),
     startTimeUnixMs: timestampField(obj, 'startTimeUnixNano', path),
     timeUnixMs: timestampField(obj, 'timeUnixNano', path),
     count: uint64Field(obj, 'count', path),
@@ -357,7 +435,7 @@ function readExponentialDataPoint(
     positive: bucketsField(obj, 'positive', path),
     negative: bucketsField(obj, 'negative', path),
     flags: uint32Field(obj, 'flags', path),
-    exemplars: exemplarsField(obj, path),
+    exemplars: exemplarsField(obj, path, caps),
     min: optionalDoubleField(obj, 'min', path),
     max: optionalDoubleField(obj, 'max', path),
     zeroThreshold: optionalDoubleField(obj, 'zeroThreshold', path) ?? 0,
@@ -384,11 +462,12 @@ function bucketsField(
 
 function readSummaryDataPoint(
   value: unknown,
-  path: JsonPath
+  path: JsonPath,
+  caps: DecodeCaps
 ): OtlpSummaryDataPoint {
   const obj = objectValue(value, path);
   const out: OtlpSummaryDataPoint = {
-    attributes: attributesField(obj, 'attributes', path),
+    attributes: attributesField(obj, 'attributes', path, caps.point),
     startTimeUnixMs: timestampField(obj, 'startTimeUnixNano', path),
     timeUnixMs: timestampField(obj, 'timeUnixNano', path),
     count: uint64Field(obj, 'count', path),
@@ -412,7 +491,11 @@ function readSummaryDataPoint(
   return out;
 }
 
-function exemplarsField(obj: JsonObject, path: JsonPath): OtlpExemplar[] {
+function exemplarsField(
+  obj: JsonObject,
+  path: JsonPath,
+  caps: DecodeCaps
+): OtlpExemplar[] {
   const items = arrayField(obj, 'exemplars', path);
   if (items.length === 0) return [];
   const out: OtlpExemplar[] = [];
@@ -421,7 +504,12 @@ function exemplarsField(obj: JsonObject, path: JsonPath): OtlpExemplar[] {
     path.push(i);
     const e = objectValue(items[i], path);
     const exemplar: OtlpExemplar = {
-      filteredAttributes: attributesField(e, 'filteredAttributes', path),
+      filteredAttributes: attributesField(
+        e,
+        'filteredAttributes',
+        path,
+        caps.point
+      ),
       timeUnixMs: timestampField(e, 'timeUnixNano', path),
       value: undefined,
       isInt: false,

@@ -46,12 +46,20 @@ import { InvalidPayloadError } from '../../errors.js';
 import { ProtobufReader, WireType } from '../../codec/protobuf-reader.js';
 export { bytesToHex } from './common/decode-common-protobuf.js';
 import {
+  DEFAULT_REQUEST_LIMITS,
+  RequestItemCounter,
+  type RequestLimits,
+} from '../request-limits.js';
+import {
+  checkAttributeCount,
   checkEnd,
   expectWireType,
   nested,
+  readAttribute,
   readId as readIdCommon,
   readKeyValue as readKeyValueCommon,
   readResourceInto,
+  type AttributeCaps,
   readScopeInto,
   readString as readStringCommon,
   skipField,
@@ -78,13 +86,35 @@ import {
 const TRACE_ID_BYTES = 16;
 const SPAN_ID_BYTES = 8;
 
+/** The caps of one decode call, passed down with the reader. */
+interface DecodeCaps extends AttributeCaps {
+  readonly points: RequestItemCounter;
+}
+
 /**
  * Decodes an OTLP/HTTP protobuf metrics body. An empty body is an empty
  * request. The returned model does not reference `body`.
  *
- * @throws InvalidPayloadError (`cannot decode OTLP metrics: …`) for malformed input.
+ * `limits` caps attributes per resource, scope and point (and exemplar and
+ * metric metadata), attribute key and string value bytes (they become
+ * labels) and data points per request, checked as they are read.
+ *
+ * @throws InvalidPayloadError (`cannot decode OTLP metrics: …`) for
+ *   malformed input; RequestLimitError (400 or 413) over a cap.
  */
-export function decodeMetricsProtobuf(body: Uint8Array): OtlpMetricsRequest {
+export function decodeMetricsProtobuf(
+  body: Uint8Array,
+  limits: RequestLimits = DEFAULT_REQUEST_LIMITS
+): OtlpMetricsRequest {
+  const caps: DecodeCaps = {
+    limits,
+    labelBytes: true,
+    points: new RequestItemCounter(
+      limits,
+      'maxPointsPerRequest',
+      'data points'
+    ),
+  };
   // A plain Uint8Array view: a Node Buffer's own `subarray` (used per
   // string) builds a FastBuffer and costs several times more. Measured in
   // otlp-metrics.bench.ts.
@@ -97,7 +127,7 @@ export function decodeMetricsProtobuf(body: Uint8Array): OtlpMetricsRequest {
     while (r.pos < end) {
       const tag = r.tag();
       if (tag >>> 3 === 1) {
-        resourceMetrics.push(readResourceMetrics(r, nested(r, tag, end)));
+        resourceMetrics.push(readResourceMetrics(r, nested(r, tag, end), caps));
       } else {
         skipField(r, tag);
       }
@@ -110,7 +140,8 @@ export function decodeMetricsProtobuf(body: Uint8Array): OtlpMetricsRequest {
 
 function readResourceMetrics(
   r: ProtobufReader,
-  end: number
+  end: number,
+  caps: DecodeCaps
 ): OtlpResourceMetrics {
   const out: OtlpResourceMetrics = {
     resource: { attributes: [], droppedAttributesCount: 0 },
@@ -121,10 +152,10 @@ function readResourceMetrics(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        out.resource = readResource(r, nested(r, tag, end));
+        out.resource = readResource(r, nested(r, tag, end), caps);
         break;
       case 2:
-        out.scopeMetrics.push(readScopeMetrics(r, nested(r, tag, end)));
+        out.scopeMetrics.push(readScopeMetrics(r, nested(r, tag, end), caps));
         break;
       case 3:
         out.schemaUrl = readString(r, tag, end);
@@ -137,13 +168,21 @@ function readResourceMetrics(
   return out;
 }
 
-function readResource(r: ProtobufReader, end: number): OtlpResource {
+function readResource(
+  r: ProtobufReader,
+  end: number,
+  caps: DecodeCaps
+): OtlpResource {
   const out: OtlpResource = { attributes: [], droppedAttributesCount: 0 };
-  readResourceInto(r, end, out, false);
+  readResourceInto(r, end, out, false, caps);
   return out;
 }
 
-function readScopeMetrics(r: ProtobufReader, end: number): OtlpScopeMetrics {
+function readScopeMetrics(
+  r: ProtobufReader,
+  end: number,
+  caps: DecodeCaps
+): OtlpScopeMetrics {
   const out: OtlpScopeMetrics = {
     scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 },
     metrics: [],
@@ -153,10 +192,10 @@ function readScopeMetrics(r: ProtobufReader, end: number): OtlpScopeMetrics {
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        out.scope = readScope(r, nested(r, tag, end));
+        out.scope = readScope(r, nested(r, tag, end), caps);
         break;
       case 2:
-        out.metrics.push(readMetric(r, nested(r, tag, end)));
+        out.metrics.push(readMetric(r, nested(r, tag, end), caps));
         break;
       case 3:
         out.schemaUrl = readString(r, tag, end);
@@ -169,18 +208,26 @@ function readScopeMetrics(r: ProtobufReader, end: number): OtlpScopeMetrics {
   return out;
 }
 
-function readScope(r: ProtobufReader, end: number): OtlpInstrumentationScope {
+function readScope(
+  r: ProtobufReader,
+  end: number,
+  caps: DecodeCaps
+): OtlpInstrumentationScope {
   const out: OtlpInstrumentationScope = {
     name: '',
     version: '',
     attributes: [],
     droppedAttributesCount: 0,
   };
-  readScopeInto(r, end, out, false);
+  readScopeInto(r, end, out, false, caps);
   return out;
 }
 
-function readMetric(r: ProtobufReader, end: number): OtlpMetric {
+function readMetric(
+  r: ProtobufReader,
+  end: number,
+  caps: DecodeCaps
+): OtlpMetric {
   const out: OtlpMetric = {
     name: '',
     description: '',
@@ -201,21 +248,28 @@ function readMetric(r: ProtobufReader, end: number): OtlpMetric {
         out.unit = readString(r, tag, end);
         break;
       case 5:
-        out.data = readNumberData(r, nested(r, tag, end), 'gauge');
+        out.data = readNumberData(r, nested(r, tag, end), 'gauge', caps);
         break;
       case 7:
-        out.data = readNumberData(r, nested(r, tag, end), 'sum');
+        out.data = readNumberData(r, nested(r, tag, end), 'sum', caps);
         break;
       case 9:
-        out.data = readHistogram(r, nested(r, tag, end));
+        out.data = readHistogram(r, nested(r, tag, end), caps);
         break;
       case 10:
-        out.data = readExponentialHistogram(r, nested(r, tag, end));
+        out.data = readExponentialHistogram(r, nested(r, tag, end), caps);
         break;
       case 11:
-        out.data = readSummary(r, nested(r, tag, end));
+        out.data = readSummary(r, nested(r, tag, end), caps);
         break;
       case 12:
+        checkAttributeCount(
+          r,
+          caps,
+          out.metadata,
+          'maxAttributesPerPoint',
+          'metric metadata'
+        );
         out.metadata.push(readKeyValue(r, nested(r, tag, end), 0));
         break;
       default:
@@ -230,7 +284,8 @@ function readMetric(r: ProtobufReader, end: number): OtlpMetric {
 function readNumberData(
   r: ProtobufReader,
   end: number,
-  type: 'gauge' | 'sum'
+  type: 'gauge' | 'sum',
+  caps: DecodeCaps
 ): OtlpMetricData {
   const dataPoints: OtlpNumberDataPoint[] = [];
   let aggregationTemporality = 0;
@@ -239,7 +294,8 @@ function readNumberData(
     const tag = r.tag();
     const field = tag >>> 3;
     if (field === 1) {
-      dataPoints.push(readNumberDataPoint(r, nested(r, tag, end)));
+      caps.points.add(1);
+      dataPoints.push(readNumberDataPoint(r, nested(r, tag, end), caps));
     } else if (type === 'sum' && field === 2) {
       expectWireType(r, tag, WireType.VARINT);
       aggregationTemporality = r.uint32();
@@ -256,14 +312,19 @@ function readNumberData(
     : { type, dataPoints, aggregationTemporality, isMonotonic };
 }
 
-function readHistogram(r: ProtobufReader, end: number): OtlpMetricData {
+function readHistogram(
+  r: ProtobufReader,
+  end: number,
+  caps: DecodeCaps
+): OtlpMetricData {
   const dataPoints: OtlpHistogramDataPoint[] = [];
   let aggregationTemporality = 0;
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        dataPoints.push(readHistogramDataPoint(r, nested(r, tag, end)));
+        caps.points.add(1);
+        dataPoints.push(readHistogramDataPoint(r, nested(r, tag, end), caps));
         break;
       case 2:
         expectWireType(r, tag, WireType.VARINT);
@@ -279,7 +340,8 @@ function readHistogram(r: ProtobufReader, end: number): OtlpMetricData {
 
 function readExponentialHistogram(
   r: ProtobufReader,
-  end: number
+  end: number,
+  caps: DecodeCaps
 ): OtlpMetricData {
   const dataPoints: OtlpExponentialHistogramDataPoint[] = [];
   let aggregationTemporality = 0;
@@ -287,7 +349,8 @@ function readExponentialHistogram(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        dataPoints.push(readExponentialDataPoint(r, nested(r, tag, end)));
+        caps.points.add(1);
+        dataPoints.push(readExponentialDataPoint(r, nested(r, tag, end), caps));
         break;
       case 2:
         expectWireType(r, tag, WireType.VARINT);
@@ -301,13 +364,18 @@ function readExponentialHistogram(
   return { type: 'exponentialHistogram', dataPoints, aggregationTemporality };
 }
 
-function readSummary(r: ProtobufReader, end: number): OtlpMetricData {
+function readSummary(
+  r: ProtobufReader,
+  end: number,
+  caps: DecodeCaps
+): OtlpMetricData {
   const dataPoints: OtlpSummaryDataPoint[] = [];
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag >>> 3 === 1)
-      dataPoints.push(readSummaryDataPoint(r, nested(r, tag, end)));
-    else skipField(r, tag);
+    if (tag >>> 3 === 1) {
+      caps.points.add(1);
+      dataPoints.push(readSummaryDataPoint(r, nested(r, tag, end), caps));
+    } else skipField(r, tag);
   }
   checkEnd(r, end);
   return { type: 'summary', dataPoints };
@@ -315,7 +383,8 @@ function readSummary(r: ProtobufReader, end: number): OtlpMetricData {
 
 function readNumberDataPoint(
   r: ProtobufReader,
-  end: number
+  end: number,
+  caps: DecodeCaps
 ): OtlpNumberDataPoint {
   const out: OtlpNumberDataPoint = {
     attributes: [],
@@ -330,7 +399,14 @@ function readNumberDataPoint(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 7:
-        out.attributes.push(readKeyValue(r, nested(r, tag, end), 0));
+        checkAttributeCount(
+          r,
+          caps,
+          out.attributes,
+          'maxAttributesPerPoint',
+          'data point'
+        );
+        out.attributes.push(readAttribute(r, nested(r, tag, end), false, caps));
         break;
       case 2:
         out.startTimeUnixMs = readTimestampMs(r, tag);
@@ -349,7 +425,7 @@ function readNumberDataPoint(
         out.isInt = true;
         break;
       case 5:
-        out.exemplars.push(readExemplar(r, nested(r, tag, end)));
+        out.exemplars.push(readExemplar(r, nested(r, tag, end), caps));
         break;
       case 8:
         expectWireType(r, tag, WireType.VARINT);
@@ -365,7 +441,8 @@ function readNumberDataPoint(
 
 function readHistogramDataPoint(
   r: ProtobufReader,
-  end: number
+  end: number,
+  caps: DecodeCaps
 ): OtlpHistogramDataPoint {
   const out: OtlpHistogramDataPoint = {
     attributes: [],
@@ -384,7 +461,14 @@ function readHistogramDataPoint(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 9:
-        out.attributes.push(readKeyValue(r, nested(r, tag, end), 0));
+        checkAttributeCount(
+          r,
+          caps,
+          out.attributes,
+          'maxAttributesPerPoint',
+          'data point'
+        );
+        out.attributes.push(readAttribute(r, nested(r, tag, end), false, caps));
         break;
       case 2:
         out.startTimeUnixMs = readTimestampMs(r, tag);
@@ -406,7 +490,7 @@ function readHistogramDataPoint(
         readRepeatedDouble(r, tag, end, out.explicitBounds);
         break;
       case 8:
-        out.exemplars.push(readExemplar(r, nested(r, tag, end)));
+        out.exemplars.push(readExemplar(r, nested(r, tag, end), caps));
         break;
       case 10:
         expectWireType(r, tag, WireType.VARINT);
@@ -428,7 +512,8 @@ function readHistogramDataPoint(
 
 function readExponentialDataPoint(
   r: ProtobufReader,
-  end: number
+  end: number,
+  caps: DecodeCaps
 ): OtlpExponentialHistogramDataPoint {
   const out: OtlpExponentialHistogramDataPoint = {
     attributes: [],
@@ -450,7 +535,14 @@ function readExponentialDataPoint(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        out.attributes.push(readKeyValue(r, nested(r, tag, end), 0));
+        checkAttributeCount(
+          r,
+          caps,
+          out.attributes,
+          'maxAttributesPerPoint',
+          'data point'
+        );
+        out.attributes.push(readAttribute(r, nested(r, tag, end), false, caps));
         break;
       case 2:
         out.startTimeUnixMs = readTimestampMs(r, tag);
@@ -484,7 +576,7 @@ function readExponentialDataPoint(
         out.flags = r.uint32();
         break;
       case 11:
-        out.exemplars.push(readExemplar(r, nested(r, tag, end)));
+        out.exemplars.push(readExemplar(r, nested(r, tag, end), caps));
         break;
       case 12:
         out.min = readDouble(r, tag);
@@ -525,7 +617,8 @@ function readBuckets(r: ProtobufReader, end: number): OtlpBuckets {
 
 function readSummaryDataPoint(
   r: ProtobufReader,
-  end: number
+  end: number,
+  caps: DecodeCaps
 ): OtlpSummaryDataPoint {
   const out: OtlpSummaryDataPoint = {
     attributes: [],
@@ -540,7 +633,14 @@ function readSummaryDataPoint(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 7:
-        out.attributes.push(readKeyValue(r, nested(r, tag, end), 0));
+        checkAttributeCount(
+          r,
+          caps,
+          out.attributes,
+          'maxAttributesPerPoint',
+          'data point'
+        );
+        out.attributes.push(readAttribute(r, nested(r, tag, end), false, caps));
         break;
       case 2:
         out.startTimeUnixMs = readTimestampMs(r, tag);
@@ -592,7 +692,11 @@ function readValueAtQuantile(
   return out;
 }
 
-function readExemplar(r: ProtobufReader, end: number): OtlpExemplar {
+function readExemplar(
+  r: ProtobufReader,
+  end: number,
+  caps: DecodeCaps
+): OtlpExemplar {
   const out: OtlpExemplar = {
     filteredAttributes: [],
     timeUnixMs: 0,
@@ -605,7 +709,16 @@ function readExemplar(r: ProtobufReader, end: number): OtlpExemplar {
     const tag = r.tag();
     switch (tag >>> 3) {
       case 7:
-        out.filteredAttributes.push(readKeyValue(r, nested(r, tag, end), 0));
+        checkAttributeCount(
+          r,
+          caps,
+          out.filteredAttributes,
+          'maxAttributesPerPoint',
+          'exemplar'
+        );
+        out.filteredAttributes.push(
+          readAttribute(r, nested(r, tag, end), false, caps)
+        );
         break;
       case 2:
         out.timeUnixMs = readTimestampMs(r, tag);

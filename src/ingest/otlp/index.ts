@@ -53,3 +53,8 @@ export {
   type OtlpKeyValueList,
   type OtlpAnyValue,
 } from './otlp-metrics-model.js';
+export {
+  DEFAULT_REQUEST_LIMITS,
+  REQUEST_LIMIT_KEYS,
+  type RequestLimits,
+} from '../request-limits.js';

@@ -8,10 +8,15 @@
  * Attribute keys that collide after sanitizing have their values joined with
  * `;` in the lexicographic order of the original keys (spec "Metric
  * Attributes"). Sorting costs, and collisions are rare, so attributes are
- * first added in wire order and only re-added in key order when a collision
- * shows up.
+ * first added in wire order and only re-added in key order (one sort) when a
+ * collision shows up.
  *
- * One builder is reused for every point (conversion is synchronous).
+ * Linear in the labels (#11: `indexOf` per label and insertion sorts made a
+ * point with 10^5 attributes cost minutes): a name is found through a Map of
+ * slots, one per distinct name and stamped with the label set it belongs to,
+ * so starting a set clears nothing and a point allocates no slot for names
+ * seen before. One builder is reused for every point (conversion is
+ * synchronous).
  */
 import { sortLabels } from '../../model/labels.js';
 import { formatAnyValue } from './format-any-value.js';
@@ -21,16 +26,45 @@ import { sanitizeLabelName } from './prometheus-naming.js';
 /** Label-name cache size; names are a small set, values are never cached. */
 const MAX_CACHED_LABEL_NAMES = 4096;
 
+/**
+ * Up to this many labels, `build` sorts pairs in place by insertion (fastest
+ * for the usual ten or twenty); above it, it sorts an index once.
+ */
+const MAX_INSERTION_SORT_LABELS = 32;
+
+/** Where a name sits in the current label set; stale when `generation` is an older set's. */
+interface NameSlot {
+  generation: number;
+  index: number;
+}
+
 export class OtlpLabelBuilder {
   private readonly _names: string[] = [];
   private readonly _values: string[] = [];
   private readonly _order: number[] = [];
   private readonly _nameCache = new Map<string, string>();
+  private readonly _slots = new Map<string, NameSlot>();
+  private _generation = 0;
+  /** The attributes being sorted by key (set only during a sort). */
+  private _sorting: readonly OtlpKeyValue[] = [];
+  private readonly _byKey = (a: number, b: number): number => {
+    const ka = this._sorting[a]!.key;
+    const kb = this._sorting[b]!.key;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  };
+  private readonly _byName = (a: number, b: number): number => {
+    const na = this._names[a]!;
+    const nb = this._names[b]!;
+    return na < nb ? -1 : na > nb ? 1 : 0;
+  };
 
   /** Starts a new label set. */
   reset(): void {
     this._names.length = 0;
     this._values.length = 0;
+    this._generation++;
+    // Bounded: slots of names no longer sent go when the map is refilled.
+    if (this._slots.size > MAX_CACHED_LABEL_NAMES) this._slots.clear();
   }
 
   /** The Prometheus label name for an attribute key (cached). */
@@ -50,28 +84,27 @@ export class OtlpLabelBuilder {
   addAttributes(attributes: readonly OtlpKeyValue[]): void {
     const start = this._names.length;
     if (this._addInWireOrder(attributes, start)) return;
+    // Undo the wire-order pass: its names were stamped at or after `start`.
+    for (let i = start; i < this._names.length; i++)
+      this._slotOf(this._names[i]!).generation = -1;
     this._names.length = start;
     this._values.length = start;
-    this._addInKeyOrder(attributes);
+    this._addInKeyOrder(attributes, start);
   }
 
   /** Sets a label, replacing an attribute of the same name. Empty values are ignored. */
   set(name: string, value: string): void {
     if (value === '') return;
-    const at = this._names.indexOf(name);
-    if (at === -1) {
-      this._names.push(name);
-      this._values.push(value);
-    } else {
-      this._values[at] = value;
-    }
+    const slot = this._slotOf(name);
+    if (slot.generation === this._generation) this._values[slot.index] = value;
+    else this._push(slot, name, value);
   }
 
   /** Sets a label unless one of that name is already present. */
   setIfAbsent(name: string, value: string): void {
-    if (value === '' || this._names.includes(name)) return;
-    this._names.push(name);
-    this._values.push(value);
+    if (value === '') return;
+    const slot = this._slotOf(name);
+    if (slot.generation !== this._generation) this._push(slot, name, value);
   }
 
   /** Adds flat `[name, value, …]` pairs with `set`. */
@@ -88,12 +121,44 @@ export class OtlpLabelBuilder {
 
   /** The labels as a new flat array sorted by name. */
   build(): string[] {
-    const out: string[] = new Array<string>(this._names.length * 2);
-    for (let i = 0; i < this._names.length; i++) {
-      out[2 * i] = this._names[i]!;
-      out[2 * i + 1] = this._values[i]!;
+    const names = this._names;
+    const values = this._values;
+    const count = names.length;
+    const out: string[] = new Array<string>(count * 2);
+    if (count <= MAX_INSERTION_SORT_LABELS) {
+      for (let i = 0; i < count; i++) {
+        out[2 * i] = names[i]!;
+        out[2 * i + 1] = values[i]!;
+      }
+      return sortLabels(out);
     }
-    return sortLabels(out);
+    const order = this._order;
+    order.length = count;
+    for (let i = 0; i < count; i++) order[i] = i;
+    order.sort(this._byName);
+    for (let i = 0; i < count; i++) {
+      const at = order[i]!;
+      out[2 * i] = names[at]!;
+      out[2 * i + 1] = values[at]!;
+    }
+    return out;
+  }
+
+  /** The slot of `name`, created (stale) on first sight. */
+  private _slotOf(name: string): NameSlot {
+    let slot = this._slots.get(name);
+    if (slot === undefined) {
+      slot = { generation: -1, index: 0 };
+      this._slots.set(name, slot);
+    }
+    return slot;
+  }
+
+  private _push(slot: NameSlot, name: string, value: string): void {
+    slot.generation = this._generation;
+    slot.index = this._names.length;
+    this._names.push(name);
+    this._values.push(value);
   }
 
   /** Returns false, having added a prefix, when two keys collide. */
@@ -107,40 +172,40 @@ export class OtlpLabelBuilder {
       if (name === '') continue;
       const value = formatAnyValue(attribute.value);
       if (value === '') continue;
-      if (this._names.indexOf(name, start) !== -1) return false;
-      this._names.push(name);
-      this._values.push(value);
+      const slot = this._slotOf(name);
+      if (slot.generation === this._generation) {
+        if (slot.index >= start) return false;
+        // Added before this call: replaced, as `set` would.
+        this._values[slot.index] = value;
+        continue;
+      }
+      this._push(slot, name, value);
     }
     return true;
   }
 
-  private _addInKeyOrder(attributes: readonly OtlpKeyValue[]): void {
+  private _addInKeyOrder(
+    attributes: readonly OtlpKeyValue[],
+    start: number
+  ): void {
     const order = this._order;
-    order.length = 0;
-    // Insertion sort of indices by key: attribute lists are short.
-    for (let i = 0; i < attributes.length; i++) {
-      const key = attributes[i]!.key;
-      let j = order.length - 1;
-      while (j >= 0 && attributes[order[j]!]!.key > key) {
-        order[j + 1] = order[j]!;
-        j--;
-      }
-      order[j + 1] = i;
-    }
-    const start = this._names.length;
+    order.length = attributes.length;
+    for (let i = 0; i < attributes.length; i++) order[i] = i;
+    // One stable sort of indices by key (equal keys keep wire order).
+    this._sorting = attributes;
+    order.sort(this._byKey);
+    this._sorting = [];
     for (let k = 0; k < order.length; k++) {
       const attribute = attributes[order[k]!]!;
       const name = this.labelName(attribute.key);
       if (name === '') continue;
       const value = formatAnyValue(attribute.value);
       if (value === '') continue;
-      const at = this._names.indexOf(name, start);
-      if (at === -1) {
-        this._names.push(name);
-        this._values.push(value);
-      } else {
-        this._values[at] = `${this._values[at]!};${value}`;
-      }
+      const slot = this._slotOf(name);
+      if (slot.generation !== this._generation) this._push(slot, name, value);
+      else if (slot.index >= start)
+        this._values[slot.index] = `${this._values[slot.index]!};${value}`;
+      else this._values[slot.index] = value;
     }
   }
 }

@@ -32,7 +32,12 @@ import {
 import { checkpointOf, restoreCheckpoint } from './batch-checkpoint.js';
 import { decodeHistogram } from './decode-histogram.js';
 import type { DecodeStats } from './decode-stats.js';
-import { readLabelName } from './label-name-cache.js';
+import { readLabelName, readLabelValue } from './label-name-cache.js';
+import {
+  DEFAULT_REQUEST_LIMITS,
+  overRequestLimit,
+  type RequestLimits,
+} from '../request-limits.js';
 import { finishSeriesLabels } from './series-labels.js';
 import {
   expectEnd,
@@ -80,13 +85,19 @@ const METADATA_FIELDS = fieldMask(1, 2, 4, 5);
  * `batch.familyMetadata`. Strings are copied out of `body`, which may be
  * reused once this returns.
  *
+ * `limits` caps the series, points and label pairs of the request and the
+ * bytes of each label, checked as they are read (request-limits.ts). A
+ * series taken from `cache` was checked when it was cached.
+ *
  * @throws InvalidPayloadError (400) on a malformed request, naming the
- *   problem and the series; the batch is then left as it was before the call.
+ *   problem and the series; RequestLimitError (400 or 413) over a cap; the
+ *   batch is then left as it was before the call.
  */
 export function decodeWriteRequestV1(
   body: Uint8Array,
   batch: SeriesBatch,
-  cache?: SeriesLabelCache
+  cache?: SeriesLabelCache,
+  limits: RequestLimits = DEFAULT_REQUEST_LIMITS
 ): DecodeStats {
   const stats: DecodeStats = {
     series: 0,
@@ -111,6 +122,13 @@ export function decodeWriteRequestV1(
       const tag = reader.uint32();
       if (tag === REQUEST_TIMESERIES) {
         atSeries = stats.series;
+        if (stats.series === limits.maxSeriesPerRequest) {
+          throw overRequestLimit(
+            limits,
+            'maxSeriesPerRequest',
+            `the request has more than ${limits.maxSeriesPerRequest} series`
+          );
+        }
         const seriesEnd = reader.delimitedEnd();
         if (
           bodyBuffer === undefined ||
@@ -120,10 +138,11 @@ export function decodeWriteRequestV1(
             bodyBuffer,
             cache!,
             batch,
-            stats
+            stats,
+            limits
           )
         ) {
-          decodeTimeSeries(reader, seriesEnd, batch, stats);
+          decodeTimeSeries(reader, seriesEnd, batch, stats, limits);
         }
         stats.series++;
         atSeries = -1;
@@ -162,7 +181,8 @@ function decodeTimeSeries(
   reader: ProtobufReader,
   end: number,
   batch: SeriesBatch,
-  stats: DecodeStats
+  stats: DecodeStats,
+  limits: RequestLimits
 ): void {
   const labels: string[] = [];
   let dataStart = -1;
@@ -170,7 +190,9 @@ function decodeTimeSeries(
     const fieldStart = reader.pos;
     const tag = reader.uint32();
     if (tag === SERIES_LABELS) {
-      readLabel(reader, reader.delimitedEnd(), labels);
+      if (labels.length === 2 * limits.maxLabelPairsPerSeries)
+        throw tooManyLabelPairs(limits);
+      readLabel(reader, reader.delimitedEnd(), labels, limits);
     } else {
       if (dataStart === -1) dataStart = fieldStart;
       skipField(reader, tag, SERIES_LABEL_FIELDS, 'TimeSeries');
@@ -178,7 +200,24 @@ function decodeTimeSeries(
   }
   expectEnd(reader, end, 'TimeSeries');
   batch.addSeries(finishSeriesLabels(labels, stats.series));
-  if (dataStart !== -1) decodeSeriesData(reader, dataStart, end, batch, stats);
+  if (dataStart !== -1)
+    decodeSeriesData(reader, dataStart, end, batch, stats, limits);
+}
+
+function tooManyLabelPairs(limits: RequestLimits): Error {
+  return overRequestLimit(
+    limits,
+    'maxLabelPairsPerSeries',
+    `more than ${limits.maxLabelPairsPerSeries} label pairs`
+  );
+}
+
+function tooManyPoints(limits: RequestLimits): Error {
+  return overRequestLimit(
+    limits,
+    'maxPointsPerRequest',
+    `the request has more than ${limits.maxPointsPerRequest} samples and histograms`
+  );
 }
 
 /** Pass 2 of a TimeSeries: samples, histograms and exemplars from `dataStart`. */
@@ -187,13 +226,18 @@ function decodeSeriesData(
   dataStart: number,
   end: number,
   batch: SeriesBatch,
-  stats: DecodeStats
+  stats: DecodeStats,
+  limits: RequestLimits
 ): void {
   reader.pos = dataStart;
   let samples = 0;
+  // Samples and histograms this series may still add (maxPointsPerRequest).
+  let pointsLeft =
+    limits.maxPointsPerRequest - stats.samples - stats.histograms;
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag === SERIES_SAMPLES) {
+      if (pointsLeft-- === 0) throw tooManyPoints(limits);
       // Inlined: this is the per-sample path (no call, no object per sample).
       const sampleEnd = reader.delimitedEnd();
       let value = 0;
@@ -208,10 +252,11 @@ function decodeSeriesData(
       batch.addSample(value, timestampMs);
       samples++;
     } else if (tag === SERIES_HISTOGRAMS) {
+      if (pointsLeft-- === 0) throw tooManyPoints(limits);
       batch.addHistogram(decodeHistogram(reader, reader.delimitedEnd(), false));
       stats.histograms++;
     } else if (tag === SERIES_EXEMPLARS) {
-      decodeExemplar(reader, reader.delimitedEnd(), batch);
+      decodeExemplar(reader, reader.delimitedEnd(), batch, limits);
       stats.exemplars++;
     } else if (tag === SERIES_LABELS) {
       reader.pos = reader.delimitedEnd();
@@ -235,11 +280,13 @@ function decodeCachedLabels(
   body: Buffer,
   cache: SeriesLabelCache,
   batch: SeriesBatch,
-  stats: DecodeStats
+  stats: DecodeStats,
+  limits: RequestLimits
 ): boolean {
   const labelsStart = reader.pos;
   let labelsEnd = labelsStart;
   let dataStart = -1;
+  let labelCount = 0;
   while (reader.pos < end) {
     const fieldStart = reader.pos;
     const tag = reader.uint32();
@@ -248,6 +295,8 @@ function decodeCachedLabels(
         reader.pos = labelsStart;
         return false;
       }
+      if (labelCount++ === limits.maxLabelPairsPerSeries)
+        throw tooManyLabelPairs(limits);
       reader.pos = reader.delimitedEnd();
       labelsEnd = reader.pos;
     } else {
@@ -263,14 +312,15 @@ function decodeCachedLabels(
     reader.pos = labelsStart;
     while (reader.pos < labelsEnd) {
       reader.uint32();
-      readLabel(reader, reader.delimitedEnd(), raw);
+      readLabel(reader, reader.delimitedEnd(), raw, limits);
     }
     labels = finishSeriesLabels(raw, stats.series);
     cache.set(body, labelsStart, labelsEnd, hash, labels);
   }
   const index = batch.addSeries(labels);
   batch.stable[index] = 1;
-  if (dataStart !== -1) decodeSeriesData(reader, dataStart, end, batch, stats);
+  if (dataStart !== -1)
+    decodeSeriesData(reader, dataStart, end, batch, stats, limits);
   else reader.pos = end;
   return true;
 }
@@ -279,14 +329,15 @@ function decodeCachedLabels(
 function readLabel(
   reader: ProtobufReader,
   end: number,
-  labels: string[]
+  labels: string[],
+  limits: RequestLimits
 ): void {
   let name = '';
   let value = '';
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === LABEL_NAME) name = readLabelName(reader);
-    else if (tag === LABEL_VALUE) value = reader.string();
+    if (tag === LABEL_NAME) name = readLabelName(reader, limits);
+    else if (tag === LABEL_VALUE) value = readLabelValue(reader, limits);
     else skipField(reader, tag, LABEL_FIELDS, 'Label');
   }
   expectEnd(reader, end, 'Label');
@@ -296,16 +347,19 @@ function readLabel(
 function decodeExemplar(
   reader: ProtobufReader,
   end: number,
-  batch: SeriesBatch
+  batch: SeriesBatch,
+  limits: RequestLimits
 ): void {
   const labels: string[] = [];
   let value = 0;
   let timestampMs = 0;
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === EXEMPLAR_LABELS)
-      readLabel(reader, reader.delimitedEnd(), labels);
-    else if (tag === EXEMPLAR_VALUE) value = reader.double();
+    if (tag === EXEMPLAR_LABELS) {
+      if (labels.length === 2 * limits.maxLabelPairsPerSeries)
+        throw tooManyLabelPairs(limits);
+      readLabel(reader, reader.delimitedEnd(), labels, limits);
+    } else if (tag === EXEMPLAR_VALUE) value = reader.double();
     else if (tag === EXEMPLAR_TIMESTAMP) timestampMs = reader.int64();
     else skipField(reader, tag, EXEMPLAR_FIELDS, 'Exemplar');
   }

@@ -45,6 +45,11 @@ import type { SeriesLabelCache } from './series-label-cache.js';
 import type { SymbolIdTable } from './symbol-id-table.js';
 import { finishSeriesLabels } from './series-labels.js';
 import {
+  DEFAULT_REQUEST_LIMITS,
+  overRequestLimit,
+  type RequestLimits,
+} from '../request-limits.js';
+import {
   expectEnd,
   fieldMask,
   metricTypeOf,
@@ -106,6 +111,7 @@ interface RequestContext {
   /** One MetricMetadata per family name, shared by the family's series. */
   readonly families: Map<string, MetricMetadata>;
   readonly stats: DecodeStats;
+  readonly limits: RequestLimits;
 }
 
 /**
@@ -124,13 +130,19 @@ interface RequestContext {
  * With `cache`, a series whose labels were seen before gets the same label
  * array as last time, marked in `batch.stable` (see the header comment).
  *
+ * `limits` caps the series (counted in pass 1, before any is decoded),
+ * points and label pairs of the request and the bytes of each label
+ * (request-limits.ts).
+ *
  * @throws InvalidPayloadError (400) on a malformed request, naming the
- *   problem and the series; the batch is then left as it was before the call.
+ *   problem and the series; RequestLimitError (400 or 413) over a cap; the
+ *   batch is then left as it was before the call.
  */
 export function decodeWriteRequestV2(
   body: Uint8Array,
   batch: SeriesBatch,
-  cache?: SeriesLabelCache
+  cache?: SeriesLabelCache,
+  limits: RequestLimits = DEFAULT_REQUEST_LIMITS
 ): DecodeStats {
   const stats: DecodeStats = {
     series: 0,
@@ -173,6 +185,13 @@ export function decodeWriteRequestV2(
         atSymbol = -1;
       } else if (tag === REQUEST_TIMESERIES) {
         atSeries = seriesSeen;
+        if (seriesSeen === limits.maxSeriesPerRequest) {
+          throw overRequestLimit(
+            limits,
+            'maxSeriesPerRequest',
+            `the request has more than ${limits.maxSeriesPerRequest} series`
+          );
+        }
         if (firstSeriesAt === -1) firstSeriesAt = fieldStart;
         reader.pos = reader.delimitedEnd();
         seriesSeen++;
@@ -201,6 +220,7 @@ export function decodeWriteRequestV2(
       cache,
       families: new Map(),
       stats,
+      limits,
     };
     reader.pos = firstSeriesAt;
     while (reader.pos < body.length) {
@@ -240,8 +260,9 @@ function decodeTimeSeries(
   end: number,
   context: RequestContext
 ): void {
-  const { batch, refs, stats } = context;
+  const { batch, refs, stats, limits } = context;
   const index = stats.series;
+  const maxRefs = 2 * limits.maxLabelPairsPerSeries;
   // A count, not refs.length = 0: the array keeps its storage across series.
   let refCount = 0;
   let dataStart = -1;
@@ -254,10 +275,13 @@ function decodeTimeSeries(
     const tag = reader.uint32();
     if (tag === SERIES_LABELS_REFS_PACKED) {
       const refsEnd = reader.delimitedEnd();
-      while (reader.pos < refsEnd)
+      while (reader.pos < refsEnd) {
+        if (refCount === maxRefs) throw tooManyLabelPairs(limits);
         refs[refCount++] = checkRef(context, reader.uint32(), index, 'label');
+      }
       expectEnd(reader, refsEnd, 'TimeSeries (packed labels_refs)');
     } else if (tag === SERIES_LABELS_REFS) {
+      if (refCount === maxRefs) throw tooManyLabelPairs(limits);
       refs[refCount++] = checkRef(context, reader.uint32(), index, 'label');
     } else if (tag === SERIES_METADATA) {
       // Inlined (no object per series): a repeated metadata field merges.
@@ -283,6 +307,7 @@ function decodeTimeSeries(
     );
   }
   context.refCount = refCount;
+  checkLabelBytes(context, refs, refCount);
   const labels =
     context.cache === undefined
       ? finishSeriesLabels(labelsOfRefs(context), index)
@@ -303,9 +328,13 @@ function decodeTimeSeries(
   reader.pos = dataStart;
   let samples = 0;
   let histograms = 0;
+  // Samples and histograms this series may still add (maxPointsPerRequest).
+  let pointsLeft =
+    limits.maxPointsPerRequest - stats.samples - stats.histograms;
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag === SERIES_SAMPLES) {
+      if (pointsLeft-- === 0) throw tooManyPoints(limits);
       // Inlined: this is the per-sample path (no call, no object per sample).
       const sampleEnd = reader.delimitedEnd();
       let value = 0;
@@ -323,6 +352,7 @@ function decodeTimeSeries(
       batch.addSample(value, timestampMs, startTimestampMs);
       samples++;
     } else if (tag === SERIES_HISTOGRAMS) {
+      if (pointsLeft-- === 0) throw tooManyPoints(limits);
       batch.addHistogram(decodeHistogram(reader, reader.delimitedEnd(), true));
       histograms++;
     } else if (tag === SERIES_EXEMPLARS) {
@@ -343,6 +373,47 @@ function decodeTimeSeries(
   stats.histograms += histograms;
 }
 
+function tooManyLabelPairs(limits: RequestLimits): Error {
+  return overRequestLimit(
+    limits,
+    'maxLabelPairsPerSeries',
+    `more than ${limits.maxLabelPairsPerSeries} label pairs`
+  );
+}
+
+function tooManyPoints(limits: RequestLimits): Error {
+  return overRequestLimit(
+    limits,
+    'maxPointsPerRequest',
+    `the request has more than ${limits.maxPointsPerRequest} samples and histograms`
+  );
+}
+
+/**
+ * Refuses a label whose name or value symbol is over its byte cap: refs at
+ * even positions are names, at odd ones values. Symbol lengths are known
+ * from pass 1, so this decodes nothing (and runs on cache hits too).
+ */
+function checkLabelBytes(
+  context: RequestContext,
+  refs: readonly number[],
+  refCount: number
+): void {
+  const { symbolBounds, limits } = context;
+  for (let i = 0; i < refCount; i++) {
+    const ref = refs[i]!;
+    const length = symbolBounds[2 * ref + 1]! - symbolBounds[2 * ref]!;
+    const cap = i % 2 === 0 ? 'maxLabelNameBytes' : 'maxLabelValueBytes';
+    if (length > limits[cap]) {
+      throw overRequestLimit(
+        limits,
+        cap,
+        `label ${i >> 1} ${i % 2 === 0 ? 'name' : 'value'} (symbol ${ref}) of ${length} bytes`
+      );
+    }
+  }
+}
+
 function decodeExemplar(
   reader: ProtobufReader,
   end: number,
@@ -350,6 +421,7 @@ function decodeExemplar(
   seriesIndex: number
 ): void {
   const labels: string[] = [];
+  const exemplarRefs: number[] = [];
   let value = 0;
   let timestampMs = 0;
   while (reader.pos < end) {
@@ -357,14 +429,14 @@ function decodeExemplar(
     if (tag === EXEMPLAR_LABELS_REFS_PACKED) {
       const refsEnd = reader.delimitedEnd();
       while (reader.pos < refsEnd) {
-        labels.push(
-          symbolAt(context, reader.uint32(), seriesIndex, 'exemplar label')
+        exemplarRefs.push(
+          checkExemplarRef(context, reader.uint32(), seriesIndex, exemplarRefs)
         );
       }
       expectEnd(reader, refsEnd, 'Exemplar (packed labels_refs)');
     } else if (tag === EXEMPLAR_LABELS_REFS) {
-      labels.push(
-        symbolAt(context, reader.uint32(), seriesIndex, 'exemplar label')
+      exemplarRefs.push(
+        checkExemplarRef(context, reader.uint32(), seriesIndex, exemplarRefs)
       );
     } else if (tag === EXEMPLAR_VALUE) {
       value = reader.double();
@@ -375,6 +447,9 @@ function decodeExemplar(
     }
   }
   expectEnd(reader, end, 'Exemplar');
+  checkLabelBytes(context, exemplarRefs, exemplarRefs.length);
+  for (let i = 0; i < exemplarRefs.length; i++)
+    labels.push(symbolText(context, exemplarRefs[i]!));
   if (labels.length % 2 !== 0) {
     throw writeRequestError(
       `series ${seriesIndex}: exemplar labels_refs has an odd length (${labels.length}); it must hold name/value pairs`
@@ -395,6 +470,18 @@ function checkUtf8(buf: Uint8Array, start: number, end: number): void {
       return;
     }
   }
+}
+
+/** An exemplar label ref, when in range and under the label pairs cap (`refs` so far). */
+function checkExemplarRef(
+  context: RequestContext,
+  ref: number,
+  seriesIndex: number,
+  refs: readonly unknown[]
+): number {
+  if (refs.length === 2 * context.limits.maxLabelPairsPerSeries)
+    throw tooManyLabelPairs(context.limits);
+  return checkRef(context, ref, seriesIndex, 'exemplar label');
 }
 
 /** `ref`, when the request has that symbol. */

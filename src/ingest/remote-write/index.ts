@@ -17,3 +17,8 @@ export {
   hashBytes,
   type SeriesLabelCacheOptions,
 } from './series-label-cache.js';
+export {
+  DEFAULT_REQUEST_LIMITS,
+  REQUEST_LIMIT_KEYS,
+  type RequestLimits,
+} from '../request-limits.js';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ProtobufReader } from '../../codec/protobuf-reader.js';
 import { ProtobufWriter } from '../../codec/protobuf-writer.js';
 import { InvalidPayloadError } from '../../errors.js';
+import { DEFAULT_REQUEST_LIMITS } from '../request-limits.js';
 import { readLabelName } from './label-name-cache.js';
 
 function field(content: string | Uint8Array): ProtobufReader {
@@ -13,7 +14,7 @@ function field(content: string | Uint8Array): ProtobufReader {
 
 function read(content: string | Uint8Array): string {
   const reader = field(content);
-  const name = readLabelName(reader);
+  const name = readLabelName(reader, DEFAULT_REQUEST_LIMITS);
   expect(reader.pos).toBe(reader.buf.length);
   return name;
 }
@@ -49,13 +50,18 @@ describe('readLabelName()', () => {
   it('refuses invalid UTF-8 every time (it is never cached)', () => {
     const invalid = Uint8Array.of(0x6a, 0xff, 0x62);
     for (let pass = 0; pass < 2; pass++) {
-      expect(() => readLabelName(field(invalid))).toThrow(InvalidPayloadError);
+      expect(() =>
+        readLabelName(field(invalid), DEFAULT_REQUEST_LIMITS)
+      ).toThrow(InvalidPayloadError);
     }
   });
 
   it('refuses a length past the end', () => {
     expect(() =>
-      readLabelName(new ProtobufReader(Uint8Array.of(0x04, 0x61)))
+      readLabelName(
+        new ProtobufReader(Uint8Array.of(0x04, 0x61)),
+        DEFAULT_REQUEST_LIMITS
+      )
     ).toThrow(/overruns/);
   });
 });

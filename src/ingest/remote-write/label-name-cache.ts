@@ -14,6 +14,7 @@ import {
   decodeUtf8,
   type ProtobufReader,
 } from '../../codec/protobuf-reader.js';
+import { overRequestLimit, type RequestLimits } from '../request-limits.js';
 
 const SLOT_COUNT = 1024; // a power of two
 const MAX_NAME_BYTES = 32;
@@ -28,13 +29,24 @@ const slotNames = new Array<string>(SLOT_COUNT).fill('');
 /**
  * Reads a length-delimited string field holding a label name, like
  * `reader.string()` (invalid UTF-8 throws InvalidPayloadError), from the
- * cache when these bytes were seen before.
+ * cache when these bytes were seen before. A name longer than
+ * `limits.maxLabelNameBytes` is refused before it is decoded.
  */
-export function readLabelName(reader: ProtobufReader): string {
+export function readLabelName(
+  reader: ProtobufReader,
+  limits: RequestLimits
+): string {
   const end = reader.delimitedEnd();
   const start = reader.pos;
-  reader.pos = end;
   const length = end - start;
+  if (length > limits.maxLabelNameBytes) {
+    throw overRequestLimit(
+      limits,
+      'maxLabelNameBytes',
+      `label name of ${length} bytes at offset ${start}`
+    );
+  }
+  reader.pos = end;
   const buf = reader.buf;
   if (length === 0 || length > MAX_NAME_BYTES)
     return decodeUtf8(buf, start, end);
@@ -54,4 +66,25 @@ export function readLabelName(reader: ProtobufReader): string {
   slotLengths[slot] = length;
   slotNames[slot] = name;
   return name;
+}
+
+/**
+ * Reads a length-delimited string field holding a label value, refusing one
+ * longer than `limits.maxLabelValueBytes` before it is decoded.
+ */
+export function readLabelValue(
+  reader: ProtobufReader,
+  limits: RequestLimits
+): string {
+  const end = reader.delimitedEnd();
+  const start = reader.pos;
+  if (end - start > limits.maxLabelValueBytes) {
+    throw overRequestLimit(
+      limits,
+      'maxLabelValueBytes',
+      `label value of ${end - start} bytes at offset ${start}`
+    );
+  }
+  reader.pos = end;
+  return decodeUtf8(reader.buf, start, end);
 }

@@ -4,7 +4,7 @@
  * write 1.0 "invalid samples" and 2.0 §status codes) whose message starts
  * with `cannot decode write request: ` and says which series was at fault.
  */
-import { InvalidPayloadError } from '../../errors.js';
+import { InvalidPayloadError, RequestLimitError } from '../../errors.js';
 import { formatSeries } from '../../model/labels.js';
 
 export const WRITE_REQUEST_ERROR_PREFIX = 'cannot decode write request: ';
@@ -38,10 +38,17 @@ export function describeSeries(
 /**
  * Turns an error thrown while decoding into the request's refusal: wire-level
  * errors from ProtobufReader get the prefix and the position in the request
- * (`where`, e.g. `series 3`); refusals already worded pass through. Anything
+ * (`where`, e.g. `series 3`), and so do request-limit refusals (keeping
+ * their status); refusals already worded pass through. Anything
  * else is a bug of ours and is rethrown unchanged, so it surfaces as a 500.
  */
 export function wrapDecodeError(err: unknown, where: string): unknown {
+  if (err instanceof RequestLimitError) {
+    if (err.message.startsWith(WRITE_REQUEST_ERROR_PREFIX)) return err;
+    return err.withPrefix(
+      WRITE_REQUEST_ERROR_PREFIX + (where === '' ? '' : `${where}: `)
+    );
+  }
   if (!(err instanceof InvalidPayloadError)) return err;
   if (err.message.startsWith(WRITE_REQUEST_ERROR_PREFIX)) return err;
   return writeRequestError(

@@ -8,7 +8,16 @@
  * The value types are the metrics model's; the log model's LogAnyValue and
  * LogKeyValue have the same shape, so the results are assignable to both.
  */
-import { InvalidPayloadError } from '../../../errors.js';
+import {
+  InvalidPayloadError,
+  type RequestLimitError,
+} from '../../../errors.js';
+import {
+  overRequestLimit,
+  utf8LengthOver,
+  type RequestLimitName,
+  type RequestLimits,
+} from '../../request-limits.js';
 import {
   MAX_ANY_VALUE_DEPTH,
   type OtlpAnyValue,
@@ -45,15 +54,29 @@ export class JsonPath {
     want: string,
     got: unknown
   ): InvalidPayloadError {
+    return new InvalidPayloadError(
+      `${this._render(key)}: ${want}, got ${showValue(got)}`
+    );
+  }
+
+  /** The refusal of a value at this path (plus `key`) over a request cap. */
+  overLimit(
+    key: string | undefined,
+    limits: RequestLimits,
+    cap: RequestLimitName,
+    problem: string
+  ): RequestLimitError {
+    return overRequestLimit(limits, cap, `${this._render(key)}: ${problem}`);
+  }
+
+  private _render(key: string | undefined): string {
     let text = '';
     for (const part of this._parts) {
       if (typeof part === 'number') text += `[${part}]`;
       else text += text === '' ? part : `.${part}`;
     }
     if (key !== undefined) text += text === '' ? key : `.${key}`;
-    return new InvalidPayloadError(
-      `${text === '' ? '(root)' : text}: ${want}, got ${showValue(got)}`
-    );
+    return text === '' ? '(root)' : text;
   }
 }
 
@@ -69,23 +92,58 @@ function showValue(value: unknown): string {
 
 // ---- attributes ------------------------------------------------------------
 
+export type AttributeCapName =
+  | 'maxAttributesPerResource'
+  | 'maxAttributesPerScope'
+  | 'maxAttributesPerPoint'
+  | 'maxAttributesPerLogRecord';
+
+/** How one attribute list is capped: its count, and with `labelBytes` its keys' and string values' bytes. */
+export interface JsonAttributeCaps {
+  readonly limits: RequestLimits;
+  readonly cap: AttributeCapName;
+  readonly labelBytes: boolean;
+}
+
+/**
+ * The attributes under `key`. The list's length is checked against its cap
+ * before any attribute is read (JSON.parse has already built it: refusing
+ * it now costs nothing more).
+ */
 export function attributesField(
   obj: JsonObject,
   key: string,
-  path: JsonPath
+  path: JsonPath,
+  caps: JsonAttributeCaps
 ): OtlpKeyValue[] {
   const items = arrayField(obj, key, path);
   if (items.length === 0) return [];
+  const max = caps.limits[caps.cap];
+  if (items.length > max) {
+    throw path.overLimit(
+      key,
+      caps.limits,
+      caps.cap,
+      `${items.length} attributes, more than ${max}`
+    );
+  }
   path.push(key);
-  const out = readKeyValues(items, path, 0);
+  const out = readKeyValues(
+    items,
+    path,
+    0,
+    caps.labelBytes ? caps.limits : undefined
+  );
   path.pop();
   return out;
 }
 
+/** KeyValues; with `labelLimits` (top-level metric attributes), key and string value bytes are capped. */
 function readKeyValues(
   items: unknown[],
   path: JsonPath,
-  depth: number
+  depth: number,
+  labelLimits?: RequestLimits
 ): OtlpKeyValue[] {
   const out: OtlpKeyValue[] = [];
   for (let i = 0; i < items.length; i++) {
@@ -98,10 +156,40 @@ function readKeyValues(
       decoded = readAnyValue(value, path, depth);
       path.pop();
     }
-    out.push({ key: stringField(kv, 'key', path), value: decoded });
+    const key = stringField(kv, 'key', path);
+    if (labelLimits !== undefined)
+      checkLabelBytes(key, decoded, path, labelLimits);
+    out.push({ key, value: decoded });
     path.pop();
   }
   return out;
+}
+
+function checkLabelBytes(
+  key: string,
+  value: OtlpAnyValue,
+  path: JsonPath,
+  limits: RequestLimits
+): void {
+  if (utf8LengthOver(key, limits.maxLabelNameBytes)) {
+    throw path.overLimit(
+      'key',
+      limits,
+      'maxLabelNameBytes',
+      `attribute key of ${Buffer.byteLength(key)} bytes`
+    );
+  }
+  if (
+    typeof value === 'string' &&
+    utf8LengthOver(value, limits.maxLabelValueBytes)
+  ) {
+    throw path.overLimit(
+      'value.stringValue',
+      limits,
+      'maxLabelValueBytes',
+      `attribute value of ${Buffer.byteLength(value)} bytes`
+    );
+  }
 }
 
 const ANY_VALUE_KEYS = [

@@ -14,7 +14,12 @@
  * The value types are the metrics model's; the log model's LogAnyValue and
  * LogKeyValue have the same shape, so the results are assignable to both.
  */
-import { InvalidPayloadError, GatewayError } from '../../../errors.js';
+import {
+  InvalidPayloadError,
+  GatewayError,
+  RequestLimitError,
+} from '../../../errors.js';
+import { overRequestLimit, type RequestLimits } from '../../request-limits.js';
 import {
   type ProtobufReader,
   WireType,
@@ -168,8 +173,13 @@ export function checkEnd(r: ProtobufReader, end: number): void {
 
 const PROTOBUF_PREFIX = 'cannot decode protobuf: ';
 
-/** A GatewayError as `cannot decode OTLP <signal>: …`; anything else unchanged. */
+/**
+ * A GatewayError as `cannot decode OTLP <signal>: …` (a RequestLimitError
+ * keeps its class and status); anything else unchanged.
+ */
 export function wrapError(err: unknown, signal: string): unknown {
+  if (err instanceof RequestLimitError)
+    return err.withPrefix(`cannot decode OTLP ${signal}: `);
   if (err instanceof GatewayError) {
     const detail = err.message.startsWith(PROTOBUF_PREFIX)
       ? err.message.slice(PROTOBUF_PREFIX.length)
@@ -181,6 +191,59 @@ export function wrapError(err: unknown, signal: string): unknown {
   return err;
 }
 
+// ---- caps ------------------------------------------------------------------
+
+/**
+ * The request limits a decoder applies to attributes: counts always, and
+ * with `labelBytes` (metrics, whose attributes become labels) the bytes of
+ * each key and string value, checked from the length prefix before decoding.
+ */
+export interface AttributeCaps {
+  readonly limits: RequestLimits;
+  readonly labelBytes: boolean;
+}
+
+/** Refuses the attribute about to be added to `attributes` when it would pass the cap. */
+export function checkAttributeCount(
+  r: ProtobufReader,
+  caps: AttributeCaps,
+  attributes: readonly OtlpKeyValue[],
+  cap:
+    | 'maxAttributesPerResource'
+    | 'maxAttributesPerScope'
+    | 'maxAttributesPerPoint'
+    | 'maxAttributesPerLogRecord',
+  owner: string
+): void {
+  const max = caps.limits[cap];
+  if (attributes.length === max) {
+    throw overRequestLimit(
+      caps.limits,
+      cap,
+      `${owner} has more than ${max} attributes (before offset ${r.pos})`
+    );
+  }
+}
+
+/** Refuses a LEN field (a string about to be read) longer than `max` bytes. */
+function checkLength(
+  r: ProtobufReader,
+  limits: RequestLimits,
+  cap: 'maxLabelNameBytes' | 'maxLabelValueBytes',
+  what: string
+): void {
+  const at = r.pos;
+  const length = r.uint32();
+  r.pos = at;
+  if (length > limits[cap]) {
+    throw overRequestLimit(
+      limits,
+      cap,
+      `${what} of ${length} bytes at offset ${at}`
+    );
+  }
+}
+
 // ---- common messages -------------------------------------------------------
 
 /** `Resource` fields 1 and 2, merged into `into` (a repeated field merges, as proto3 says). */
@@ -188,14 +251,22 @@ export function readResourceInto(
   r: ProtobufReader,
   end: number,
   into: { attributes: OtlpKeyValue[]; droppedAttributesCount: number },
-  lenStrings: boolean
+  lenStrings: boolean,
+  caps: AttributeCaps
 ): void {
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
+        checkAttributeCount(
+          r,
+          caps,
+          into.attributes,
+          'maxAttributesPerResource',
+          'resource'
+        );
         into.attributes.push(
-          readKeyValue(r, nested(r, tag, end), 0, lenStrings)
+          readAttribute(r, nested(r, tag, end), lenStrings, caps)
         );
         break;
       case 2:
@@ -219,7 +290,8 @@ export function readScopeInto(
     attributes: OtlpKeyValue[];
     droppedAttributesCount: number;
   },
-  lenStrings: boolean
+  lenStrings: boolean,
+  caps: AttributeCaps
 ): void {
   while (r.pos < end) {
     const tag = r.tag();
@@ -231,8 +303,15 @@ export function readScopeInto(
         into.version = readString(r, tag, end, lenStrings);
         break;
       case 3:
+        checkAttributeCount(
+          r,
+          caps,
+          into.attributes,
+          'maxAttributesPerScope',
+          'scope'
+        );
         into.attributes.push(
-          readKeyValue(r, nested(r, tag, end), 0, lenStrings)
+          readAttribute(r, nested(r, tag, end), lenStrings, caps)
         );
         break;
       case 4:
@@ -246,21 +325,54 @@ export function readScopeInto(
   checkEnd(r, end);
 }
 
+/**
+ * A top-level attribute (a KeyValue of a resource, scope, point or record):
+ * with `caps.labelBytes`, its key and string value are checked against the
+ * label byte caps.
+ */
+export function readAttribute(
+  r: ProtobufReader,
+  end: number,
+  lenStrings: boolean,
+  caps: AttributeCaps
+): OtlpKeyValue {
+  return readKeyValue(
+    r,
+    end,
+    0,
+    lenStrings,
+    caps.labelBytes ? caps.limits : undefined
+  );
+}
+
+/** A KeyValue; with `labelLimits`, key and string value bytes are capped. */
 export function readKeyValue(
   r: ProtobufReader,
   end: number,
   depth: number,
-  lenStrings: boolean
+  lenStrings: boolean,
+  labelLimits?: RequestLimits
 ): OtlpKeyValue {
   const out: OtlpKeyValue = { key: '', value: null };
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
+        if (
+          labelLimits !== undefined &&
+          (tag & 7) === WireType.LENGTH_DELIMITED
+        )
+          checkLength(r, labelLimits, 'maxLabelNameBytes', 'attribute key');
         out.key = readString(r, tag, end, lenStrings);
         break;
       case 2:
-        out.value = readAnyValue(r, nested(r, tag, end), depth, lenStrings);
+        out.value = readAnyValue(
+          r,
+          nested(r, tag, end),
+          depth,
+          lenStrings,
+          labelLimits
+        );
         break;
       default:
         skipField(r, tag);
@@ -270,11 +382,13 @@ export function readKeyValue(
   return out;
 }
 
+/** An AnyValue; with `labelLimits`, a string value's bytes are capped. */
 export function readAnyValue(
   r: ProtobufReader,
   end: number,
   depth: number,
-  lenStrings: boolean
+  lenStrings: boolean,
+  labelLimits?: RequestLimits
 ): OtlpAnyValue {
   if (depth >= MAX_ANY_VALUE_DEPTH) {
     throw new InvalidPayloadError(
@@ -287,6 +401,11 @@ export function readAnyValue(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
+        if (
+          labelLimits !== undefined &&
+          (tag & 7) === WireType.LENGTH_DELIMITED
+        )
+          checkLength(r, labelLimits, 'maxLabelValueBytes', 'attribute value');
         value = readString(r, tag, end, lenStrings);
         break;
       case 2:

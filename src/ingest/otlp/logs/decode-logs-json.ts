@@ -14,7 +14,17 @@
  * path, AnyValue/KeyValue readers and most value rules are shared with
  * decode-metrics-json.ts (common/decode-common-json.ts).
  */
-import { GatewayError, InvalidPayloadError } from '../../../errors.js';
+import {
+  GatewayError,
+  InvalidPayloadError,
+  RequestLimitError,
+} from '../../../errors.js';
+import {
+  DEFAULT_REQUEST_LIMITS,
+  RequestItemCounter,
+  overRequestLimit,
+  type RequestLimits,
+} from '../../request-limits.js';
 import {
   LogBatch,
   emptyLogResource,
@@ -35,6 +45,7 @@ import {
   readAnyValue,
   stringField,
   uint32Field,
+  type JsonAttributeCaps,
   type JsonObject,
 } from '../common/decode-common-json.js';
 
@@ -43,13 +54,47 @@ const UINT64_MAX = 2n ** 64n - 1n;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
+/** The caps of one decode call, passed down with the path. */
+interface DecodeCaps {
+  readonly records: RequestItemCounter;
+  readonly resource: JsonAttributeCaps;
+  readonly scope: JsonAttributeCaps;
+  readonly record: JsonAttributeCaps;
+}
+
 /**
  * Decodes an OTLP/HTTP JSON logs body (UTF-8).
  *
+ * `limits` caps the body's bytes before it is parsed (JSON.parse is one
+ * blocking step), attributes per resource, scope and log record, and log
+ * records per request; an array is refused by its length before its items
+ * are read.
+ *
  * @throws InvalidPayloadError (`cannot decode OTLP logs: …`) for invalid
- *   UTF-8, invalid JSON, or a field of the wrong type, naming its JSON path.
+ *   UTF-8, invalid JSON, or a field of the wrong type, naming its JSON path;
+ *   RequestLimitError (400 or 413) over a cap, naming it.
  */
-export function decodeLogsJson(body: Uint8Array): LogBatch {
+export function decodeLogsJson(
+  body: Uint8Array,
+  limits: RequestLimits = DEFAULT_REQUEST_LIMITS
+): LogBatch {
+  if (body.length > limits.maxJsonBytes) {
+    throw overRequestLimit(
+      limits,
+      'maxJsonBytes',
+      `cannot decode OTLP logs: JSON body of ${body.length} bytes`
+    );
+  }
+  const caps: DecodeCaps = {
+    records: new RequestItemCounter(
+      limits,
+      'maxLogRecordsPerRequest',
+      'log records'
+    ),
+    resource: { limits, cap: 'maxAttributesPerResource', labelBytes: false },
+    scope: { limits, cap: 'maxAttributesPerScope', labelBytes: false },
+    record: { limits, cap: 'maxAttributesPerLogRecord', labelBytes: false },
+  };
   let text: string;
   try {
     text = utf8.decode(body);
@@ -72,9 +117,11 @@ export function decodeLogsJson(body: Uint8Array): LogBatch {
   const path = new JsonPath();
   const batch = new LogBatch();
   try {
-    readRequest(root, path, batch);
+    readRequest(root, path, batch, caps);
     return batch;
   } catch (err) {
+    if (err instanceof RequestLimitError)
+      throw err.withPrefix('cannot decode OTLP logs: ');
     if (err instanceof GatewayError) {
       throw new InvalidPayloadError(`cannot decode OTLP logs: ${err.message}`, {
         cause: err,
@@ -84,13 +131,18 @@ export function decodeLogsJson(body: Uint8Array): LogBatch {
   }
 }
 
-function readRequest(root: unknown, path: JsonPath, batch: LogBatch): void {
+function readRequest(
+  root: unknown,
+  path: JsonPath,
+  batch: LogBatch,
+  caps: DecodeCaps
+): void {
   if (!isObject(root)) throw path.fail(undefined, 'want an object', root);
   const items = arrayField(root, 'resourceLogs', path);
   path.push('resourceLogs');
   for (let i = 0; i < items.length; i++) {
     path.push(i);
-    readResourceLogs(items[i], path, batch);
+    readResourceLogs(items[i], path, batch, caps);
     path.pop();
   }
   path.pop();
@@ -99,7 +151,8 @@ function readRequest(root: unknown, path: JsonPath, batch: LogBatch): void {
 function readResourceLogs(
   value: unknown,
   path: JsonPath,
-  batch: LogBatch
+  batch: LogBatch,
+  caps: DecodeCaps
 ): void {
   const obj = objectValue(value, path);
   const resource = emptyLogResource();
@@ -108,7 +161,12 @@ function readResourceLogs(
   if (res !== undefined && res !== null) {
     path.push('resource');
     const resObj = objectValue(res, path);
-    resource.attributes = attributesField(resObj, 'attributes', path);
+    resource.attributes = attributesField(
+      resObj,
+      'attributes',
+      path,
+      caps.resource
+    );
     resource.droppedAttributesCount = uint32Field(
       resObj,
       'droppedAttributesCount',
@@ -121,7 +179,7 @@ function readResourceLogs(
   path.push('scopeLogs');
   for (let i = 0; i < items.length; i++) {
     path.push(i);
-    readScopeLogs(items[i], path, batch, index);
+    readScopeLogs(items[i], path, batch, index, caps);
     path.pop();
   }
   path.pop();
@@ -131,7 +189,8 @@ function readScopeLogs(
   value: unknown,
   path: JsonPath,
   batch: LogBatch,
-  resource: number
+  resource: number,
+  caps: DecodeCaps
 ): void {
   const obj = objectValue(value, path);
   const scope: LogScope = {
@@ -148,7 +207,7 @@ function readScopeLogs(
     const s = objectValue(scopeValue, path);
     scope.name = stringField(s, 'name', path);
     scope.version = stringField(s, 'version', path);
-    scope.attributes = attributesField(s, 'attributes', path);
+    scope.attributes = attributesField(s, 'attributes', path, caps.scope);
     scope.droppedAttributesCount = uint32Field(
       s,
       'droppedAttributesCount',
@@ -158,10 +217,12 @@ function readScopeLogs(
   }
   const index = batch.addScope(scope);
   const items = arrayField(obj, 'logRecords', path);
+  // Refused by the array's length, before any record is read.
+  caps.records.add(items.length);
   path.push('logRecords');
   for (let i = 0; i < items.length; i++) {
     path.push(i);
-    batch.addRecord(readLogRecord(items[i], path, index));
+    batch.addRecord(readLogRecord(items[i], path, index, caps));
     path.pop();
   }
   path.pop();
@@ -170,7 +231,8 @@ function readScopeLogs(
 function readLogRecord(
   value: unknown,
   path: JsonPath,
-  scope: number
+  scope: number,
+  caps: DecodeCaps
 ): LogRecord {
   const obj = objectValue(value, path);
   let body: LogAnyValue = null;
@@ -187,7 +249,7 @@ function readLogRecord(
     severityNumber: enumField(obj, 'severityNumber', path),
     severityText: stringField(obj, 'severityText', path),
     body,
-    attributes: attributesField(obj, 'attributes', path),
+    attributes: attributesField(obj, 'attributes', path, caps.record),
     droppedAttributesCount: uint32Field(obj, 'droppedAttributesCount', path),
     flags: uint32Field(obj, 'flags', path),
     traceId: hexIdField(obj, 'traceId', TRACE_ID_HEX_DIGITS, path),

@@ -32,13 +32,20 @@
  */
 import { ProtobufReader, WireType } from '../../../codec/protobuf-reader.js';
 import {
+  DEFAULT_REQUEST_LIMITS,
+  RequestItemCounter,
+  type RequestLimits,
+} from '../../request-limits.js';
+import {
+  checkAttributeCount,
   checkEnd,
   expectWireType,
   nested,
   readAnyValue as readAnyValueCommon,
+  readAttribute,
   readId as readIdCommon,
-  readKeyValue as readKeyValueCommon,
   readResourceInto,
+  type AttributeCaps,
   readScopeInto,
   readString as readStringCommon,
   skipField,
@@ -48,22 +55,42 @@ import {
   LogBatch,
   emptyLogResource,
   type LogAnyValue,
-  type LogKeyValue,
   type LogRecord,
-  type LogResource,
   type LogScope,
 } from '../../../model/log-batch.js';
 
 const TRACE_ID_BYTES = 16;
 const SPAN_ID_BYTES = 8;
 
+/** The caps of one decode call, passed down with the reader. */
+interface DecodeCaps extends AttributeCaps {
+  readonly records: RequestItemCounter;
+}
+
 /**
  * Decodes an OTLP/HTTP protobuf logs body. An empty body is an empty
  * request. The returned batch does not reference `body`.
  *
- * @throws InvalidPayloadError (`cannot decode OTLP logs: …`) for malformed input.
+ * `limits` caps attributes per resource, scope and log record and log
+ * records per request, checked as they are read (log attribute values do
+ * not become labels: their bytes are bounded by the body caps only).
+ *
+ * @throws InvalidPayloadError (`cannot decode OTLP logs: …`) for malformed
+ *   input; RequestLimitError (400 or 413) over a cap.
  */
-export function decodeLogsProtobuf(body: Uint8Array): LogBatch {
+export function decodeLogsProtobuf(
+  body: Uint8Array,
+  limits: RequestLimits = DEFAULT_REQUEST_LIMITS
+): LogBatch {
+  const caps: DecodeCaps = {
+    limits,
+    labelBytes: false,
+    records: new RequestItemCounter(
+      limits,
+      'maxLogRecordsPerRequest',
+      'log records'
+    ),
+  };
   // A plain Uint8Array view: a Node Buffer's own `subarray` is slower per string.
   const r = new ProtobufReader(
     new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
@@ -73,7 +100,8 @@ export function decodeLogsProtobuf(body: Uint8Array): LogBatch {
     const end = body.length;
     while (r.pos < end) {
       const tag = r.tag();
-      if (tag >>> 3 === 1) readResourceLogs(r, nested(r, tag, end), batch);
+      if (tag >>> 3 === 1)
+        readResourceLogs(r, nested(r, tag, end), batch, caps);
       else skipField(r, tag);
     }
     return batch;
@@ -90,7 +118,8 @@ export function decodeLogsProtobuf(body: Uint8Array): LogBatch {
 function readResourceLogs(
   r: ProtobufReader,
   end: number,
-  batch: LogBatch
+  batch: LogBatch,
+  caps: DecodeCaps
 ): void {
   const resource = emptyLogResource();
   const index = batch.addResource(resource);
@@ -98,10 +127,10 @@ function readResourceLogs(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        readResource(r, nested(r, tag, end), resource);
+        readResourceInto(r, nested(r, tag, end), resource, true, caps);
         break;
       case 2:
-        readScopeLogs(r, nested(r, tag, end), batch, index);
+        readScopeLogs(r, nested(r, tag, end), batch, index, caps);
         break;
       case 3:
         resource.schemaUrl = readString(r, tag, end);
@@ -113,16 +142,12 @@ function readResourceLogs(
   checkEnd(r, end);
 }
 
-function readResource(r: ProtobufReader, end: number, into: LogResource): void {
-  // A repeated `resource` field merges, as proto3 says for embedded messages.
-  readResourceInto(r, end, into, true);
-}
-
 function readScopeLogs(
   r: ProtobufReader,
   end: number,
   batch: LogBatch,
-  resource: number
+  resource: number,
+  caps: DecodeCaps
 ): void {
   const scope: LogScope = {
     resource,
@@ -137,10 +162,11 @@ function readScopeLogs(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        readScope(r, nested(r, tag, end), scope);
+        readScopeInto(r, nested(r, tag, end), scope, true, caps);
         break;
       case 2:
-        batch.addRecord(readLogRecord(r, nested(r, tag, end), index));
+        caps.records.add(1);
+        batch.addRecord(readLogRecord(r, nested(r, tag, end), index, caps));
         break;
       case 3:
         scope.schemaUrl = readString(r, tag, end);
@@ -152,14 +178,11 @@ function readScopeLogs(
   checkEnd(r, end);
 }
 
-function readScope(r: ProtobufReader, end: number, into: LogScope): void {
-  readScopeInto(r, end, into, true);
-}
-
 function readLogRecord(
   r: ProtobufReader,
   end: number,
-  scope: number
+  scope: number,
+  caps: DecodeCaps
 ): LogRecord {
   const out: LogRecord = {
     scope,
@@ -198,7 +221,14 @@ function readLogRecord(
         out.body = readAnyValue(r, nested(r, tag, end), 0);
         break;
       case 6:
-        out.attributes.push(readKeyValue(r, nested(r, tag, end), 0));
+        checkAttributeCount(
+          r,
+          caps,
+          out.attributes,
+          'maxAttributesPerLogRecord',
+          'log record'
+        );
+        out.attributes.push(readAttribute(r, nested(r, tag, end), true, caps));
         break;
       case 7:
         expectWireType(r, tag, WireType.VARINT);
@@ -223,14 +253,6 @@ function readLogRecord(
   }
   checkEnd(r, end);
   return out;
-}
-
-function readKeyValue(
-  r: ProtobufReader,
-  end: number,
-  depth: number
-): LogKeyValue {
-  return readKeyValueCommon(r, end, depth, true);
 }
 
 function readAnyValue(
