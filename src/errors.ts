@@ -10,6 +10,7 @@ export type GatewayErrorCode =
   | 'GW_ERR_PAYLOAD_TOO_LARGE'
   | 'GW_ERR_REQUEST_LIMIT'
   | 'GW_ERR_UNAUTHORIZED'
+  | 'GW_ERR_REQUEST_TIMEOUT'
   | 'GW_ERR_OVERLOADED'
   | 'GW_ERR_UNAVAILABLE'
   | 'GW_ERR_NOT_FOUND'
@@ -111,6 +112,25 @@ export class UnauthorizedError extends GatewayError {
   constructor(message: string, options?: GatewayErrorOptions) {
     super(message, 'GW_ERR_UNAUTHORIZED', 401, options);
     this.name = 'UnauthorizedError';
+  }
+}
+
+/**
+ * A request body that arrived slower than `server.min_body_rate` allows
+ * (408). The connection is closed after the answer: the rest of the body is
+ * never read.
+ */
+export class RequestTimeoutError extends GatewayError {
+  /** Bytes of the body that had arrived when the time ran out. */
+  readonly receivedBytes: number;
+  constructor(
+    message: string,
+    receivedBytes: number,
+    options?: GatewayErrorOptions
+  ) {
+    super(message, 'GW_ERR_REQUEST_TIMEOUT', 408, options);
+    this.name = 'RequestTimeoutError';
+    this.receivedBytes = receivedBytes;
   }
 }
 

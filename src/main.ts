@@ -5,10 +5,14 @@
  * config is bad; SIGTERM drains (stop accepting, finish in-flight requests,
  * flush the forward queues).
  */
-import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { createApp, type IngestRuntime, type Readiness } from './api/index.js';
+import {
+  createApp,
+  createHttpServer,
+  type IngestRuntime,
+  type Readiness,
+} from './api/index.js';
 import { loadConfig, type Config, type Environment } from './config/index.js';
 import { ClusterRegistry } from './fleet/index.js';
 import {
@@ -381,6 +385,7 @@ export async function startGateway(
       logsService = buildLogsService(next, nextForwarding.logs);
       forwarding = nextForwarding;
       config = next;
+      http.applySettings(next.server);
       metrics.configReloads.inc({ result: 'success' });
       metrics.configLastReloadSuccess.set(1);
       metrics.configLastReloadTimestamp.set(Date.now() / 1000);
@@ -429,7 +434,12 @@ export async function startGateway(
     events,
     slos: () => slo,
   });
-  const server: Server = createServer({ keepAliveTimeout: 65_000 }, app);
+  const http = createHttpServer(app, {
+    settings: config.server,
+    metrics,
+    logger: logger.child({ component: 'http' }),
+  });
+  const { server } = http;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -7,7 +7,12 @@
  * google.rpc.Status for OTLP, Prometheus' JSON envelope for the API.
  */
 import type { ErrorRequestHandler, Response } from 'express';
-import { GatewayError, OverloadedError, UnavailableError } from '../errors.js';
+import {
+  GatewayError,
+  OverloadedError,
+  RequestTimeoutError,
+  UnavailableError,
+} from '../errors.js';
 import { encodeRpcStatus } from '../ingest/otlp/index.js';
 import type { Logger } from '../telemetry/index.js';
 import type { SelfMetrics } from '../telemetry/index.js';
@@ -21,6 +26,7 @@ function errorTypeOf(status: number): string {
   if (status === 401 || status === 403) return 'unauthorized';
   if (status === 404) return 'not_found';
   if (status === 429 || status === 503) return 'unavailable';
+  if (status === 408) return 'timeout';
   return 'internal';
 }
 
@@ -37,6 +43,8 @@ function reasonOf(err: GatewayError): string {
       return 'request_limit';
     case 'GW_ERR_UNAUTHORIZED':
       return 'unauthorized';
+    case 'GW_ERR_REQUEST_TIMEOUT':
+      return 'timeout';
     case 'GW_ERR_OVERLOADED':
       return err instanceof OverloadedError ? err.reason : 'overloaded';
     case 'GW_ERR_UNAVAILABLE':
@@ -51,6 +59,7 @@ function rpcCodeOf(status: number): number {
   if (status === 400 || status === 413 || status === 415) return 3; // INVALID_ARGUMENT
   if (status === 401) return 16; // UNAUTHENTICATED
   if (status === 404) return 5; // NOT_FOUND
+  if (status === 408) return 4; // DEADLINE_EXCEEDED
   if (status === 429) return 8; // RESOURCE_EXHAUSTED
   if (status === 503) return 14; // UNAVAILABLE
   return 13; // INTERNAL
@@ -84,6 +93,11 @@ export function createErrorHandler(
       );
     } else if (err instanceof UnavailableError) {
       res.setHeader('Retry-After', '5');
+    } else if (err instanceof RequestTimeoutError) {
+      // The rest of the body is never read: close the connection after the
+      // answer (RFC 9110 §15.5.9), so the slow sender holds nothing more.
+      res.setHeader('Connection', 'close');
+      deps.metrics.connectionsTimedOut.inc({ reason: 'body' });
     }
     if (protocol !== 'api') {
       deps.metrics.rejectedRequests.inc({
@@ -103,6 +117,9 @@ export function createErrorHandler(
       !(err instanceof OverloadedError || err instanceof UnavailableError)
     ) {
       deps.logger.error(fields, err.message);
+    } else if (err instanceof RequestTimeoutError) {
+      // A slowloris can repeat this at will; the metric counts every one.
+      deps.logger.debug(fields, err.message);
     } else {
       deps.logger.warn(fields, err.message);
     }
@@ -163,4 +180,21 @@ export function asGatewayError(err: unknown): GatewayError {
   return new GatewayError('internal error', 'GW_ERR_UPSTREAM', 500, {
     cause: err,
   });
+}
+
+/**
+ * The raw answer to an error on a connection before any request exists (a
+ * malformed request line, headers too large or too slow), written straight
+ * to the socket, which is closed after it. Node's own defaults, in one table.
+ */
+export function clientErrorResponse(code: string | undefined): string {
+  const [status, text] =
+    code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout']
+      : code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large']
+        : code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+          ? [413, 'Payload Too Large']
+          : [400, 'Bad Request'];
+  return `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
 }

@@ -8,3 +8,8 @@ export {
 } from './ingest-service.js';
 export { type Readiness } from './routes/health.js';
 export { asGatewayError } from './error-handler.js';
+export {
+  createHttpServer,
+  type ConnectionSettings,
+  type GatewayHttpServer,
+} from './http-server.js';

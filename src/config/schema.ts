@@ -22,6 +22,11 @@ const duration = z.string().transform((text, ctx) => {
   return ms;
 });
 
+const positiveDuration = duration.refine(
+  ms => ms > 0,
+  'want a duration above 0 (e.g. 10s)'
+);
+
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const labelName = z
   .string()
@@ -263,8 +268,32 @@ const server = z
       .union([z.literal(503), z.literal(429)])
       .default(503),
     shutdown_timeout: duration.default(30_000),
+    // Connection bounds (issue #11.3); docs/connections.md says why each default is what it is.
+    /** Open connections in all; past it a new one is closed at once. 0: no cap. */
+    max_connections: nonNegativeInt.default(4096),
+    /** Open connections from one remote address. 0: no cap (behind a proxy that hides senders). */
+    max_connections_per_source: nonNegativeInt.default(512),
+    /** Time from accepting a connection (or from a request's first byte) to the end of its headers. */
+    headers_timeout: positiveDuration.default(10_000),
+    /** Time every request body gets; `min_body_rate` adds to it as bytes arrive. */
+    body_timeout: positiveDuration.default(10_000),
+    /** Bytes per second that buy a body one more second past `body_timeout`. */
+    min_body_rate: positiveInt.default(8192),
+    /** A keep-alive connection with no request for this long is closed. */
+    idle_timeout: positiveDuration.default(65_000),
   })
   .strict()
+  .superRefine((server, ctx) => {
+    if (
+      server.max_connections > 0 &&
+      server.max_connections_per_source > server.max_connections
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max_connections_per_source'],
+        message: `${server.max_connections_per_source} is over max_connections (${server.max_connections}); one source could never reach it`,
+      });
+  })
   .prefault({});
 
 export const configSchema = z

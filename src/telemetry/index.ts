@@ -5,6 +5,7 @@ export {
   type LoggerOptions,
 } from './logger.js';
 export { SelfMetrics } from './self-metrics.js';
+export { LogThrottle } from './log-throttle.js';
 export {
   startTracing,
   gatewayTracer,

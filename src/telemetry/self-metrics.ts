@@ -26,6 +26,9 @@ export class SelfMetrics {
   readonly droppedSamples: Counter<'cluster' | 'reason'>;
   readonly labelConflicts: Counter<'cluster' | 'label'>;
   readonly requestDuration: Histogram<'handler' | 'code'>;
+  readonly connectionsOpen: Gauge;
+  readonly connectionsRefused: Counter<'reason'>;
+  readonly connectionsTimedOut: Counter<'reason'>;
 
   readonly forwardedSamples: Counter<'downstream'>;
   readonly forwardRequests: Counter<'downstream' | 'status_code'>;
@@ -79,7 +82,7 @@ export class SelfMetrics {
     });
     this.rejectedRequests = new Counter({
       name: 'fleetgate_rejected_requests_total',
-      help: 'Write requests refused, by protocol and reason (bad_data, unauthorized, too_large, request_limit, unsupported_media_type, overloaded, unavailable).',
+      help: 'Write requests refused, by protocol and reason (bad_data, unauthorized, too_large, request_limit, unsupported_media_type, timeout, overloaded, unavailable).',
       labelNames: ['protocol', 'reason'],
       registers,
     });
@@ -111,6 +114,28 @@ export class SelfMetrics {
       ],
       registers,
     });
+    this.connectionsOpen = new Gauge({
+      name: 'fleetgate_http_connections_open',
+      help: 'HTTP connections open now (accepted and not refused).',
+      registers,
+    });
+    this.connectionsRefused = new Counter({
+      name: 'fleetgate_http_connections_refused_total',
+      help: 'HTTP connections closed on accept, by reason (max_connections, per_source).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.connectionsTimedOut = new Counter({
+      name: 'fleetgate_http_connections_timed_out_total',
+      help: 'HTTP connections closed by a timeout, by reason (headers, body, idle).',
+      labelNames: ['reason'],
+      registers,
+    });
+    // Every reason is exported from the start, so a rate() over them never starts from nothing.
+    for (const reason of ['max_connections', 'per_source'])
+      this.connectionsRefused.inc({ reason }, 0);
+    for (const reason of ['headers', 'body', 'idle'])
+      this.connectionsTimedOut.inc({ reason }, 0);
 
     this.forwardedSamples = new Counter({
       name: 'fleetgate_forward_samples_total',

@@ -114,6 +114,8 @@ describe('otlpLogsHandler()', () => {
         server: {
           max_body_bytes: MAX_BODY_BYTES,
           max_decompressed_bytes: 4 * MAX_BODY_BYTES,
+          body_timeout: 10_000,
+          min_body_rate: 8192,
         },
         request_limits: defaultConfig().request_limits,
       },

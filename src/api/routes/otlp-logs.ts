@@ -25,7 +25,10 @@ export interface OtlpLogsRuntime {
   readonly config: {
     readonly server: Pick<
       Config['server'],
-      'max_body_bytes' | 'max_decompressed_bytes'
+      | 'max_body_bytes'
+      | 'max_decompressed_bytes'
+      | 'body_timeout'
+      | 'min_body_rate'
     >;
     readonly request_limits: Config['request_limits'];
   };
@@ -51,6 +54,8 @@ export function otlpLogsHandler(deps: OtlpLogsRouteDeps): RequestHandler {
     const limits = {
       maxBodyBytes: server.max_body_bytes,
       maxDecompressedBytes: server.max_decompressed_bytes,
+      bodyTimeoutMs: server.body_timeout,
+      minBodyBytesPerSecond: server.min_body_rate,
     };
     const { body } = await readBody(
       req,

@@ -49,6 +49,8 @@ export function otlpMetricsHandler(deps: OtlpRouteDeps): RequestHandler {
     const limits = {
       maxBodyBytes: server.max_body_bytes,
       maxDecompressedBytes: server.max_decompressed_bytes,
+      bodyTimeoutMs: server.body_timeout,
+      minBodyBytesPerSecond: server.min_body_rate,
     };
     const { body } = await readBody(
       req,

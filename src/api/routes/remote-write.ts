@@ -55,6 +55,8 @@ export function remoteWriteHandler(deps: RemoteWriteRouteDeps): RequestHandler {
     const limits = {
       maxBodyBytes: server.max_body_bytes,
       maxDecompressedBytes: server.max_body_bytes,
+      bodyTimeoutMs: server.body_timeout,
+      minBodyBytesPerSecond: server.min_body_rate,
     };
     const { body } = await readBody(
       req,
