@@ -48,6 +48,7 @@ import {
 import {
   buildExtremeBodies,
   EXTREME_METRIC_PREFIX,
+  MANY_ATTRIBUTES_PROBE,
   openSlowConnections,
   sendExtremeInputs,
   type ExtremeBodies,
@@ -230,6 +231,16 @@ class FaultCase {
         )
         .not.toBe(0);
     }
+    // Issue 11's acceptance: refused by a decode-time cap, not worked through.
+    const manyAttributes = report.outcomes.find(
+      o => o.name === MANY_ATTRIBUTES_PROBE
+    );
+    this.expect
+      .soft(
+        [400, 413],
+        `[${this.name}] answer to the OTLP request with 10^6 attributes: ${manyAttributes?.body ?? 'none'}`
+      )
+      .toContain(manyAttributes?.status);
     try {
       await waitFor(
         async () =>

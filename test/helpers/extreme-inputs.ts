@@ -21,6 +21,8 @@ import { encodeV1Request } from './remote-write-reference.js';
 const gzipAsync = promisify(gzip);
 
 export const EXTREME_METRIC_PREFIX = 'fault_extreme_';
+/** The outcome name of the OTLP request with 10^6 attributes. */
+export const MANY_ATTRIBUTES_PROBE = 'OTLP 10^6 attributes';
 
 const MiB = 1024 * 1024;
 const OTLP_ATTRIBUTES = 1_000_000;
@@ -371,11 +373,11 @@ export async function sendExtremeInputs(
         () => options.restartDownstream?.() ?? Promise.resolve(),
       ],
       [
-        'OTLP 10^6 attributes',
+        MANY_ATTRIBUTES_PROBE,
         async () => {
           outcomes.push(
             await post(
-              'OTLP 10^6 attributes',
+              MANY_ATTRIBUTES_PROBE,
               `${url}/v1/metrics`,
               {
                 'content-type': 'application/json',
