@@ -14,6 +14,7 @@ import {
   LokiStreamMapper,
   type LogBatchForwarder,
 } from '../../pipeline/logs/index.js';
+import { AppendLedger, type LedgerShard } from '../append-ledger.js';
 import type { ForwarderStats, ForwarderStopReport } from '../forwarder.js';
 import type { LogForwarder, LogForwarderDeps } from './log-queue-forwarder.js';
 import { LokiForwarder } from './loki-forwarder.js';
@@ -21,6 +22,8 @@ import { OtlpLogsForwarder } from './otlp-logs-forwarder.js';
 
 export class LogForwardFanout implements LogBatchForwarder {
   private readonly _forwarders: readonly LogForwarder[];
+  private readonly _ledger: AppendLedger;
+  private readonly _shards: readonly LedgerShard[];
 
   /**
    * One LokiForwarder per `forward.loki` target and one OtlpLogsForwarder
@@ -36,11 +39,16 @@ export class LogForwardFanout implements LogBatchForwarder {
     deps: LogForwarderDeps
   ) {
     const mapper = new LokiStreamMapper(logs.loki);
+    // One ledger: a request refused by one downstream's queue leaves nothing in another's.
+    const appendLedger = deps.appendLedger ?? new AppendLedger();
+    const shared = { ...deps, appendLedger };
     const forwarders: LogForwarder[] = [
       ...forward.loki.map(
-        target => new LokiForwarder(target, logs, deps, mapper)
+        target => new LokiForwarder(target, logs, shared, mapper)
       ),
-      ...forward.otlp.map(target => new OtlpLogsForwarder(target, logs, deps)),
+      ...forward.otlp.map(
+        target => new OtlpLogsForwarder(target, logs, shared)
+      ),
     ];
     const names = new Set<string>();
     for (const forwarder of forwarders) {
@@ -53,6 +61,8 @@ export class LogForwardFanout implements LogBatchForwarder {
       names.add(forwarder.name);
     }
     this._forwarders = forwarders;
+    this._ledger = appendLedger;
+    this._shards = forwarders.flatMap(f => f.ledgerShards);
   }
 
   /** Whether there is no log downstream (then enqueue does nothing). */
@@ -72,9 +82,16 @@ export class LogForwardFanout implements LogBatchForwarder {
       const error = forwarders[i]!.admit(batch);
       if (error !== undefined) throw error;
     }
-    for (let i = 0; i < forwarders.length; i++) forwarders[i]!.append(batch);
-    // Acknowledged only once durable (disk queues with fsync `always`).
-    return Promise.all(forwarders.map(f => f.sync())).then(() => undefined);
+    // Acknowledged only once durable (disk queues with fsync `always`);
+    // an append or fsync failure anywhere rolls the request back everywhere.
+    return this._ledger.append(
+      this._shards,
+      () => {
+        for (let i = 0; i < forwarders.length; i++)
+          forwarders[i]!.append(batch);
+      },
+      () => Promise.all(forwarders.map(f => f.sync())).then(() => undefined)
+    );
   }
 
   /** Starts every downstream's sender loop. */

@@ -2,6 +2,7 @@
  * Builders shared by the forwarding tests: targets, batches, loggers that
  * keep their lines, metric reads. Test-only.
  */
+import type { ForwardQueue } from '../forward-queue.js';
 import type { RemoteWriteTargetConfig } from '../../config/index.js';
 import {
   labelsFromRecord,
@@ -121,4 +122,18 @@ export async function metricValue(
     if (wanted.every(([k, v]) => entryLabels[k] === v)) return entry.value;
   }
   return 0;
+}
+
+/**
+ * Appends `fragment` and releases it at once, as an acknowledged request's
+ * AppendLedger does: for tests that drive a queue without a forwarder.
+ */
+export function appendReleased(
+  queue: ForwardQueue,
+  fragment: Uint8Array,
+  points: number
+): boolean {
+  const isAppended = queue.tryAppend(fragment, points);
+  queue.release(queue.tailSeq);
+  return isAppended;
 }
