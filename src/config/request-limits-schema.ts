@@ -13,10 +13,11 @@
  *   max_label_pairs_per_series: 256
  *   max_label_name_bytes: 4096
  *   max_label_value_bytes: 65536
- *   max_series_per_request: 50000
- *   max_points_per_request: 100000
- *   max_log_records_per_request: 50000
- *   max_json_bytes: 8388608
+ *   max_labels_per_request: 200000
+ *   max_series_per_request: 10000
+ *   max_points_per_request: 50000
+ *   max_log_records_per_request: 20000
+ *   max_json_bytes: 2097152
  * ```
  */
 import { z } from 'zod';
@@ -37,6 +38,7 @@ export const requestLimitsSchema = z
     max_label_pairs_per_series: cap.default(d.maxLabelPairsPerSeries),
     max_label_name_bytes: cap.default(d.maxLabelNameBytes),
     max_label_value_bytes: cap.default(d.maxLabelValueBytes),
+    max_labels_per_request: cap.default(d.maxLabelsPerRequest),
     max_series_per_request: cap.default(d.maxSeriesPerRequest),
     max_points_per_request: cap.default(d.maxPointsPerRequest),
     max_log_records_per_request: cap.default(d.maxLogRecordsPerRequest),
@@ -71,6 +73,7 @@ function convert(config: RequestLimitsConfig): RequestLimits {
     maxLabelPairsPerSeries: config.max_label_pairs_per_series,
     maxLabelNameBytes: config.max_label_name_bytes,
     maxLabelValueBytes: config.max_label_value_bytes,
+    maxLabelsPerRequest: config.max_labels_per_request,
     maxSeriesPerRequest: config.max_series_per_request,
     maxPointsPerRequest: config.max_points_per_request,
     maxLogRecordsPerRequest: config.max_log_records_per_request,

@@ -204,6 +204,12 @@ describe.each(METRICS_DECODERS)('OTLP metrics %s caps', (_, decode, encode) => {
       400,
     ],
     ['maxPointsPerRequest', 7, n => metricsJson({ points: n }), 413],
+    [
+      'maxLabelsPerRequest',
+      5,
+      n => metricsJson({ points: n, pointAttributes: attributes(1) }),
+      413,
+    ],
   ])('%s at %i', (cap, max, build, status) => {
     checkBoundary(decode, cap, max, n => encode(build(n)), status);
   });
@@ -297,6 +303,12 @@ describe.each(LOGS_DECODERS)('OTLP logs %s caps', (_, decode, encode) => {
       400,
     ],
     ['maxLogRecordsPerRequest', 6, n => logsJson({ records: n }), 413],
+    [
+      'maxLabelsPerRequest',
+      4,
+      n => logsJson({ records: n, recordAttributes: attributes(1) }),
+      413,
+    ],
   ])('%s at %i', (cap, max, build, status) => {
     checkBoundary(decode, cap, max, n => encode(build(n)), status);
   });
@@ -437,6 +449,8 @@ const RW_DECODERS: [string, Decode, (shape: SeriesShape) => Uint8Array][] = [
 describe.each(RW_DECODERS)('remote write %s caps', (_, decode, encode) => {
   it.each<[RequestLimitName, number, (n: number) => SeriesShape, 400 | 413]>([
     ['maxSeriesPerRequest', 5, n => ({ series: n }), 413],
+    // Each series is one pair (__name__).
+    ['maxLabelsPerRequest', 6, n => ({ series: n }), 413],
     ['maxPointsPerRequest', 7, n => ({ series: 1, samplesPerSeries: n }), 413],
     [
       'maxPointsPerRequest',
@@ -504,5 +518,36 @@ describe('utf8LengthOver()', () => {
     ['', 0, false],
   ])('%j over %i: %s', (text, max, want) => {
     expect(utf8LengthOver(text, max)).toBe(want);
+  });
+});
+
+describe('remote write caps on series served from the cache', () => {
+  it.each<[string, typeof decodeWriteRequestV1]>([
+    ['1.0', decodeWriteRequestV1],
+    ['2.0', decodeWriteRequestV2],
+  ])('%s still counts their label pairs per request', (version, decode) => {
+    const body = (version === '1.0' ? v1Body : v2Body)({
+      series: 4,
+      extraLabels: 1,
+    });
+    const cache = new SeriesLabelCache();
+    decode(body, new SeriesBatch(), cache);
+    // Every series is now a cache hit: 4 series of 2 pairs, over a cap of 7.
+    expect(() =>
+      decode(
+        body,
+        new SeriesBatch(),
+        cache,
+        limitsWith('maxLabelsPerRequest', 7)
+      )
+    ).toThrow('request_limits.max_labels_per_request (7)');
+    expect(() =>
+      decode(
+        body,
+        new SeriesBatch(),
+        cache,
+        limitsWith('maxLabelsPerRequest', 8)
+      )
+    ).not.toThrow();
   });
 });

@@ -29,6 +29,12 @@ export interface RequestLimits {
   readonly maxLabelNameBytes: number;
   /** UTF-8 bytes of a remote write label value or an OTLP metric attribute's string value. */
   readonly maxLabelValueBytes: number;
+  /**
+   * Remote write label pairs (of series and exemplars), or OTLP attributes
+   * (of resources, scopes, points, exemplars and log records), in one
+   * request: the decode's cost grows with them, whatever their grouping.
+   */
+  readonly maxLabelsPerRequest: number;
   /** Remote write: series (TimeSeries entries) in one request. */
   readonly maxSeriesPerRequest: number;
   /** Remote write samples + histograms, or OTLP data points, in one request. */
@@ -54,10 +60,11 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = Object.freeze({
   maxLabelPairsPerSeries: 256,
   maxLabelNameBytes: 4096,
   maxLabelValueBytes: 65536,
-  maxSeriesPerRequest: 50_000,
-  maxPointsPerRequest: 100_000,
-  maxLogRecordsPerRequest: 50_000,
-  maxJsonBytes: 8 * 1024 * 1024,
+  maxLabelsPerRequest: 200_000,
+  maxSeriesPerRequest: 10_000,
+  maxPointsPerRequest: 50_000,
+  maxLogRecordsPerRequest: 20_000,
+  maxJsonBytes: 2 * 1024 * 1024,
 });
 
 /** The config key of each cap, as messages name it. */
@@ -70,6 +77,7 @@ export const REQUEST_LIMIT_KEYS: { readonly [K in RequestLimitName]: string } =
     maxLabelPairsPerSeries: 'request_limits.max_label_pairs_per_series',
     maxLabelNameBytes: 'request_limits.max_label_name_bytes',
     maxLabelValueBytes: 'request_limits.max_label_value_bytes',
+    maxLabelsPerRequest: 'request_limits.max_labels_per_request',
     maxSeriesPerRequest: 'request_limits.max_series_per_request',
     maxPointsPerRequest: 'request_limits.max_points_per_request',
     maxLogRecordsPerRequest: 'request_limits.max_log_records_per_request',
@@ -78,6 +86,7 @@ export const REQUEST_LIMIT_KEYS: { readonly [K in RequestLimitName]: string } =
 
 /** Caps on the whole request: 413, the sender can send smaller batches. */
 const WHOLE_REQUEST_CAPS: ReadonlySet<RequestLimitName> = new Set([
+  'maxLabelsPerRequest',
   'maxSeriesPerRequest',
   'maxPointsPerRequest',
   'maxLogRecordsPerRequest',

@@ -94,16 +94,31 @@ export function decodeMetricsJson(
       `cannot decode OTLP metrics: JSON body of ${body.length} bytes`
     );
   }
+  const total = new RequestItemCounter(
+    limits,
+    'maxLabelsPerRequest',
+    'attributes'
+  );
   const caps: DecodeCaps = {
     points: new RequestItemCounter(
       limits,
       'maxPointsPerRequest',
       'data points'
     ),
-    resource: { limits, cap: 'maxAttributesPerResource', labelBytes: true },
-    scope: { limits, cap: 'maxAttributesPerScope', labelBytes: true },
-    point: { limits, cap: 'maxAttributesPerPoint', labelBytes: true },
-    metadata: { limits, cap: 'maxAttributesPerPoint', labelBytes: false },
+    resource: {
+      limits,
+      cap: 'maxAttributesPerResource',
+      labelBytes: true,
+      total,
+    },
+    scope: { limits, cap: 'maxAttributesPerScope', labelBytes: true, total },
+    point: { limits, cap: 'maxAttributesPerPoint', labelBytes: true, total },
+    metadata: {
+      limits,
+      cap: 'maxAttributesPerPoint',
+      labelBytes: false,
+      total,
+    },
   };
   let text: string;
   try {

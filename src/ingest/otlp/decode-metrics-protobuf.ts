@@ -109,6 +109,11 @@ export function decodeMetricsProtobuf(
   const caps: DecodeCaps = {
     limits,
     labelBytes: true,
+    attributes: new RequestItemCounter(
+      limits,
+      'maxLabelsPerRequest',
+      'attributes'
+    ),
     points: new RequestItemCounter(
       limits,
       'maxPointsPerRequest',

@@ -35,6 +35,7 @@ import type { DecodeStats } from './decode-stats.js';
 import { readLabelName, readLabelValue } from './label-name-cache.js';
 import {
   DEFAULT_REQUEST_LIMITS,
+  RequestItemCounter,
   overRequestLimit,
   type RequestLimits,
 } from '../request-limits.js';
@@ -79,6 +80,13 @@ const METADATA_HELP = (4 << 3) | 2;
 const METADATA_UNIT = (5 << 3) | 2;
 const METADATA_FIELDS = fieldMask(1, 2, 4, 5);
 
+/** The caps of one decode call, passed down with the reader. */
+interface DecodeCaps {
+  readonly limits: RequestLimits;
+  /** Label pairs of the request so far (maxLabelsPerRequest). */
+  readonly labelPairs: RequestItemCounter;
+}
+
 /**
  * Appends every series of a remote write 1.0 request to `batch` (labels
  * validated, sorted, empty values dropped) and its metadata entries to
@@ -105,6 +113,14 @@ export function decodeWriteRequestV1(
     histograms: 0,
     exemplars: 0,
   };
+  const caps: DecodeCaps = {
+    limits,
+    labelPairs: new RequestItemCounter(
+      limits,
+      'maxLabelsPerRequest',
+      'label pairs'
+    ),
+  };
   const checkpoint = checkpointOf(batch);
   const reader = new ProtobufReader(body);
   const bodyBuffer =
@@ -122,11 +138,11 @@ export function decodeWriteRequestV1(
       const tag = reader.uint32();
       if (tag === REQUEST_TIMESERIES) {
         atSeries = stats.series;
-        if (stats.series === limits.maxSeriesPerRequest) {
+        if (stats.series === caps.limits.maxSeriesPerRequest) {
           throw overRequestLimit(
             limits,
             'maxSeriesPerRequest',
-            `the request has more than ${limits.maxSeriesPerRequest} series`
+            `the request has more than ${caps.limits.maxSeriesPerRequest} series`
           );
         }
         const seriesEnd = reader.delimitedEnd();
@@ -139,10 +155,10 @@ export function decodeWriteRequestV1(
             cache!,
             batch,
             stats,
-            limits
+            caps
           )
         ) {
-          decodeTimeSeries(reader, seriesEnd, batch, stats, limits);
+          decodeTimeSeries(reader, seriesEnd, batch, stats, caps);
         }
         stats.series++;
         atSeries = -1;
@@ -182,7 +198,7 @@ function decodeTimeSeries(
   end: number,
   batch: SeriesBatch,
   stats: DecodeStats,
-  limits: RequestLimits
+  caps: DecodeCaps
 ): void {
   const labels: string[] = [];
   let dataStart = -1;
@@ -190,9 +206,9 @@ function decodeTimeSeries(
     const fieldStart = reader.pos;
     const tag = reader.uint32();
     if (tag === SERIES_LABELS) {
-      if (labels.length === 2 * limits.maxLabelPairsPerSeries)
-        throw tooManyLabelPairs(limits);
-      readLabel(reader, reader.delimitedEnd(), labels, limits);
+      if (labels.length === 2 * caps.limits.maxLabelPairsPerSeries)
+        throw tooManyLabelPairs(caps.limits);
+      readLabel(reader, reader.delimitedEnd(), labels, caps);
     } else {
       if (dataStart === -1) dataStart = fieldStart;
       skipField(reader, tag, SERIES_LABEL_FIELDS, 'TimeSeries');
@@ -201,7 +217,7 @@ function decodeTimeSeries(
   expectEnd(reader, end, 'TimeSeries');
   batch.addSeries(finishSeriesLabels(labels, stats.series));
   if (dataStart !== -1)
-    decodeSeriesData(reader, dataStart, end, batch, stats, limits);
+    decodeSeriesData(reader, dataStart, end, batch, stats, caps);
 }
 
 function tooManyLabelPairs(limits: RequestLimits): Error {
@@ -227,17 +243,17 @@ function decodeSeriesData(
   end: number,
   batch: SeriesBatch,
   stats: DecodeStats,
-  limits: RequestLimits
+  caps: DecodeCaps
 ): void {
   reader.pos = dataStart;
   let samples = 0;
   // Samples and histograms this series may still add (maxPointsPerRequest).
   let pointsLeft =
-    limits.maxPointsPerRequest - stats.samples - stats.histograms;
+    caps.limits.maxPointsPerRequest - stats.samples - stats.histograms;
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag === SERIES_SAMPLES) {
-      if (pointsLeft-- === 0) throw tooManyPoints(limits);
+      if (pointsLeft-- === 0) throw tooManyPoints(caps.limits);
       // Inlined: this is the per-sample path (no call, no object per sample).
       const sampleEnd = reader.delimitedEnd();
       let value = 0;
@@ -252,11 +268,11 @@ function decodeSeriesData(
       batch.addSample(value, timestampMs);
       samples++;
     } else if (tag === SERIES_HISTOGRAMS) {
-      if (pointsLeft-- === 0) throw tooManyPoints(limits);
+      if (pointsLeft-- === 0) throw tooManyPoints(caps.limits);
       batch.addHistogram(decodeHistogram(reader, reader.delimitedEnd(), false));
       stats.histograms++;
     } else if (tag === SERIES_EXEMPLARS) {
-      decodeExemplar(reader, reader.delimitedEnd(), batch, limits);
+      decodeExemplar(reader, reader.delimitedEnd(), batch, caps);
       stats.exemplars++;
     } else if (tag === SERIES_LABELS) {
       reader.pos = reader.delimitedEnd();
@@ -281,7 +297,7 @@ function decodeCachedLabels(
   cache: SeriesLabelCache,
   batch: SeriesBatch,
   stats: DecodeStats,
-  limits: RequestLimits
+  caps: DecodeCaps
 ): boolean {
   const labelsStart = reader.pos;
   let labelsEnd = labelsStart;
@@ -295,8 +311,8 @@ function decodeCachedLabels(
         reader.pos = labelsStart;
         return false;
       }
-      if (labelCount++ === limits.maxLabelPairsPerSeries)
-        throw tooManyLabelPairs(limits);
+      if (labelCount++ === caps.limits.maxLabelPairsPerSeries)
+        throw tooManyLabelPairs(caps.limits);
       reader.pos = reader.delimitedEnd();
       labelsEnd = reader.pos;
     } else {
@@ -312,15 +328,15 @@ function decodeCachedLabels(
     reader.pos = labelsStart;
     while (reader.pos < labelsEnd) {
       reader.uint32();
-      readLabel(reader, reader.delimitedEnd(), raw, limits);
+      readLabel(reader, reader.delimitedEnd(), raw, caps);
     }
     labels = finishSeriesLabels(raw, stats.series);
     cache.set(body, labelsStart, labelsEnd, hash, labels);
-  }
+  } else caps.labelPairs.add(labelCount);
   const index = batch.addSeries(labels);
   batch.stable[index] = 1;
   if (dataStart !== -1)
-    decodeSeriesData(reader, dataStart, end, batch, stats, limits);
+    decodeSeriesData(reader, dataStart, end, batch, stats, caps);
   else reader.pos = end;
   return true;
 }
@@ -330,17 +346,18 @@ function readLabel(
   reader: ProtobufReader,
   end: number,
   labels: string[],
-  limits: RequestLimits
+  caps: DecodeCaps
 ): void {
   let name = '';
   let value = '';
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === LABEL_NAME) name = readLabelName(reader, limits);
-    else if (tag === LABEL_VALUE) value = readLabelValue(reader, limits);
+    if (tag === LABEL_NAME) name = readLabelName(reader, caps.limits);
+    else if (tag === LABEL_VALUE) value = readLabelValue(reader, caps.limits);
     else skipField(reader, tag, LABEL_FIELDS, 'Label');
   }
   expectEnd(reader, end, 'Label');
+  caps.labelPairs.add(1);
   labels.push(name, value);
 }
 
@@ -348,7 +365,7 @@ function decodeExemplar(
   reader: ProtobufReader,
   end: number,
   batch: SeriesBatch,
-  limits: RequestLimits
+  caps: DecodeCaps
 ): void {
   const labels: string[] = [];
   let value = 0;
@@ -356,9 +373,9 @@ function decodeExemplar(
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag === EXEMPLAR_LABELS) {
-      if (labels.length === 2 * limits.maxLabelPairsPerSeries)
-        throw tooManyLabelPairs(limits);
-      readLabel(reader, reader.delimitedEnd(), labels, limits);
+      if (labels.length === 2 * caps.limits.maxLabelPairsPerSeries)
+        throw tooManyLabelPairs(caps.limits);
+      readLabel(reader, reader.delimitedEnd(), labels, caps);
     } else if (tag === EXEMPLAR_VALUE) value = reader.double();
     else if (tag === EXEMPLAR_TIMESTAMP) timestampMs = reader.int64();
     else skipField(reader, tag, EXEMPLAR_FIELDS, 'Exemplar');

@@ -46,6 +46,7 @@ import type { SymbolIdTable } from './symbol-id-table.js';
 import { finishSeriesLabels } from './series-labels.js';
 import {
   DEFAULT_REQUEST_LIMITS,
+  RequestItemCounter,
   overRequestLimit,
   type RequestLimits,
 } from '../request-limits.js';
@@ -112,6 +113,8 @@ interface RequestContext {
   readonly families: Map<string, MetricMetadata>;
   readonly stats: DecodeStats;
   readonly limits: RequestLimits;
+  /** Label pairs of the request so far (maxLabelsPerRequest). */
+  readonly labelPairs: RequestItemCounter;
 }
 
 /**
@@ -221,6 +224,11 @@ export function decodeWriteRequestV2(
       families: new Map(),
       stats,
       limits,
+      labelPairs: new RequestItemCounter(
+        limits,
+        'maxLabelsPerRequest',
+        'label pairs'
+      ),
     };
     reader.pos = firstSeriesAt;
     while (reader.pos < body.length) {
@@ -307,6 +315,7 @@ function decodeTimeSeries(
     );
   }
   context.refCount = refCount;
+  context.labelPairs.add(refCount >> 1);
   checkLabelBytes(context, refs, refCount);
   const labels =
     context.cache === undefined
@@ -447,6 +456,7 @@ function decodeExemplar(
     }
   }
   expectEnd(reader, end, 'Exemplar');
+  context.labelPairs.add(exemplarRefs.length >> 1);
   checkLabelBytes(context, exemplarRefs, exemplarRefs.length);
   for (let i = 0; i < exemplarRefs.length; i++)
     labels.push(symbolText(context, exemplarRefs[i]!));

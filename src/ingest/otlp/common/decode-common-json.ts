@@ -15,6 +15,7 @@ import {
 import {
   overRequestLimit,
   utf8LengthOver,
+  type RequestItemCounter,
   type RequestLimitName,
   type RequestLimits,
 } from '../../request-limits.js';
@@ -103,6 +104,8 @@ export interface JsonAttributeCaps {
   readonly limits: RequestLimits;
   readonly cap: AttributeCapName;
   readonly labelBytes: boolean;
+  /** Attributes of the whole request so far (maxLabelsPerRequest), shared by every list. */
+  readonly total: RequestItemCounter;
 }
 
 /**
@@ -127,6 +130,7 @@ export function attributesField(
       `${items.length} attributes, more than ${max}`
     );
   }
+  caps.total.add(items.length);
   path.push(key);
   const out = readKeyValues(
     items,

@@ -19,7 +19,11 @@ import {
   GatewayError,
   RequestLimitError,
 } from '../../../errors.js';
-import { overRequestLimit, type RequestLimits } from '../../request-limits.js';
+import {
+  overRequestLimit,
+  type RequestItemCounter,
+  type RequestLimits,
+} from '../../request-limits.js';
 import {
   type ProtobufReader,
   WireType,
@@ -201,9 +205,14 @@ export function wrapError(err: unknown, signal: string): unknown {
 export interface AttributeCaps {
   readonly limits: RequestLimits;
   readonly labelBytes: boolean;
+  /** Attributes of the whole request so far (maxLabelsPerRequest). */
+  readonly attributes: RequestItemCounter;
 }
 
-/** Refuses the attribute about to be added to `attributes` when it would pass the cap. */
+/**
+ * Refuses the attribute about to be added to `attributes` when it would
+ * pass the cap of its owner or the request's total; counts it.
+ */
 export function checkAttributeCount(
   r: ProtobufReader,
   caps: AttributeCaps,
@@ -223,6 +232,7 @@ export function checkAttributeCount(
       `${owner} has more than ${max} attributes (before offset ${r.pos})`
     );
   }
+  caps.attributes.add(1);
 }
 
 /** Refuses a LEN field (a string about to be read) longer than `max` bytes. */

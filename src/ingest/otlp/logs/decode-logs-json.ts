@@ -85,15 +85,30 @@ export function decodeLogsJson(
       `cannot decode OTLP logs: JSON body of ${body.length} bytes`
     );
   }
+  const total = new RequestItemCounter(
+    limits,
+    'maxLabelsPerRequest',
+    'attributes'
+  );
   const caps: DecodeCaps = {
     records: new RequestItemCounter(
       limits,
       'maxLogRecordsPerRequest',
       'log records'
     ),
-    resource: { limits, cap: 'maxAttributesPerResource', labelBytes: false },
-    scope: { limits, cap: 'maxAttributesPerScope', labelBytes: false },
-    record: { limits, cap: 'maxAttributesPerLogRecord', labelBytes: false },
+    resource: {
+      limits,
+      cap: 'maxAttributesPerResource',
+      labelBytes: false,
+      total,
+    },
+    scope: { limits, cap: 'maxAttributesPerScope', labelBytes: false, total },
+    record: {
+      limits,
+      cap: 'maxAttributesPerLogRecord',
+      labelBytes: false,
+      total,
+    },
   };
   let text: string;
   try {

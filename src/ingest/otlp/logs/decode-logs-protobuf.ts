@@ -85,6 +85,11 @@ export function decodeLogsProtobuf(
   const caps: DecodeCaps = {
     limits,
     labelBytes: false,
+    attributes: new RequestItemCounter(
+      limits,
+      'maxLabelsPerRequest',
+      'attributes'
+    ),
     records: new RequestItemCounter(
       limits,
       'maxLogRecordsPerRequest',
