@@ -24,6 +24,7 @@ import type { Config } from '../config/index.js';
 import type { Logger, SelfMetrics } from '../telemetry/index.js';
 import { ConnectionGuard } from './connection-guard.js';
 import { clientErrorResponse } from './error-handler.js';
+import { SocketReaper } from './socket-reaper.js';
 
 /** The `server:` keys this module reads. */
 export type ConnectionSettings = Pick<
@@ -76,6 +77,7 @@ export function createHttpServer(
     logger,
     maxPerSource: settings.max_connections_per_source,
   });
+  const reaper = new SocketReaper();
   let maxConnections = 0;
   const applySettings = (next: ConnectionSettings): void => {
     server.headersTimeout = next.headers_timeout;
@@ -108,7 +110,7 @@ export function createHttpServer(
   // Only keep-alive idleness arms a socket timeout (`server.timeout` stays 0).
   server.on('timeout', (socket: Socket) => {
     guard.timedOut('idle', socket);
-    socket.destroy();
+    reaper.close(socket);
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const res = inFlight.get(socket);
@@ -118,9 +120,11 @@ export function createHttpServer(
         isAnswering && !res.req.complete ? 'body' : 'headers',
         socket
       );
-    if (socket.writable && !(isAnswering && res.headersSent))
-      socket.write(clientErrorResponse(err.code));
-    socket.destroy();
+    // An answer already under way cannot be followed by another one.
+    reaper.close(
+      socket,
+      isAnswering && res.headersSent ? undefined : clientErrorResponse(err.code)
+    );
   });
   return { server, applySettings };
 }

@@ -22,9 +22,11 @@ const duration = z.string().transform((text, ctx) => {
   return ms;
 });
 
+/** Node's timers take at most 2^31-1 ms; past that it fires at once (TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const positiveDuration = duration.refine(
-  ms => ms > 0,
-  'want a duration above 0 (e.g. 10s)'
+  ms => ms > 0 && ms <= MAX_TIMER_MS,
+  'want a duration above 0 and at most 24d (e.g. 10s)'
 );
 
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -283,17 +285,6 @@ const server = z
     idle_timeout: positiveDuration.default(65_000),
   })
   .strict()
-  .superRefine((server, ctx) => {
-    if (
-      server.max_connections > 0 &&
-      server.max_connections_per_source > server.max_connections
-    )
-      ctx.addIssue({
-        code: 'custom',
-        path: ['max_connections_per_source'],
-        message: `${server.max_connections_per_source} is over max_connections (${server.max_connections}); one source could never reach it`,
-      });
-  })
   .prefault({});
 
 export const configSchema = z
