@@ -689,9 +689,10 @@ describe.concurrent('fault matrix: no fault strands acknowledged data', () => {
             run.expectNothingLost(account, 0);
             expect(summary.retryAfters).toBeGreaterThan(0);
             // Space came back after delivery: the senders' retries were all taken.
-            expect(summary.acknowledged, 'acknowledged of sent').toBe(
-              summary.sent
-            );
+            expect(
+              summary.acknowledged,
+              `acknowledged of sent (the last refusal: ${summary.lastRefusal})`
+            ).toBe(summary.sent);
           }
         );
       } finally {
@@ -726,9 +727,10 @@ describe.concurrent('fault matrix: no fault strands acknowledged data', () => {
 
           run.expectNothingLost(account, 0);
           expect(summary.retryAfters).toBeGreaterThan(0);
-          expect(summary.acknowledged, 'acknowledged of sent').toBe(
-            summary.sent
-          );
+          expect(
+            summary.acknowledged,
+            `acknowledged of sent (the last refusal: ${summary.lastRefusal})`
+          ).toBe(summary.sent);
         }
       );
     },

@@ -51,6 +51,8 @@ export interface LoadSummary {
   readonly retryAfters: number;
   /** Non-retryable answers (a test bug, or a gateway bug). */
   readonly unexpected: readonly string[];
+  /** The last non-2xx answer: status and the start of its body. */
+  readonly lastRefusal: string | undefined;
 }
 
 /** The bounded, retrying sender loops of one case. */
@@ -65,6 +67,7 @@ export class FaultLoad {
   private readonly _statuses: Record<string, number> = {};
   private _retryAfters = 0;
   private readonly _unexpected: string[] = [];
+  private _lastRefusal: string | undefined;
   private _nextSeq = 0;
   private _isGenerating = false;
   private _giveUpAtMs = Number.POSITIVE_INFINITY;
@@ -98,6 +101,7 @@ export class FaultLoad {
       statuses: { ...this._statuses },
       retryAfters: this._retryAfters,
       unexpected: [...this._unexpected],
+      lastRefusal: this._lastRefusal,
     };
   }
 
@@ -198,7 +202,8 @@ export class FaultLoad {
           body: this._body(sender, seqs, ts),
           signal: AbortSignal.timeout(options.sendTimeoutMs ?? 10_000),
         });
-        await res.arrayBuffer();
+        const text = await res.text();
+        if (!res.ok) this._lastRefusal = `${res.status} ${text.slice(0, 300)}`;
       } catch {
         this._count('error');
         await sleep(nextBackoff());
