@@ -131,4 +131,28 @@ describe('MemoryForwardQueue', () => {
       expect(q.fragmentCount).toBe(next - expected);
     });
   });
+
+  describe('release() and rollbackTo()', () => {
+    it('holds fragments until released and removes only held ones', async () => {
+      const q = new MemoryForwardQueue({
+        capacityPoints: 100,
+        capacityBytes: 1000,
+      });
+      appendReleased(q, Uint8Array.of(1), 1);
+      const start = q.tailSeq;
+      q.tryAppend(Uint8Array.of(2), 2);
+      q.tryAppend(Uint8Array.of(3), 3);
+      expect(q.readyCount).toBe(1);
+      expect((await q.peek(100, 1000))!.fragments).toEqual([Uint8Array.of(1)]);
+      expect(q.rollbackTo(start)).toBe(5);
+      expect([q.points, q.bytes, q.fragmentCount]).toEqual([1, 1, 1]);
+      expect(q.rollbackTo(0)).toBe(0);
+      q.tryAppend(Uint8Array.of(4), 4);
+      q.release(q.tailSeq);
+      expect((await q.peek(100, 1000))!.fragments).toEqual([
+        Uint8Array.of(1),
+        Uint8Array.of(4),
+      ]);
+    });
+  });
 });

@@ -436,13 +436,22 @@ export class RemoteWriteForwarder implements Forwarder {
   private _diskText(): string {
     let diskBytes = 0;
     let hasDisk = false;
+    let isPaused = false;
     for (const shard of this._shards) {
-      const queue = shard.queue as Partial<{ diskBytes: number }>;
+      const queue = shard.queue as Partial<{
+        diskBytes: number;
+        isWritePaused: boolean;
+      }>;
       if (typeof queue.diskBytes === 'number') {
         hasDisk = true;
         diskBytes += queue.diskBytes;
       }
+      if (queue.isWritePaused === true) isPaused = true;
     }
-    return hasDisk ? `; ${diskBytes} bytes of segment files on disk` : '';
+    if (!hasDisk) return '';
+    const paused = isPaused
+      ? '; appends paused after a failed write or fsync (disk full?)'
+      : '';
+    return `; ${diskBytes} bytes of segment files on disk${paused}`;
   }
 }

@@ -46,7 +46,7 @@ import {
   writeSync,
   writevSync,
 } from 'node:fs';
-import { open as openFile, rm } from 'node:fs/promises';
+import { open as openFile, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Registry } from 'prom-client';
@@ -127,9 +127,11 @@ export const WRITE_FAILURE_PAUSE_MS = 1000;
 /**
  * A commit that leaves the queue empty retires the open segment once it
  * holds this many (sent) bytes, so it is deleted at once; below this, the
- * bytes wait for the next rollover (a new file per send would cost more).
+ * bytes wait for the next rollover (a new file per send would cost more)
+ * unless the disk has less than LOW_FREE_DISK_BYTES free.
  */
 const RETIRE_SENT_SEGMENT_BYTES = 1024 * 1024;
+const LOW_FREE_DISK_BYTES = 64 * 1024 * 1024;
 /** Expiry is logged at most this often, with the totals since the last line. */
 const EXPIRY_LOG_INTERVAL_MS = 10_000;
 
@@ -270,6 +272,11 @@ export class DiskForwardQueue implements ForwardQueue {
 
   get tailSeq(): number {
     return this._headSeq + this._ring.count;
+  }
+
+  /** Whether appends are refused for a moment after a failed write or fsync (disk full, I/O error). */
+  get isWritePaused(): boolean {
+    return this._failedUntilMs > this._now();
   }
 
   /** Segment files on disk. */
@@ -437,14 +444,7 @@ export class DiskForwardQueue implements ForwardQueue {
     // Everything sent: the open segment holds only sent bytes; retire it so
     // it is deleted now rather than at rollover (on a small disk it may
     // never roll over, and its sent bytes would keep the disk full).
-    const last = this._segments[this._segments.length - 1];
-    if (
-      this._ring.count === 0 &&
-      last !== undefined &&
-      last.bytes >= RETIRE_SENT_SEGMENT_BYTES
-    ) {
-      this._retireOpenSegment();
-    }
+    if (this._ring.count === 0) await this._retireSentSegment();
     await this._persistCursor();
     return removed;
   }
@@ -721,6 +721,29 @@ export class DiskForwardQueue implements ForwardQueue {
     return segment;
   }
 
+  /**
+   * With everything sent, the open segment holds only sent bytes: retire
+   * it (so the cursor passes it and it is deleted now, not at rollover)
+   * when it is big, or when the disk is short of space: on a small disk it
+   * may never reach rollover, and its sent bytes would keep the disk full.
+   */
+  private async _retireSentSegment(): Promise<void> {
+    const last = this._segments[this._segments.length - 1];
+    if (last?.fd === undefined || last.bytes <= SEGMENT_HEADER_BYTES) return;
+    if (last.bytes < RETIRE_SENT_SEGMENT_BYTES) {
+      let freeBytes: number;
+      try {
+        const stats = await statfs(this._dir);
+        freeBytes = stats.bavail * stats.bsize;
+      } catch {
+        return;
+      }
+      if (freeBytes >= LOW_FREE_DISK_BYTES) return;
+    }
+    // Appended meanwhile: those records are in it.
+    if (this._ring.count === 0) this._retireOpenSegment();
+  }
+
   /** Takes no more appends in the open segment: the next append starts a new one. */
   private _retireOpenSegment(): void {
     const last = this._segments[this._segments.length - 1];
@@ -952,6 +975,9 @@ export class DiskForwardQueue implements ForwardQueue {
       }
     }
     this._reconcileSegmentGauge();
+    // A deleted segment's space comes back only once its fd is closed, and
+    // a retired fd is closed by the next fsync round: run one now.
+    if (passed.length > 0 && !this._isClosed) this._syncIfDirty();
   }
 
   private _syncInBackground(): void {
