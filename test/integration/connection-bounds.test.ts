@@ -123,6 +123,53 @@ function closedAfter(
   return connections.map(c => (c.closedAtMs ?? Infinity) - from(c));
 }
 
+/**
+ * A valid remote write whose body goes out at `bytesPerSecond` for about
+ * `durationMs`, on a raw connection from `localAddress`: its status line and
+ * how long the body took.
+ */
+async function sendPaced(
+  port: number,
+  localAddress: string,
+  bytesPerSecond: number,
+  durationMs: number
+): Promise<{ status: string; tookMs: number }> {
+  const stepMs = 250;
+  const chunkBytes = Math.ceil((bytesPerSecond * stepMs) / 1000);
+  const wantBytes = Math.ceil((bytesPerSecond * durationMs) / 1000);
+  // Distinct label values, so snappy leaves the body about as long as wanted.
+  const many: SeriesSample[] = [];
+  let body = encodeWriteBody(many, Date.now());
+  for (let i = 0; body.length < wantBytes; i++) {
+    for (let j = 0; j < 20; j++)
+      many.push({
+        labels: {
+          __name__: 'conn_bounds_paced',
+          i: String(i * 20 + j),
+          h: ((i * 20 + j) * 2654435761).toString(36),
+        },
+        value: j,
+      });
+    body = encodeWriteBody(many, Date.now());
+  }
+  const c = await pool.open(port, localAddress);
+  c.socket.write(
+    'POST /api/v1/write HTTP/1.1\r\nHost: fleetgate\r\n' +
+      'Content-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\n' +
+      `Authorization: Bearer ${TOKEN}\r\nContent-Length: ${body.length}\r\n\r\n`
+  );
+  const startedAtMs = Date.now();
+  for (let at = 0; at < body.length; at += chunkBytes) {
+    c.socket.write(body.subarray(at, at + chunkBytes));
+    await sleep(stepMs);
+  }
+  const tookMs = Date.now() - startedAtMs;
+  await waitFor(() => c.received.includes('\r\n'), 5000, {
+    description: 'the answer to the paced write',
+  });
+  return { status: c.received.split('\r\n')[0]!, tookMs };
+}
+
 describe('connection bounds', () => {
   it('serves valid writes through a slowloris and 2,000 idle connections, and reaps them in time', async () => {
     const headersTimeoutMs = 8000;
@@ -196,6 +243,14 @@ describe('connection bounds', () => {
       ...[204, 204, 200, 200],
     ]);
 
+    // An honest body on a slow link: 1.5 times the minimum pace, for longer than body_timeout.
+    const slowHonest = sendPaced(
+      port,
+      HONEST,
+      1.5 * 1000,
+      bodyTimeoutMs + 2000
+    );
+
     // Every slow or idle connection is closed by the server, and writes keep working meanwhile.
     const everyone = [...idle, ...slowHeaders, ...slowBodies, ...keepAlive];
     const duringReaping: number[] = [];
@@ -258,6 +313,9 @@ describe('connection bounds', () => {
       });
     expect(await timedOut('headers')).toBe(idleCount + SLOW_CONNECTIONS);
     expect(await timedOut('body')).toBe(SLOW_CONNECTIONS);
+    const honest = await slowHonest;
+    expect(honest.status).toBe('HTTP/1.1 204 No Content');
+    expect(honest.tookMs).toBeGreaterThan(bodyTimeoutMs);
     expect(await timedOut('idle')).toBeGreaterThanOrEqual(keepAlive.length);
     expect(
       await metric(port, HONEST, 'fleetgate_rejected_requests_total', {
@@ -265,9 +323,12 @@ describe('connection bounds', () => {
         reason: 'timeout',
       })
     ).toBe(SLOW_CONNECTIONS);
-    // Only the scrape itself is still open.
-    expect(await metric(port, HONEST, 'fleetgate_http_connections_open')).toBe(
-      1
+    // Only the scrape itself stays open (the paced write's connection idles out).
+    await waitFor(
+      async () =>
+        (await metric(port, HONEST, 'fleetgate_http_connections_open')) === 1,
+      idleTimeoutMs + MARGIN_MS,
+      { description: 'no connection open but the scrape' }
     );
   });
 

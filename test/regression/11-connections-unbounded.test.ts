@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/main.js';
-import { silentLogger } from '../../src/telemetry/index.js';
+import { createLogger } from '../../src/telemetry/index.js';
 import { waitFor } from '../helpers/peers.js';
 import { ConnectionPool } from '../helpers/raw-connections.js';
 
@@ -22,6 +22,8 @@ const MARGIN_MS = 2500;
 const pool = new ConnectionPool();
 let gateway: RunningGateway | undefined;
 let dir: string | undefined;
+/** The gateway's log lines (debug and up). */
+let logLines: string[] = [];
 
 afterEach(async () => {
   await pool.destroyAll();
@@ -31,6 +33,7 @@ afterEach(async () => {
 });
 
 async function start(): Promise<RunningGateway> {
+  logLines = [];
   dir = await mkdtemp(join(tmpdir(), 'fleetgate-regression-11-'));
   const configPath = join(dir, 'config.yml');
   await writeFile(
@@ -49,7 +52,10 @@ clusters:
   gateway = await startGateway({
     configPath,
     listen: '127.0.0.1:0',
-    logger: silentLogger(),
+    logger: createLogger({
+      level: 'debug',
+      destination: { write: (line: string) => logLines.push(line) },
+    }),
     env: {},
   });
   return gateway;
@@ -91,6 +97,21 @@ describe('connections (regression: issue 11, finding 4)', () => {
     expect(await timedOut('headers')).toBe(2);
     expect(await timedOut('body')).toBe(1);
     expect(await timedOut('idle')).toBe(1);
+    // Each reap is logged at debug, and no line carries the token.
+    const debug = logLines
+      .map(line => JSON.parse(line) as { level: string; msg: string })
+      .filter(r => r.level === 'debug')
+      .map(r => r.msg);
+    expect(
+      debug.filter(m => m === 'connection closed: headers timeout')
+    ).toHaveLength(2);
+    expect(
+      debug.filter(m => m === 'connection closed: idle timeout')
+    ).toHaveLength(1);
+    expect(
+      debug.filter(m => m.startsWith('cannot read request body: '))
+    ).toHaveLength(1);
+    expect(logLines.join('')).not.toContain(TOKEN);
   });
 
   it('from one address are capped, and the ones over the cap closed at once', async () => {
