@@ -6,6 +6,10 @@ export {
 } from './logger.js';
 export { SelfMetrics } from './self-metrics.js';
 export {
+  BufferPoolMetrics,
+  type BufferPoolSource,
+} from './buffer-pool-metrics.js';
+export {
   startTracing,
   gatewayTracer,
   isTracingConfigured,
