@@ -29,7 +29,7 @@ import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SNAPPY_IMPLEMENTATION } from '../src/codec/index.js';
@@ -735,6 +735,7 @@ async function runSoak(options: BenchOptions, machine: string): Promise<void> {
     };
     loadgen.process.send(spec);
     const intervals: SoakInterval[] = [];
+    let cpuBefore = cpuSeconds(sut.pid);
     try {
       for (let i = 0; i < plan.intervals; i++) {
         const tick = await loadgen.next(
@@ -746,6 +747,7 @@ async function runSoak(options: BenchOptions, machine: string): Promise<void> {
         let inside = rss.filter(r => r.atMs >= fromMs && r.atMs < toMs);
         if (inside.length === 0)
           inside = [{ atMs: toMs, bytes: memoryBytes(sut.pid).rss }];
+        const cpuNow = cpuSeconds(sut.pid);
         const interval: SoakInterval = {
           index: tick.index,
           endS: toMs / 1000,
@@ -758,11 +760,14 @@ async function runSoak(options: BenchOptions, machine: string): Promise<void> {
             inside.reduce((sum, r) => sum + r.bytes, 0) / inside.length,
           rssMaxBytes: Math.max(...inside.map(r => r.bytes)),
           behindMs: tick.behindMs,
+          cpuS: cpuNow - cpuBefore,
+          loadAverage: loadavg()[0] ?? 0,
         };
+        cpuBefore = cpuNow;
         intervals.push(interval);
         expectedAtSink += tick.acceptedSamples;
         console.log(
-          `  ${fmt(interval.endS)} s: ${fmt(tick.okRequests)}/${fmt(tick.requests)} requests 2xx, ${fmt(tick.acceptedSamples / plan.intervalS)} samples/s, p50 ${fmt(tick.latencyMsP50, 1)} ms, p99 ${fmt(tick.latencyMsP99, 1)} ms, RSS ${fmt(interval.rssMeanBytes / MIB)} MiB (max ${fmt(interval.rssMaxBytes / MIB)})${tick.lastError === '' ? '' : `; last error ${tick.lastError.slice(0, 120)}`}`
+          `  ${fmt(interval.endS)} s: ${fmt(tick.okRequests)}/${fmt(tick.requests)} requests 2xx, ${fmt(tick.acceptedSamples / plan.intervalS)} samples/s, p50 ${fmt(tick.latencyMsP50, 1)} ms, p99 ${fmt(tick.latencyMsP99, 1)} ms, RSS ${fmt(interval.rssMeanBytes / MIB)} MiB (max ${fmt(interval.rssMaxBytes / MIB)}), gateway CPU ${fmt((100 * interval.cpuS) / plan.intervalS)}%, load ${fmt(interval.loadAverage, 1)}${tick.lastError === '' ? '' : `; last error ${tick.lastError.slice(0, 120)}`}`
         );
       }
       await loadgen.next(isType<{ type: 'soak-done' }>('soak-done'), 60_000);

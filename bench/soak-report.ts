@@ -100,6 +100,10 @@ export interface SoakInterval {
   rssMeanBytes: number;
   rssMaxBytes: number;
   behindMs: number;
+  /** CPU seconds the gateway used in the interval (utime + stime). */
+  cpuS: number;
+  /** The machine's 1-minute load average at the interval's end (others' work included). */
+  loadAverage: number;
 }
 
 export interface SoakVerdict {
@@ -146,13 +150,13 @@ export function renderSoakTable(
   plan: SoakPlan
 ): string {
   const lines = [
-    '| interval | ends at s | requests 2xx/sent | samples/s | p50 ms | **p99 ms** | **RSS mean MiB** | RSS max MiB | schedule behind ms |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| interval | ends at s | requests 2xx/sent | samples/s | p50 ms | **p99 ms** | **RSS mean MiB** | RSS max MiB | schedule behind ms | gateway CPU % | machine load (1 min) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const i of intervals) {
     const warm = i.index < plan.warmupIntervals ? ' (warm-up)' : '';
     lines.push(
-      `| ${i.index + 1}${warm} | ${fmt(i.endS)} | ${fmt(i.okRequests)}/${fmt(i.requests)} | ${fmt(i.acceptedSamples / plan.intervalS)} | ${fmt(i.latencyMsP50, 1)} | **${fmt(i.latencyMsP99, 1)}** | **${fmt(i.rssMeanBytes / MIB)}** | ${fmt(i.rssMaxBytes / MIB)} | ${fmt(i.behindMs)} |`
+      `| ${i.index + 1}${warm} | ${fmt(i.endS)} | ${fmt(i.okRequests)}/${fmt(i.requests)} | ${fmt(i.acceptedSamples / plan.intervalS)} | ${fmt(i.latencyMsP50, 1)} | **${fmt(i.latencyMsP99, 1)}** | **${fmt(i.rssMeanBytes / MIB)}** | ${fmt(i.rssMaxBytes / MIB)} | ${fmt(i.behindMs)} | ${fmt((100 * i.cpuS) / plan.intervalS)} | ${fmt(i.loadAverage, 1)} |`
     );
   }
   return lines.join('\n');

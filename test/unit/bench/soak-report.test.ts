@@ -24,6 +24,8 @@ function interval(
     rssMeanBytes: rssMiB * 2 ** 20,
     rssMaxBytes: rssMiB * 2 ** 20,
     behindMs: 0,
+    cpuS: 30,
+    loadAverage: 2,
   };
 }
 
