@@ -16,7 +16,7 @@
 import { SeriesBatch } from './series-batch.js';
 
 const DEFAULT_MAX_POOLED = 16;
-/** Capacity of the default trim interval; three of them fit in a minute. */
+/** Grown capacity goes within three intervals: 45 s by default, inside the minute #11 asks. */
 const DEFAULT_TRIM_INTERVAL_MS = 15_000;
 // A batch this large (1 Mi samples, ~24 MiB of sample columns alone) is let
 // go at release rather than kept for even one interval.
