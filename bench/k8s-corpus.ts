@@ -38,6 +38,25 @@ export const BENCH_CLUSTERS: readonly BenchCluster[] = [
   token: `bench-token-${name!}-7c1e9a52d04b`,
 }));
 
+/**
+ * `count` bench clusters: the ten above, then more of the same kinds (a
+ * fleet's extra regions and environments), each with its own name and
+ * token. Deterministic in `count`.
+ */
+export function benchClusters(count: number): BenchCluster[] {
+  const out: BenchCluster[] = [];
+  for (let i = 0; i < count; i++) {
+    const base = BENCH_CLUSTERS[i % BENCH_CLUSTERS.length]!;
+    if (i < BENCH_CLUSTERS.length) {
+      out.push(base);
+      continue;
+    }
+    const name = `${base.name}-${String.fromCharCode(97 + Math.floor(i / BENCH_CLUSTERS.length) - 1)}`;
+    out.push({ ...base, name, token: `bench-token-${name}-7c1e9a52d04b` });
+  }
+  return out;
+}
+
 /** One series: label names and values sorted by name (remote write requires it), and one value. */
 export interface BenchSeries {
   /** name0, value0, name1, value1, … sorted by name. */
@@ -318,14 +337,15 @@ function valueFor(name: string, random: () => number): number {
 }
 
 /**
- * `count` distinct series of one cluster, families interleaved by weight.
- * Deterministic in (cluster index, count).
+ * `count` distinct series of one cluster of `clusters`, families
+ * interleaved by weight. Deterministic in (cluster index, count).
  */
 export function generateClusterSeries(
   clusterIndex: number,
-  count: number
+  count: number,
+  clusters: readonly BenchCluster[] = BENCH_CLUSTERS
 ): BenchSeries[] {
-  const cluster = BENCH_CLUSTERS[clusterIndex];
+  const cluster = clusters[clusterIndex];
   if (cluster === undefined)
     throw new Error(
       `cannot generate series: no bench cluster #${clusterIndex}`

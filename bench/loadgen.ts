@@ -4,15 +4,20 @@
  * under test's. Over IPC it takes:
  *   {type:'init', requestsPerCluster, seriesPerRequest}  → {type:'ready', …corpus facts}
  *   {type:'run', …RunSpec}                                → {type:'result', …RunResult}
+ *   {type:'soak', …SoakSpec}                              → {type:'tick', …SoakTick} per interval, then {type:'soak-done'}
  * A run keeps `concurrency` keep-alive requests in flight until it has sent
- * `maxRequests` or `maxDurationMs` has passed, whichever comes first.
+ * `maxRequests` or `maxDurationMs` has passed, whichever comes first. A
+ * soak is open-loop: it sends at a fixed rate whatever the answers, so
+ * latency is measured at a load the gateway does not set itself.
  */
 import { Agent, request } from 'node:http';
 import { ProtobufWriter } from '../src/codec/index.js';
 import {
   BENCH_CLUSTERS,
+  benchClusters,
   describeLabelCounts,
   generateClusterSeries,
+  type BenchCluster,
   type BenchSeries,
 } from './k8s-corpus.js';
 import {
@@ -25,6 +30,8 @@ export interface InitMessage {
   type: 'init';
   requestsPerCluster: number;
   seriesPerRequest: number;
+  /** Simulated clusters (default the ten of BENCH_CLUSTERS). */
+  clusters?: number;
 }
 
 export interface ReadyMessage {
@@ -52,6 +59,35 @@ export interface RunMessage extends RunSpec {
   type: 'run';
 }
 
+/** An open-loop soak: `samplesPerSecond` offered for `durationMs`, reported every `intervalMs`. */
+export interface SoakSpec {
+  url: string;
+  withClusterTokens: boolean;
+  samplesPerSecond: number;
+  durationMs: number;
+  intervalMs: number;
+  /** Requests in flight at most; past it the schedule waits (and falls behind). */
+  maxInFlight: number;
+}
+
+export interface SoakMessage extends SoakSpec {
+  type: 'soak';
+}
+
+/** What one soak interval saw (requests that ended in it). */
+export interface SoakTick {
+  type: 'tick';
+  index: number;
+  requests: number;
+  okRequests: number;
+  acceptedSamples: number;
+  latencyMsP50: number;
+  latencyMsP99: number;
+  lastError: string;
+  /** How far behind its schedule a send in this interval went out, at most. */
+  behindMs: number;
+}
+
 export interface RunResult {
   type: 'result';
   requests: number;
@@ -70,12 +106,18 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const MAX_RETRY_AFTER_MS = 1000;
 
 let templates: WriteRequestTemplate[] = [];
+let clusters: readonly BenchCluster[] = BENCH_CLUSTERS;
 
 function init(msg: InitMessage): ReadyMessage {
   const now = Date.now();
   const writer = new ProtobufWriter(1024 * 1024);
-  const perCluster: BenchSeries[][] = BENCH_CLUSTERS.map((_, c) =>
-    generateClusterSeries(c, msg.requestsPerCluster * msg.seriesPerRequest)
+  clusters = benchClusters(msg.clusters ?? BENCH_CLUSTERS.length);
+  const perCluster: BenchSeries[][] = clusters.map((_, c) =>
+    generateClusterSeries(
+      c,
+      msg.requestsPerCluster * msg.seriesPerRequest,
+      clusters
+    )
   );
   const all: BenchSeries[] = perCluster.flat();
   const names = new Set<string>();
@@ -199,7 +241,7 @@ async function run(spec: RunSpec): Promise<RunResult> {
       issued++;
       const body = stampAndCompress(template, Date.now());
       const token = spec.withClusterTokens
-        ? BENCH_CLUSTERS[template.clusterIndex]!.token
+        ? clusters[template.clusterIndex]!.token
         : undefined;
       const t0 = performance.now();
       const answer = await post(agent, url, body, token);
@@ -238,15 +280,102 @@ async function run(spec: RunSpec): Promise<RunResult> {
   return result;
 }
 
+/**
+ * Sends one template every 1 / (samplesPerSecond / samples per request)
+ * seconds, cycling through the corpus, and reports each interval.
+ */
+async function soak(spec: SoakSpec): Promise<void> {
+  if (templates.length === 0)
+    throw new Error('cannot soak: no corpus (send init first)');
+  const url = new URL(spec.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: spec.maxInFlight });
+  const samplesPerRequest = templates[0]!.samples;
+  const gapMs = (1000 * samplesPerRequest) / spec.samplesPerSecond;
+  const started = performance.now();
+  const ends = started + spec.durationMs;
+  let tick = newTick(0);
+  let latencies: number[] = [];
+  let nextTickAt = started + spec.intervalMs;
+  let inFlight = 0;
+  let slotFreed: (() => void) | undefined;
+  const pending = new Set<Promise<void>>();
+  const flushTick = (): void => {
+    latencies.sort((a, b) => a - b);
+    tick.latencyMsP50 = percentile(latencies, 50);
+    tick.latencyMsP99 = percentile(latencies, 99);
+    reply(tick);
+    tick = newTick(tick.index + 1);
+    latencies = [];
+    nextTickAt += spec.intervalMs;
+  };
+  for (let k = 0; ; k++) {
+    const scheduledAt = started + k * gapMs;
+    if (scheduledAt >= ends) break;
+    const wait = scheduledAt - performance.now();
+    if (wait > 0) await new Promise(r => setTimeout(r, wait));
+    while (inFlight >= spec.maxInFlight)
+      await new Promise<void>(r => (slotFreed = r));
+    while (performance.now() >= nextTickAt) flushTick();
+    tick.behindMs = Math.max(tick.behindMs, performance.now() - scheduledAt);
+    const template = templates[k % templates.length]!;
+    const body = stampAndCompress(template, Date.now());
+    const token = spec.withClusterTokens
+      ? clusters[template.clusterIndex]!.token
+      : undefined;
+    inFlight++;
+    const t0 = performance.now();
+    const sent = post(agent, url, body, token).then(answer => {
+      inFlight--;
+      latencies.push(performance.now() - t0);
+      tick.requests++;
+      if (answer.status >= 200 && answer.status < 300) {
+        tick.okRequests++;
+        tick.acceptedSamples += template.samples;
+      } else tick.lastError = answer.error;
+      const wake = slotFreed;
+      slotFreed = undefined;
+      wake?.();
+    });
+    pending.add(sent);
+    void sent.finally(() => pending.delete(sent));
+  }
+  await Promise.all(pending);
+  // The last interval, and any the schedule skipped past, are reported too.
+  while (tick.index * spec.intervalMs < spec.durationMs) flushTick();
+  agent.destroy();
+  reply({ type: 'soak-done' });
+}
+
+function newTick(index: number): SoakTick {
+  return {
+    type: 'tick',
+    index,
+    requests: 0,
+    okRequests: 0,
+    acceptedSamples: 0,
+    latencyMsP50: 0,
+    latencyMsP99: 0,
+    lastError: '',
+    behindMs: 0,
+  };
+}
+
 function reply(message: unknown): void {
   if (process.send !== undefined) process.send(message);
 }
 
 process.on('message', (raw: unknown) => {
-  const msg = raw as InitMessage | RunMessage;
+  const msg = raw as InitMessage | RunMessage | SoakMessage;
   try {
     if (msg.type === 'init') reply(init(msg));
-    else {
+    else if (msg.type === 'soak') {
+      soak(msg).catch((err: unknown) =>
+        reply({
+          type: 'error',
+          error: err instanceof Error ? err.message : String(err),
+        })
+      );
+    } else {
       run(msg).then(reply, (err: unknown) =>
         reply({
           type: 'error',

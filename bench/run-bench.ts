@@ -16,6 +16,10 @@
  * Flags (or env BENCH_*): --duration=SECONDS (30) --requests=N (3000)
  * --concurrency=N (8) --warmup=N (100) --requests-per-cluster=N (4)
  * --systems=fleetgate,vmagent-relabel,vmagent --no-write (skip RESULTS.md).
+ *
+ * --soak=SECONDS runs the soak instead (fleetgate only, see runSoak): 50
+ * simulated clusters, capacity measured first, then that long at 80% of it,
+ * RSS and p99 reported each interval and judged flat after warm-up.
  * BENCH_VMAGENT_RELABEL_STYLE=per-label|grouped|packed picks how the vmagent
  * rules are written (see vmagentRelabelConfig); per-label is the default.
  */
@@ -25,14 +29,33 @@ import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SNAPPY_IMPLEMENTATION } from '../src/codec/index.js';
 import { REPO_ROOT, startGateway } from '../test/helpers/gateway-process.js';
 import { sleep, startVmagent, vmagentVersion } from '../test/helpers/peers.js';
-import { BENCH_CLUSTERS, CLUSTER_ALIAS_LABEL } from './k8s-corpus.js';
-import type { ReadyMessage, RunResult, RunSpec } from './loadgen.js';
+import {
+  BENCH_CLUSTERS,
+  CLUSTER_ALIAS_LABEL,
+  benchClusters,
+  type BenchCluster,
+} from './k8s-corpus.js';
+import type {
+  ReadyMessage,
+  RunResult,
+  RunSpec,
+  SoakSpec,
+  SoakTick,
+} from './loadgen.js';
+import {
+  SOAK_LOAD_SHARE,
+  judgeSoak,
+  planSoak,
+  renderSoakTable,
+  renderSoakVerdict,
+  type SoakInterval,
+} from './soak-report.js';
 import {
   CLOCK_TICKS_PER_SECOND,
   cpuModel,
@@ -63,6 +86,8 @@ interface BenchOptions {
   requestsPerCluster: number;
   systems: SystemName[];
   writeResults: boolean;
+  /** Soak length in seconds; 0: the normal bench. */
+  soakS: number;
 }
 
 function parseOptions(argv: readonly string[]): BenchOptions {
@@ -109,6 +134,10 @@ function parseOptions(argv: readonly string[]): BenchOptions {
     writeResults:
       flags.get('no-write') === undefined &&
       process.env['BENCH_NO_WRITE'] === undefined,
+    soakS:
+      flags.has('soak') || process.env['BENCH_SOAK_S'] !== undefined
+        ? num('soak', 'BENCH_SOAK_S', 600)
+        : 0,
   };
 }
 
@@ -267,11 +296,16 @@ interface SystemUnderTest {
   stop(): Promise<void>;
 }
 
-function fleetgateConfig(sinkUrl: string): string {
-  const clusters = BENCH_CLUSTERS.map(
-    c =>
-      `  - name: ${c.name}\n    region: ${c.region}\n    env: ${c.env}\n    team: ${c.team}\n    token: ${c.token}`
-  ).join('\n');
+function fleetgateConfig(
+  sinkUrl: string,
+  registry: readonly BenchCluster[] = BENCH_CLUSTERS
+): string {
+  const clusters = registry
+    .map(
+      c =>
+        `  - name: ${c.name}\n    region: ${c.region}\n    env: ${c.env}\n    team: ${c.team}\n    token: ${c.token}`
+    )
+    .join('\n');
   // Limits far above the corpus: the bench measures work, not refusals.
   return `clusters:
 ${clusters}
@@ -349,14 +383,15 @@ export function vmagentRelabelConfig(
 
 async function startSystem(
   name: SystemName,
-  sinkUrl: string
+  sinkUrl: string,
+  clusters: readonly BenchCluster[] = BENCH_CLUSTERS
 ): Promise<SystemUnderTest> {
   if (name === 'fleetgate') {
     // BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the gateway.
     const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '')
       .split(' ')
       .filter(a => a !== '');
-    const gw = await startGateway(fleetgateConfig(sinkUrl), {
+    const gw = await startGateway(fleetgateConfig(sinkUrl, clusters), {
       env: { FLEETGATE_LOG_LEVEL: 'warn' },
       nodeArgs,
     });
@@ -611,11 +646,175 @@ async function runStageBenches(): Promise<string> {
   return sections.join('\n\n');
 }
 
+// ---------------------------------------------------------------------------
+// Soak (--soak=SECONDS)
+
+const SOAK_CLUSTERS = 50;
+const SOAK_REQUESTS_PER_CLUSTER = 1;
+const SOAK_MAX_IN_FLIGHT = 32;
+const RSS_SAMPLE_EVERY_MS = 5_000;
+/** How long past its end an interval's report may take to arrive. */
+const SOAK_TICK_GRACE_MS = 120_000;
+
+/**
+ * The soak: fleetgate with 50 simulated clusters (their own tokens and
+ * cluster names, realistic Kubernetes series, one 2,000-series request per
+ * cluster per round). Capacity is measured first, in the same run and on the
+ * same gateway (closed loop, `--concurrency` requests in flight); then the
+ * load generator offers 80% of it, open loop, for `--soak` seconds. RSS
+ * (/proc, sampled every 5 s) and p99 latency are reported per interval (each
+ * minute for 10 minutes or more) and judged flat after the warm-up intervals.
+ * Bounded: it stops after the soak and a drain of at most a minute.
+ */
+async function runSoak(options: BenchOptions, machine: string): Promise<void> {
+  const plan = planSoak(options.soakS);
+  const clusters = benchClusters(SOAK_CLUSTERS);
+  const loadgen = forkChild('loadgen.js');
+  const sink = await startSink();
+  let sut: SystemUnderTest | undefined;
+  try {
+    loadgen.process.send({
+      type: 'init',
+      requestsPerCluster: SOAK_REQUESTS_PER_CLUSTER,
+      seriesPerRequest: SERIES_PER_REQUEST,
+      clusters: SOAK_CLUSTERS,
+    });
+    const corpus = await loadgen.next(isType<ReadyMessage>('ready'), 120_000);
+    const corpusLine = `corpus: ${SOAK_CLUSTERS} clusters (own tokens and cluster names), ${fmt(corpus.activeSeries)} active series in ${corpus.templates} request bodies of ${fmt(corpus.seriesPerRequest)} series, ${corpus.labelsPerSeries.min}–${corpus.labelsPerSeries.max} labels per series, cluster under \`${CLUSTER_ALIAS_LABEL}\``;
+    console.log(corpusLine);
+    sut = await startSystem('fleetgate', sink.url, clusters);
+    await sleep(1000);
+    const rssIdle = memoryBytes(sut.pid).rss;
+    const closedLoop = (maxRequests: number, maxDurationMs: number) => ({
+      type: 'run' as const,
+      url: sut!.writeUrl,
+      withClusterTokens: true,
+      concurrency: options.concurrency,
+      maxRequests,
+      maxDurationMs,
+    });
+
+    // Capacity: warm-up, then a closed loop; samples acknowledged per wall second.
+    loadgen.process.send(closedLoop(options.warmupRequests, 15_000));
+    const warmup = await loadgen.next(isType<RunResult>('result'), 120_000);
+    console.log(`▶ measuring capacity for ${plan.capacityS} s …`);
+    await drain(sink, warmup.acceptedSamples, DRAIN_TIMEOUT_MS);
+    const capacityStart = performance.now();
+    loadgen.process.send(closedLoop(1e9, plan.capacityS * 1000));
+    const measured = await loadgen.next(
+      isType<RunResult>('result'),
+      (plan.capacityS + 120) * 1000
+    );
+    let expectedAtSink = warmup.acceptedSamples + measured.acceptedSamples;
+    // Forwarding finishes after the ack: capacity is what the gateway can
+    // take *and* deliver, so its window ends when the sink has it all (and
+    // the soak starts from a drained queue).
+    await drain(sink, expectedAtSink, DRAIN_TIMEOUT_MS);
+    const capacityWindowS = (performance.now() - capacityStart) / 1000;
+    const capacity = measured.acceptedSamples / capacityWindowS;
+    if (!(capacity > 0))
+      throw new Error(
+        `cannot soak: the capacity run accepted nothing (${measured.lastError.slice(0, 200)})`
+      );
+    const rate = SOAK_LOAD_SHARE * capacity;
+    const loadLine = `capacity: ${fmt(capacity)} samples/s acknowledged and delivered (closed loop, ${options.concurrency} in flight, ${fmt(measured.elapsedMs / 1000, 1)} s + ${fmt(capacityWindowS - measured.elapsedMs / 1000, 1)} s to drain, p99 ${fmt(measured.latencyMsP99, 1)} ms); soak: ${fmt(rate)} samples/s (${fmt(SOAK_LOAD_SHARE * 100)}%, open loop, ≤ ${SOAK_MAX_IN_FLIGHT} in flight) for ${plan.durationS} s in ${plan.intervals} intervals of ${plan.intervalS} s, the first ${plan.warmupIntervals} warm-up; RSS idle ${fmt(rssIdle / MIB)} MiB`;
+    console.log(loadLine);
+
+    const rss: { atMs: number; bytes: number }[] = [];
+    const soakStart = performance.now();
+    const sampler = setInterval(() => {
+      rss.push({
+        atMs: performance.now() - soakStart,
+        bytes: memoryBytes(sut!.pid).rss,
+      });
+    }, RSS_SAMPLE_EVERY_MS);
+    const spec: SoakSpec & { type: 'soak' } = {
+      type: 'soak',
+      url: sut.writeUrl,
+      withClusterTokens: true,
+      samplesPerSecond: rate,
+      durationMs: plan.durationS * 1000,
+      intervalMs: plan.intervalS * 1000,
+      maxInFlight: SOAK_MAX_IN_FLIGHT,
+    };
+    loadgen.process.send(spec);
+    const intervals: SoakInterval[] = [];
+    let cpuBefore = cpuSeconds(sut.pid);
+    try {
+      for (let i = 0; i < plan.intervals; i++) {
+        const tick = await loadgen.next(
+          isType<SoakTick>('tick'),
+          plan.intervalS * 1000 + SOAK_TICK_GRACE_MS
+        );
+        const fromMs = tick.index * plan.intervalS * 1000;
+        const toMs = fromMs + plan.intervalS * 1000;
+        let inside = rss.filter(r => r.atMs >= fromMs && r.atMs < toMs);
+        if (inside.length === 0)
+          inside = [{ atMs: toMs, bytes: memoryBytes(sut.pid).rss }];
+        const cpuNow = cpuSeconds(sut.pid);
+        const interval: SoakInterval = {
+          index: tick.index,
+          endS: toMs / 1000,
+          requests: tick.requests,
+          okRequests: tick.okRequests,
+          acceptedSamples: tick.acceptedSamples,
+          latencyMsP50: tick.latencyMsP50,
+          latencyMsP99: tick.latencyMsP99,
+          rssMeanBytes:
+            inside.reduce((sum, r) => sum + r.bytes, 0) / inside.length,
+          rssMaxBytes: Math.max(...inside.map(r => r.bytes)),
+          behindMs: tick.behindMs,
+          cpuS: cpuNow - cpuBefore,
+          loadAverage: loadavg()[0] ?? 0,
+        };
+        cpuBefore = cpuNow;
+        intervals.push(interval);
+        expectedAtSink += tick.acceptedSamples;
+        console.log(
+          `  ${fmt(interval.endS)} s: ${fmt(tick.okRequests)}/${fmt(tick.requests)} requests 2xx, ${fmt(tick.acceptedSamples / plan.intervalS)} samples/s, p50 ${fmt(tick.latencyMsP50, 1)} ms, p99 ${fmt(tick.latencyMsP99, 1)} ms, RSS ${fmt(interval.rssMeanBytes / MIB)} MiB (max ${fmt(interval.rssMaxBytes / MIB)}), gateway CPU ${fmt((100 * interval.cpuS) / plan.intervalS)}%, load ${fmt(interval.loadAverage, 1)}${tick.lastError === '' ? '' : `; last error ${tick.lastError.slice(0, 120)}`}`
+        );
+      }
+      await loadgen.next(isType<{ type: 'soak-done' }>('soak-done'), 60_000);
+    } finally {
+      clearInterval(sampler);
+    }
+    const drained = await drain(sink, expectedAtSink, DRAIN_TIMEOUT_MS);
+    await sleep(SETTLE_AFTER_DRAIN_MS);
+    const atSink = (await sink.stats()).samples;
+    const verdict = judgeSoak(intervals, plan.warmupIntervals);
+    const table = renderSoakTable(intervals, plan);
+    const extra =
+      atSink > expectedAtSink ? ` (+${fmt(atSink - expectedAtSink)})` : '';
+    const verdictText = `${renderSoakVerdict(verdict)}\n- at sink: ${fmt(atSink)} of ${fmt(expectedAtSink)} acknowledged samples${extra}${drained ? ' ✓' : ' ✗ (did not drain in a minute)'}`;
+    console.log(`\n${table}\n\n${verdictText}`);
+    if (options.writeResults) {
+      const file = join(REPO_ROOT, 'bench', 'RESULTS.md');
+      appendFileSync(
+        file,
+        `\n## ${new Date().toISOString()} — soak (\`--soak=${plan.durationS}\`)\n\n- machine: ${machine}\n- ${corpusLine}\n- ${loadLine}\n\n${table}\n\n${verdictText}\n`
+      );
+      console.log(`\nappended to ${file}`);
+    }
+    if (!verdict.isPass || !drained) process.exitCode = 1;
+  } catch (err) {
+    if (sut !== undefined) console.error(sut.diagnostics().slice(-4000));
+    throw err;
+  } finally {
+    await sut?.stop().catch(() => undefined);
+    await sink.child.stop();
+    await loadgen.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const vmVersion = (await vmagentVersion()) ?? 'not found';
   const machine = `${availableParallelism()} CPUs (nproc), ${cpuModel()}, node ${process.version}, vmagent ${vmVersion}, snappy ${SNAPPY_IMPLEMENTATION}, CLK_TCK ${CLOCK_TICKS_PER_SECOND}`;
   console.log(`fleetgate bench — ${new Date().toISOString()}\n${machine}`);
+  if (options.soakS > 0) {
+    await runSoak(options, machine);
+    return;
+  }
 
   const loadgen = forkChild('loadgen.js');
   const results: SystemResult[] = [];

@@ -6,10 +6,12 @@ import express, { type Express, type RequestHandler } from 'express';
 import { NotFoundError } from '../errors.js';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import {
+  BufferPoolMetrics,
   gatewayTracer,
   type Logger,
   type SelfMetrics,
 } from '../telemetry/index.js';
+import { BatchPool } from '../model/index.js';
 import type { CardinalityQueries } from '../pipeline/index.js';
 import type { FleetTracker } from '../fleet/health/index.js';
 import type { KubernetesEventService } from '../fleet/events/index.js';
@@ -95,8 +97,28 @@ export function createApp(deps: AppDeps): Express {
   const health = { readiness: deps.readiness, reload: deps.reload };
   const m = deps.metrics;
 
-  const remoteWrite = timed(m, '/api/v1/write', remoteWriteHandler(ingestDeps));
-  const otlpMetrics = timed(m, '/v1/metrics', otlpMetricsHandler(ingestDeps));
+  // One batch pool per protocol, each trimmed to its recent demand (issue #11, finding 5).
+  const remoteWriteBatches = new BatchPool();
+  const otlpBatches = new BatchPool();
+  const bufferPools = new BufferPoolMetrics(m.registry);
+  bufferPools.watch({
+    pool: 'remote_write_batches',
+    retainedBytes: () => remoteWriteBatches.retainedBytes,
+  });
+  bufferPools.watch({
+    pool: 'otlp_batches',
+    retainedBytes: () => otlpBatches.retainedBytes,
+  });
+  const remoteWrite = timed(
+    m,
+    '/api/v1/write',
+    remoteWriteHandler({ ...ingestDeps, batches: remoteWriteBatches })
+  );
+  const otlpMetrics = timed(
+    m,
+    '/v1/metrics',
+    otlpMetricsHandler({ ...ingestDeps, batches: otlpBatches })
+  );
   app.post('/api/v1/write', remoteWrite);
   app.post('/v1/metrics', otlpMetrics);
   app.post('/otlp/v1/metrics', otlpMetrics);

@@ -308,6 +308,23 @@ describe('RemoteWriteForwarder', () => {
     });
   });
 
+  describe('enqueue() after an extreme batch', () => {
+    it('encodes the batches after one that outgrew the shard writers (replaced, not kept) intact', async () => {
+      // 20,000 series on one shard: its writer grows past the 1 MiB it may keep.
+      const f = forwarder({ shards: 1, max_samples_per_send: 100_000 });
+      f.start();
+      f.enqueue(buildRound(0, 20_000));
+      f.enqueue(buildRound(1, 10));
+      await sink.waitFor(() => sink.acceptedSampleCount() === 20_010);
+      const bySeries = sink.acceptedSamples();
+      expect(bySeries.size).toBe(20_000);
+      let twice = 0;
+      for (const samples of bySeries.values())
+        if (samples.length === 2) twice++;
+      expect(twice).toBe(10);
+    });
+  });
+
   describe('sender loop', () => {
     it('retries a 503 and delivers the batch once', async () => {
       sink.reply({ status: 503, body: 'ingester unavailable' });

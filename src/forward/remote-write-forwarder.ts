@@ -60,6 +60,10 @@ export const MAX_SEND_BYTES = 16 * 1024 * 1024;
 export const MIN_QUEUE_FULL_RETRY_AFTER_MS = 1_000;
 export const MAX_QUEUE_FULL_RETRY_AFTER_MS = 30_000;
 const INITIAL_WRITER_BYTES = 16 * 1024;
+// A shard writer grown past this by one extreme request is replaced after
+// use rather than kept (issue #11, finding 5); normal batches (2,000 series
+// over 8 shards, ~80 KiB a shard) stay far below it and keep their buffer.
+const MAX_RETAINED_WRITER_BYTES = 1024 * 1024;
 
 /** Queue bounds handed to `createQueue`. */
 export interface QueueCapacity {
@@ -225,6 +229,8 @@ export class RemoteWriteForwarder implements Forwarder {
       const points = this._shardPoints[s]!;
       // A copy: the writer's buffer is reused by the next enqueue.
       const fragment = writer.finish().slice();
+      if (writer.buf.length > MAX_RETAINED_WRITER_BYTES)
+        this._writers[s] = new ProtobufWriter(INITIAL_WRITER_BYTES);
       const shard = shards[s]!;
       if (!shard.queue.tryAppend(fragment, points)) {
         // admit checked the room in this same turn; only a broken queue gets here.

@@ -17,7 +17,7 @@ export {
   seriesKeyOf,
   formatSeries,
 } from './labels.js';
-export { BatchPool } from './batch-pool.js';
+export { BatchPool, type BatchPoolOptions } from './batch-pool.js';
 export {
   parseSelectorWith,
   type SelectorOp,

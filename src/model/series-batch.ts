@@ -103,20 +103,20 @@ export class SeriesBatch {
   exemplars: Exemplar[] = [];
   exemplarStart: Uint32Array = new Uint32Array(INITIAL_SERIES + 1);
   /** Per series: a DropReason, 0 while the series is live. */
-  dropped: Uint8Array = new Uint8Array(INITIAL_SERIES);
+  dropped: Uint8Array = new Uint8Array(INITIAL_SERIES + 1);
   /**
    * Per series: 1 when `labels[i]` is a stable array, the same object every
    * time this series arrives (the decoder's series cache handed it out, or a
    * stage memoized its output for one). Stages may memoize per-series work
    * keyed by a stable array's identity; they must never mutate label arrays.
    */
-  stable: Uint8Array = new Uint8Array(INITIAL_SERIES);
+  stable: Uint8Array = new Uint8Array(INITIAL_SERIES + 1);
   /**
    * 64-bit series hashes as [hi, lo] at 2·i, valid when `isHashed` (set by
    * the cardinality stage, reused by the forwarder to pick a shard): a series
    * is hashed once per request.
    */
-  seriesHashes: Uint32Array = new Uint32Array(2 * INITIAL_SERIES);
+  seriesHashes: Uint32Array = new Uint32Array(2 * (INITIAL_SERIES + 1));
   isHashed = false;
 
   /** Empties the batch and keeps its typed arrays for the next request. */
@@ -202,6 +202,48 @@ export class SeriesBatch {
       this.sampleStart[series]! +
       this.histogramStart[series + 1]! -
       this.histogramStart[series]!
+    );
+  }
+
+  /**
+   * Gives back typed-array capacity beyond what `series` series and
+   * `samples` samples need, rounded up the way the batch grows (so a batch
+   * trimmed to its own demand does not grow again). Contents are dropped:
+   * call on an empty (reset) batch only. Reallocates only when a column is
+   * larger than that size.
+   */
+  shrinkTo(series: number, samples: number): void {
+    let seriesSlots = INITIAL_SERIES + 1;
+    while (seriesSlots <= series) seriesSlots *= 2;
+    if (this.sampleStart.length > seriesSlots) {
+      this.sampleStart = new Uint32Array(seriesSlots);
+      this.histogramStart = new Uint32Array(seriesSlots);
+      this.exemplarStart = new Uint32Array(seriesSlots);
+      this.dropped = new Uint8Array(seriesSlots);
+      this.stable = new Uint8Array(seriesSlots);
+      this.seriesHashes = new Uint32Array(2 * seriesSlots);
+    }
+    let sampleSlots = INITIAL_SAMPLES;
+    while (sampleSlots < samples) sampleSlots *= 2;
+    if (this.values.length > sampleSlots) {
+      this.values = new Float64Array(sampleSlots);
+      this.timestamps = new Float64Array(sampleSlots);
+      this.startTimestamps = new Float64Array(sampleSlots);
+    }
+  }
+
+  /** Bytes of the typed arrays' capacity (what the batch keeps when reused). */
+  capacityBytes(): number {
+    return (
+      this.sampleStart.byteLength +
+      this.histogramStart.byteLength +
+      this.exemplarStart.byteLength +
+      this.dropped.byteLength +
+      this.stable.byteLength +
+      this.seriesHashes.byteLength +
+      this.values.byteLength +
+      this.timestamps.byteLength +
+      this.startTimestamps.byteLength
     );
   }
 

@@ -7,6 +7,10 @@ export {
 export { SelfMetrics } from './self-metrics.js';
 export { LogThrottle } from './log-throttle.js';
 export {
+  BufferPoolMetrics,
+  type BufferPoolSource,
+} from './buffer-pool-metrics.js';
+export {
   startTracing,
   gatewayTracer,
   isTracingConfigured,

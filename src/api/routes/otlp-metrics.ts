@@ -13,12 +13,14 @@ import {
   decodeMetricsProtobuf,
   encodeExportMetricsResponse,
 } from '../../ingest/otlp/index.js';
-import { BatchPool } from '../../model/index.js';
+import type { BatchPool } from '../../model/index.js';
 import type { IngestRuntime, IngestService } from '../ingest-service.js';
 
 export interface OtlpRouteDeps {
   runtime: () => IngestRuntime;
   ingest: IngestService;
+  /** Batches reused across requests; the app owns the pool (and its metric). */
+  batches: BatchPool;
 }
 
 /** 'protobuf' or 'json' from a Content-Type; other types are 415. */
@@ -38,7 +40,7 @@ export function otlpFormatOf(
 }
 
 export function otlpMetricsHandler(deps: OtlpRouteDeps): RequestHandler {
-  const pool = new BatchPool();
+  const pool = deps.batches;
   return async (req, res) => {
     res.locals['protocol'] = 'otlp_protobuf';
     const format = otlpFormatOf(req.headers['content-type']);

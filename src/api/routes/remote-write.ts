@@ -13,12 +13,14 @@ import {
   remoteWriteVersionOf,
   type RequestLimits,
 } from '../../ingest/remote-write/index.js';
-import { BatchPool } from '../../model/index.js';
+import type { BatchPool } from '../../model/index.js';
 import type { IngestRuntime, IngestService } from '../ingest-service.js';
 
 export interface RemoteWriteRouteDeps {
   runtime: () => IngestRuntime;
   ingest: IngestService;
+  /** Batches reused across requests; the app owns the pool (and its metric). */
+  batches: BatchPool;
 }
 
 const WRITTEN_HEADERS = [
@@ -39,7 +41,7 @@ function setWritten(
 }
 
 export function remoteWriteHandler(deps: RemoteWriteRouteDeps): RequestHandler {
-  const pool = new BatchPool();
+  const pool = deps.batches;
   // Known series skip label decoding and every stage's per-series work (see SeriesBatch.stable).
   let seriesCache = new SeriesLabelCache();
   // The limits the cached series were checked against; new limits, new cache.

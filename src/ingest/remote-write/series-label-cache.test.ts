@@ -75,6 +75,17 @@ describe('SeriesLabelCache with decodeWriteRequestV1', () => {
     expect(cache.misses - misses).toBe(1);
   });
 
+  it('caches at most maxNewEntriesPerRequest new series per request, so one extreme request pins little', () => {
+    const cache = new SeriesLabelCache({ maxNewEntriesPerRequest: 2 });
+    const pods = ['a', 'b', 'c', 'd', 'e'];
+    decodeWriteRequestV1(body(pods), new SeriesBatch(), cache);
+    expect(cache.size).toBe(2);
+    // The next request adds its own share: a large sender converges.
+    decodeWriteRequestV1(body(pods), new SeriesBatch(), cache);
+    expect(cache.size).toBe(4);
+    expect(cache.hits).toBe(2);
+  });
+
   it('takes the general path when labels and samples are interleaved', () => {
     const cache = new SeriesLabelCache();
     // Hand-built TimeSeries: label, sample, label (legal protobuf, unusual order).
@@ -117,6 +128,18 @@ describe('SeriesLabelCache keyed by symbol ids (remote write 2.0)', () => {
     expect(cache.getByIds([9, 2, 3, 4], 4, 42)).toBeUndefined();
     expect(cache.getByIds([1, 2, 3, 4, 5, 6], 6, 42)).toBeUndefined();
     expect(cache.getByIds([1, 2], 2, 42)).toBeUndefined();
+  });
+
+  it('caches at most maxNewEntriesPerRequest new keys until the next request starts', () => {
+    const cache = new SeriesLabelCache({ maxNewEntriesPerRequest: 1 });
+    cache.maintain();
+    cache.setByIds([1], 1, 1, ['__name__', 'a']);
+    cache.setByIds([2], 1, 2, ['__name__', 'b']);
+    expect(cache.getByIds([2], 1, 2)).toBeUndefined();
+    cache.maintain();
+    cache.setByIds([2], 1, 2, ['__name__', 'b']);
+    expect(cache.getByIds([1], 1, 1)).toEqual(['__name__', 'a']);
+    expect(cache.getByIds([2], 1, 2)).toEqual(['__name__', 'b']);
   });
 
   it('reads only the first `count` ids of a reused key, and copies the key it keeps', () => {

@@ -38,11 +38,20 @@ export interface SeriesLabelCacheOptions {
   maxEntriesPerGeneration?: number;
   /** Age after which the current generation rotates even if not full. */
   generationMs?: number;
+  /**
+   * New series one request may add; the rest of a request's new series are
+   * decoded uncached. Bounds what one extreme request pins (issue #11,
+   * finding 5), while a sender whose requests are merely large still gets
+   * every series cached within a few requests.
+   */
+  maxNewEntriesPerRequest?: number;
   now?: () => number;
 }
 
 const DEFAULT_MAX_ENTRIES_PER_GENERATION = 500_000;
 const DEFAULT_GENERATION_MS = 10 * 60_000;
+// Five times Prometheus' default max_samples_per_send, vmagent's block size.
+const DEFAULT_MAX_NEW_ENTRIES_PER_REQUEST = 10_000;
 
 export class SeriesLabelCache {
   private _current = new Map<number, CacheEntry>();
@@ -50,8 +59,10 @@ export class SeriesLabelCache {
   private _currentByIds = new Map<number, IdsEntry>();
   private _previousByIds = new Map<number, IdsEntry>();
   private _currentSize = 0;
+  private _newThisRequest = 0;
   private _generationStartMs: number;
   private readonly _maxEntries: number;
+  private readonly _maxNewPerRequest: number;
   private readonly _generationMs: number;
   private readonly _now: () => number;
   /** Ids of remote write 2.0 symbols, rotated with the series. */
@@ -63,6 +74,8 @@ export class SeriesLabelCache {
     this._maxEntries =
       options.maxEntriesPerGeneration ?? DEFAULT_MAX_ENTRIES_PER_GENERATION;
     this._generationMs = options.generationMs ?? DEFAULT_GENERATION_MS;
+    this._maxNewPerRequest =
+      options.maxNewEntriesPerRequest ?? DEFAULT_MAX_NEW_ENTRIES_PER_REQUEST;
     this._now = options.now ?? Date.now;
     this._generationStartMs = this._now();
   }
@@ -116,7 +129,10 @@ export class SeriesLabelCache {
     return undefined;
   }
 
-  /** Caches validated labels for bytes [start, end) of `body` (copied: `body` may be reused). */
+  /**
+   * Caches validated labels for bytes [start, end) of `body` (copied: `body`
+   * may be reused), unless this request has added its share of new series.
+   */
   set(
     body: Buffer,
     start: number,
@@ -124,6 +140,8 @@ export class SeriesLabelCache {
     hash: number,
     labels: string[]
   ): void {
+    if (this._newThisRequest >= this._maxNewPerRequest) return;
+    this._newThisRequest++;
     this._insert(hash, Buffer.from(body.subarray(start, end)), labels);
   }
 
@@ -163,18 +181,24 @@ export class SeriesLabelCache {
     return undefined;
   }
 
-  /** Caches validated labels for the 2.0 key `ids[0, count)` (copied: `ids` may be reused). */
+  /** Caches validated labels for the 2.0 key `ids[0, count)` (copied: `ids` may be reused), as `set` does. */
   setByIds(
     ids: readonly number[],
     count: number,
     hash: number,
     labels: string[]
   ): void {
+    if (this._newThisRequest >= this._maxNewPerRequest) return;
+    this._newThisRequest++;
     this._insertByIds(hash, ids.slice(0, count), labels);
   }
 
-  /** Rotates generations when the current one is full or old; call once per request. */
+  /**
+   * Starts a request: rotates generations when the current one is full or
+   * old, and renews the request's share of new series. Call once per request.
+   */
   maintain(): void {
+    this._newThisRequest = 0;
     if (
       this._currentSize >= this._maxEntries ||
       this.symbols.currentSize >= this._maxEntries ||
