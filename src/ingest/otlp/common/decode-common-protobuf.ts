@@ -390,17 +390,23 @@ export function readAttribute(
     end,
     0,
     lenStrings,
-    caps.labelBytes ? caps.limits : undefined
+    caps.labelBytes ? caps.limits : undefined,
+    caps.attributes
   );
 }
 
-/** A KeyValue; with `labelLimits`, key and string value bytes are capped. */
+/**
+ * A KeyValue; with `labelLimits`, key and string value bytes are capped;
+ * with `elements`, each array element and kvlist entry inside its value is
+ * counted there (they cost what attributes cost).
+ */
 export function readKeyValue(
   r: ProtobufReader,
   end: number,
   depth: number,
   lenStrings: boolean,
-  labelLimits?: RequestLimits
+  labelLimits?: RequestLimits,
+  elements?: RequestItemCounter
 ): OtlpKeyValue {
   const out: OtlpKeyValue = { key: '', value: null };
   while (r.pos < end) {
@@ -420,7 +426,8 @@ export function readKeyValue(
           nested(r, tag, end),
           depth,
           lenStrings,
-          labelLimits
+          labelLimits,
+          elements
         );
         break;
       default:
@@ -431,13 +438,14 @@ export function readKeyValue(
   return out;
 }
 
-/** An AnyValue; with `labelLimits`, a string value's bytes are capped. */
+/** An AnyValue; `labelLimits` and `elements` as for readKeyValue. */
 export function readAnyValue(
   r: ProtobufReader,
   end: number,
   depth: number,
   lenStrings: boolean,
-  labelLimits?: RequestLimits
+  labelLimits?: RequestLimits,
+  elements?: RequestItemCounter
 ): OtlpAnyValue {
   if (depth >= MAX_ANY_VALUE_DEPTH) {
     throw new InvalidPayloadError(
@@ -470,11 +478,23 @@ export function readAnyValue(
         value = r.double();
         break;
       case 5:
-        value = readValues(r, nested(r, tag, end), depth + 1, lenStrings);
+        value = readValues(
+          r,
+          nested(r, tag, end),
+          depth + 1,
+          lenStrings,
+          elements
+        );
         break;
       case 6:
         value = {
-          kvlist: readKeyValues(r, nested(r, tag, end), depth + 1, lenStrings),
+          kvlist: readKeyValues(
+            r,
+            nested(r, tag, end),
+            depth + 1,
+            lenStrings,
+            elements
+          ),
         };
         break;
       case 7: {
@@ -498,14 +518,25 @@ function readValues(
   r: ProtobufReader,
   end: number,
   depth: number,
-  lenStrings: boolean
+  lenStrings: boolean,
+  elements: RequestItemCounter | undefined
 ): OtlpAnyValue[] {
   const values: OtlpAnyValue[] = [];
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag >>> 3 === 1)
-      values.push(readAnyValue(r, nested(r, tag, end), depth, lenStrings));
-    else skipField(r, tag);
+    if (tag >>> 3 === 1) {
+      elements?.add(1);
+      values.push(
+        readAnyValue(
+          r,
+          nested(r, tag, end),
+          depth,
+          lenStrings,
+          undefined,
+          elements
+        )
+      );
+    } else skipField(r, tag);
   }
   checkEnd(r, end);
   return values;
@@ -516,14 +547,25 @@ function readKeyValues(
   r: ProtobufReader,
   end: number,
   depth: number,
-  lenStrings: boolean
+  lenStrings: boolean,
+  elements: RequestItemCounter | undefined
 ): OtlpKeyValue[] {
   const values: OtlpKeyValue[] = [];
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag >>> 3 === 1)
-      values.push(readKeyValue(r, nested(r, tag, end), depth, lenStrings));
-    else skipField(r, tag);
+    if (tag >>> 3 === 1) {
+      elements?.add(1);
+      values.push(
+        readKeyValue(
+          r,
+          nested(r, tag, end),
+          depth,
+          lenStrings,
+          undefined,
+          elements
+        )
+      );
+    } else skipField(r, tag);
   }
   checkEnd(r, end);
   return values;
