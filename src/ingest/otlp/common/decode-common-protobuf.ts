@@ -274,16 +274,24 @@ export function addAttribute(
   );
 }
 
-/** Refuses a LEN field (a string about to be read) longer than `max` bytes. */
-function checkLength(
+/**
+ * readString, refusing a string longer than the cap by its length prefix,
+ * before decoding it (the same errors otherwise).
+ */
+function readCappedString(
   r: ProtobufReader,
+  tag: number,
+  parentEnd: number,
+  lenStrings: boolean,
   limits: RequestLimits,
   cap: 'maxLabelNameBytes' | 'maxLabelValueBytes',
   what: string
-): void {
+): string {
+  // The length prefix is read once: this runs per attribute.
+  expectWireType(r, tag, WireType.LENGTH_DELIMITED);
   const at = r.pos;
-  const length = r.uint32();
-  r.pos = at;
+  const end = r.delimitedEnd();
+  const length = end - r.pos;
   if (length > limits[cap]) {
     throw overRequestLimit(
       limits,
@@ -291,6 +299,19 @@ function checkLength(
       `${what} of ${length} bytes at offset ${at}`
     );
   }
+  if (lenStrings && end > parentEnd) {
+    throw new InvalidPayloadError(
+      `field ${tag >>> 3} of ${length} bytes at offset ${r.pos} overruns its enclosing message`
+    );
+  }
+  const value = decodeUtf8(r.buf, r.pos, end);
+  r.pos = end;
+  if (end > parentEnd) {
+    throw new InvalidPayloadError(
+      `string field ${tag >>> 3} ending at offset ${end} overruns its enclosing message`
+    );
+  }
+  return value;
 }
 
 // ---- common messages -------------------------------------------------------
@@ -413,12 +434,18 @@ export function readKeyValue(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        if (
-          labelLimits !== undefined &&
-          (tag & 7) === WireType.LENGTH_DELIMITED
-        )
-          checkLength(r, labelLimits, 'maxLabelNameBytes', 'attribute key');
-        out.key = readString(r, tag, end, lenStrings);
+        out.key =
+          labelLimits === undefined
+            ? readString(r, tag, end, lenStrings)
+            : readCappedString(
+                r,
+                tag,
+                end,
+                lenStrings,
+                labelLimits,
+                'maxLabelNameBytes',
+                'attribute key'
+              );
         break;
       case 2:
         out.value = readAnyValue(
@@ -458,12 +485,18 @@ export function readAnyValue(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        if (
-          labelLimits !== undefined &&
-          (tag & 7) === WireType.LENGTH_DELIMITED
-        )
-          checkLength(r, labelLimits, 'maxLabelValueBytes', 'attribute value');
-        value = readString(r, tag, end, lenStrings);
+        value =
+          labelLimits === undefined
+            ? readString(r, tag, end, lenStrings)
+            : readCappedString(
+                r,
+                tag,
+                end,
+                lenStrings,
+                labelLimits,
+                'maxLabelValueBytes',
+                'attribute value'
+              );
         break;
       case 2:
         expectWireType(r, tag, WireType.VARINT);
