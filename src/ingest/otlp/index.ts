@@ -56,5 +56,6 @@ export {
 export {
   DEFAULT_REQUEST_LIMITS,
   REQUEST_LIMIT_KEYS,
+  overRequestLimit,
   type RequestLimits,
 } from '../request-limits.js';
