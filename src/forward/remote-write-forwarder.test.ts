@@ -71,7 +71,7 @@ describe('RemoteWriteForwarder', () => {
       f.start();
       const rounds = 6;
       for (let round = 0; round < rounds; round++)
-        f.enqueue(buildRound(round, 100, 2));
+        await f.enqueue(buildRound(round, 100, 2));
       await sink.waitFor(() => sink.acceptedSampleCount() === rounds * 100 * 2);
 
       const bySeries = sink.acceptedSamples();
@@ -111,7 +111,7 @@ describe('RemoteWriteForwarder', () => {
         max_samples_per_send: 1000,
         batch_send_deadline: 60_000,
       });
-      f.enqueue(buildRound(0, 200));
+      await f.enqueue(buildRound(0, 200));
       const perShard = f.stats().shards.map(s => s.queuedPoints);
       const want = Array.from({ length: 8 }, () => 0);
       for (let i = 0; i < 200; i++) {
@@ -126,8 +126,8 @@ describe('RemoteWriteForwarder', () => {
 
     it('sends a fragment larger than max_samples_per_send alone', async () => {
       const f = forwarder({ shards: 1, max_samples_per_send: 10 });
-      f.enqueue(buildRound(0, 25));
-      f.enqueue(buildRound(1, 3));
+      await f.enqueue(buildRound(0, 25));
+      await f.enqueue(buildRound(1, 3));
       f.start();
       await sink.waitFor(() => sink.acceptedSampleCount() === 28);
       expect(sink.requests.map(r => r.series.length)).toEqual([25, 3]);
@@ -140,7 +140,7 @@ describe('RemoteWriteForwarder', () => {
         note: '日本語 🚀 ∑',
         empty_free: 'ü',
       };
-      forwarder().enqueue(
+      await forwarder().enqueue(
         buildBatch([{ labels, samples: [[42.5, 1_700_000_000_123]] }])
       );
       running[0]!.start();
@@ -155,7 +155,7 @@ describe('RemoteWriteForwarder', () => {
 
     it('skips dropped series', async () => {
       const f = forwarder({ shards: 2 });
-      f.enqueue(
+      await f.enqueue(
         buildBatch([
           { labels: { __name__: 'kept' }, samples: [[1, 1000]] },
           {
@@ -182,7 +182,7 @@ describe('RemoteWriteForwarder', () => {
       }
       const f = forwarder({ shards: 4, batch_send_deadline: 60_000 });
       f.start();
-      f.enqueue(buildBatch(series, [GAUGE_META, COUNTER_META]));
+      await f.enqueue(buildBatch(series, [GAUGE_META, COUNTER_META]));
       // Metadata takes bytes, not points.
       expect(f.stats().queuedPoints).toBe(20);
       expect(f.stats().shards[0]?.queuedFragments).toBe(1);
@@ -207,7 +207,7 @@ describe('RemoteWriteForwarder', () => {
     it('sends metadata that came without series', async () => {
       const f = forwarder({ shards: 4 });
       f.start();
-      f.enqueue(buildBatch([], [GAUGE_META]));
+      await f.enqueue(buildBatch([], [GAUGE_META]));
       await sink.waitFor(() => sink.accepted().length === 1);
       expect(sink.requests[0]?.metadata.map(m => m.familyName)).toEqual([
         'temperature',
@@ -215,7 +215,7 @@ describe('RemoteWriteForwarder', () => {
       expect(sink.requests[0]?.series).toEqual([]);
     });
 
-    it('refuses with OverloadedError and appends nothing when any shard is full', () => {
+    it('refuses with OverloadedError and appends nothing when any shard is full', async () => {
       const f = forwarder({ shards: 2, capacity: 20 });
       const onShard = (
         shard: number,
@@ -230,7 +230,7 @@ describe('RemoteWriteForwarder', () => {
         }
         return out;
       };
-      f.enqueue(buildBatch(onShard(0, 8)));
+      await f.enqueue(buildBatch(onShard(0, 8)));
       const before = f.stats();
       expect(before.shards.map(s => s.queuedPoints)).toEqual([8, 0]);
 
@@ -241,7 +241,7 @@ describe('RemoteWriteForwarder', () => {
       ]);
       let caught: unknown;
       try {
-        f.enqueue(overflowing);
+        await f.enqueue(overflowing);
       } catch (err) {
         caught = err;
       }
@@ -253,7 +253,7 @@ describe('RemoteWriteForwarder', () => {
       expect(error.retryAfterMs).toBe(30_000);
       expect(f.stats()).toEqual(before);
 
-      f.enqueue(buildBatch(onShard(1, 10)));
+      await f.enqueue(buildBatch(onShard(1, 10)));
       expect(f.stats().shards.map(s => s.queuedPoints)).toEqual([8, 10]);
     });
 
@@ -277,7 +277,7 @@ describe('RemoteWriteForwarder', () => {
       f.start();
       nowMs = 5000;
       for (let round = 0; round < 10; round++) {
-        f.enqueue(buildRound(round, 10));
+        await f.enqueue(buildRound(round, 10));
         await vi.waitFor(() => expect(f.stats().queuedPoints).toBe(0), {
           interval: 2,
         });
@@ -285,18 +285,17 @@ describe('RemoteWriteForwarder', () => {
       // 100 points drained over 5 s plus one 10 s window: 1/150 points per ms.
       isBlocked = true;
       for (let round = 10; round < 20; round++)
-        f.enqueue(buildRound(round, 10));
+        await f.enqueue(buildRound(round, 10));
       expect(f.stats().queuedPoints).toBe(100);
-      const error = (() => {
-        try {
-          f.enqueue(buildRound(20, 10));
-        } catch (err) {
-          return err as OverloadedError;
-        }
-        throw new Error('want OverloadedError');
-      })();
+      let caught: unknown;
+      try {
+        await f.enqueue(buildRound(20, 10));
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(OverloadedError);
       // 10 points over capacity at 1/150 points per ms.
-      expect(error.retryAfterMs).toBe(1500);
+      expect((caught as OverloadedError).retryAfterMs).toBe(1500);
       isBlocked = false;
       release?.();
     });
@@ -313,8 +312,8 @@ describe('RemoteWriteForwarder', () => {
       // 20,000 series on one shard: its writer grows past the 1 MiB it may keep.
       const f = forwarder({ shards: 1, max_samples_per_send: 100_000 });
       f.start();
-      f.enqueue(buildRound(0, 20_000));
-      f.enqueue(buildRound(1, 10));
+      await f.enqueue(buildRound(0, 20_000));
+      await f.enqueue(buildRound(1, 10));
       await sink.waitFor(() => sink.acceptedSampleCount() === 20_010);
       const bySeries = sink.acceptedSamples();
       expect(bySeries.size).toBe(20_000);
@@ -330,7 +329,7 @@ describe('RemoteWriteForwarder', () => {
       sink.reply({ status: 503, body: 'ingester unavailable' });
       const f = forwarder({ shards: 1 });
       f.start();
-      f.enqueue(buildRound(0, 5));
+      await f.enqueue(buildRound(0, 5));
       await sink.waitFor(() => sink.acceptedSampleCount() === 5);
       await vi.waitFor(() => expect(f.stats().queuedPoints).toBe(0));
       expect(sink.requests.map(r => r.status)).toEqual([503, 204]);
@@ -363,9 +362,9 @@ describe('RemoteWriteForwarder', () => {
       const { logger, lines } = captureLogger();
       const f = forwarder({ shards: 1 }, { logger });
       f.start();
-      f.enqueue(buildRound(0, 3));
+      await f.enqueue(buildRound(0, 3));
       await sink.waitFor(() => sink.requests.length === 1);
-      f.enqueue(buildRound(1, 4));
+      await f.enqueue(buildRound(1, 4));
       await sink.waitFor(() => sink.acceptedSampleCount() === 4);
 
       expect(sink.requests.map(r => r.status)).toEqual([400, 204]);
@@ -445,7 +444,7 @@ describe('RemoteWriteForwarder', () => {
       sink.reply('destroy');
       const f = forwarder({ shards: 1 });
       f.start();
-      f.enqueue(buildRound(0, 2));
+      await f.enqueue(buildRound(0, 2));
       await sink.waitFor(() => sink.acceptedSampleCount() === 2);
       expect(
         await metricValue(metrics, 'forwardRetries', {
@@ -466,7 +465,7 @@ describe('RemoteWriteForwarder', () => {
       await sink.close();
       const f = forwarder({ shards: 2 });
       f.start();
-      f.enqueue(buildRound(0, 10));
+      await f.enqueue(buildRound(0, 10));
       await vi.waitFor(async () => {
         expect(
           await metricValue(metrics, 'forwardRetries', {
@@ -484,7 +483,7 @@ describe('RemoteWriteForwarder', () => {
       sink.reply('hang');
       const f = forwarder({ shards: 1, timeout: 100 });
       f.start();
-      f.enqueue(buildRound(0, 2));
+      await f.enqueue(buildRound(0, 2));
       await sink.waitFor(() => sink.acceptedSampleCount() === 2);
       expect(sink.requests).toHaveLength(2);
     });
@@ -493,7 +492,7 @@ describe('RemoteWriteForwarder', () => {
       sink.reply({ status: 429, headers: { 'Retry-After': '1' } });
       const f = forwarder({ shards: 1 });
       f.start();
-      f.enqueue(buildRound(0, 1));
+      await f.enqueue(buildRound(0, 1));
       await sink.waitFor(() => sink.requests.length === 1);
       const refusedAt = Date.now();
       await sink.waitFor(() => sink.acceptedSampleCount() === 1);
@@ -531,7 +530,7 @@ describe('RemoteWriteForwarder', () => {
       const { fetch, calls } = fakeFetch([[429, { 'Retry-After': '1' }]]);
       const f = forwarder({ shards: 1, batch_send_deadline: 0 }, { fetch });
       f.start();
-      f.enqueue(buildRound(0, 1));
+      await f.enqueue(buildRound(0, 1));
       await vi.advanceTimersByTimeAsync(0);
       expect(calls).toHaveLength(1);
       await vi.advanceTimersByTimeAsync(999);
@@ -554,7 +553,7 @@ describe('RemoteWriteForwarder', () => {
         { fetch, random: () => 0.999_999 }
       );
       f.start();
-      f.enqueue(buildRound(0, 1));
+      await f.enqueue(buildRound(0, 1));
       await vi.advanceTimersByTimeAsync(2000);
       const gaps = calls.slice(1).map((t, i) => t - calls[i]!);
       expect(gaps).toEqual([100, 199, 399, 399, 399]);
@@ -568,16 +567,16 @@ describe('RemoteWriteForwarder', () => {
         { fetch }
       );
       f.start();
-      f.enqueue(buildRound(0, 4));
+      await f.enqueue(buildRound(0, 4));
       await vi.advanceTimersByTimeAsync(999);
       expect(calls).toHaveLength(0);
       await vi.advanceTimersByTimeAsync(1);
       expect(calls).toHaveLength(1);
 
-      f.enqueue(buildRound(1, 4));
+      await f.enqueue(buildRound(1, 4));
       await vi.advanceTimersByTimeAsync(10);
       expect(calls).toHaveLength(1);
-      f.enqueue(buildRound(2, 6));
+      await f.enqueue(buildRound(2, 6));
       await vi.advanceTimersByTimeAsync(0);
       expect(calls).toHaveLength(2);
     });
@@ -587,7 +586,8 @@ describe('RemoteWriteForwarder', () => {
     it('flushes what is queued without waiting for the deadline', async () => {
       const f = forwarder({ shards: 4, batch_send_deadline: 60_000 });
       f.start();
-      for (let round = 0; round < 3; round++) f.enqueue(buildRound(round, 50));
+      for (let round = 0; round < 3; round++)
+        await f.enqueue(buildRound(round, 50));
       const startedAt = Date.now();
       const report = await f.stop(5000);
       expect(Date.now() - startedAt).toBeLessThan(2000);
@@ -604,7 +604,7 @@ describe('RemoteWriteForwarder', () => {
       const { logger, lines } = captureLogger();
       const f = forwarder({ shards: 2 }, { logger });
       f.start();
-      f.enqueue(buildRound(0, 30));
+      await f.enqueue(buildRound(0, 30));
       const report = await f.stop(150);
       expect(report).toEqual({
         downstream: f.name,
@@ -626,7 +626,7 @@ describe('RemoteWriteForwarder', () => {
       sink.reply('hang');
       const f = forwarder({ shards: 1, timeout: 30_000 });
       f.start();
-      f.enqueue(buildRound(0, 3));
+      await f.enqueue(buildRound(0, 3));
       await sink.waitFor(() => sink.requests.length === 1);
       const startedAt = Date.now();
       expect(await f.stop(100)).toMatchObject({
@@ -638,7 +638,7 @@ describe('RemoteWriteForwarder', () => {
 
     it('reports queued points when never started', async () => {
       const f = forwarder();
-      f.enqueue(buildRound(0, 7));
+      await f.enqueue(buildRound(0, 7));
       expect(await f.stop(100)).toMatchObject({
         leftPoints: 7,
         isDrained: false,
@@ -656,7 +656,7 @@ describe('RemoteWriteForwarder', () => {
     ] as const)('sends %j as %s', async (auth, want) => {
       const f = forwarder({ shards: 1, ...auth });
       f.start();
-      f.enqueue(buildRound(0, 1));
+      await f.enqueue(buildRound(0, 1));
       await sink.waitFor(() => sink.accepted().length === 1);
       expect(sink.requests[0]?.headers.authorization).toBe(want);
     });

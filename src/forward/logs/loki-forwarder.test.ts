@@ -140,7 +140,7 @@ describe('LokiForwarder', () => {
       headers: { 'X-Extra': '1', 'Content-Type': 'text/plain' },
     });
     loki.start();
-    loki.enqueue(batchOf(['hello', 'world']));
+    await loki.enqueue(batchOf(['hello', 'world']));
     await sink.waitForRequests(1);
     const [request] = sink.requests;
     expect(request!.headers).toMatchObject({
@@ -196,7 +196,7 @@ describe('LokiForwarder', () => {
     url.password = 'p@ss';
     const loki = forwarder({ url: url.href });
     loki.start();
-    loki.enqueue(batchOf(['x']));
+    await loki.enqueue(batchOf(['x']));
     await sink.waitForRequests(1);
     expect(sink.requests[0]!.headers.authorization).toBe(
       `Basic ${Buffer.from('user:p@ss').toString('base64')}`
@@ -215,7 +215,7 @@ describe('LokiForwarder', () => {
     );
     const loki = forwarder();
     loki.start();
-    loki.enqueue(batchOf(['a', 'b']));
+    await loki.enqueue(batchOf(['a', 'b']));
     await eventually(() => expect(sink.accepted()).toHaveLength(1));
     expect(sink.requests.map(r => r.status)).toEqual([503, 429, 0, 500, 204]);
     expect(deliveredLines()).toEqual(['a', 'b']);
@@ -256,9 +256,9 @@ describe('LokiForwarder', () => {
     });
     const loki = forwarder({}, fastLogs(), { logger });
     loki.start();
-    loki.enqueue(batchOf(['too-old-1', 'too-old-2']));
+    await loki.enqueue(batchOf(['too-old-1', 'too-old-2']));
     await sink.waitForRequests(1);
-    loki.enqueue(batchOf(['fine']));
+    await loki.enqueue(batchOf(['fine']));
     await eventually(() => expect(sink.accepted()).toHaveLength(1));
     expect(deliveredLines()).toEqual(['fine']);
     expect(sink.requests).toHaveLength(2);
@@ -283,16 +283,16 @@ describe('LokiForwarder', () => {
     for (let b = 0; b < 30; b++) {
       const lines = [`${b}-a`, `${b}-b`, `${b}-c`];
       want.push(...lines);
-      loki.enqueue(batchOf(lines));
+      await loki.enqueue(batchOf(lines));
       if (b % 5 === 0) await new Promise(resolve => setTimeout(resolve, 3));
     }
     await eventually(() => expect(deliveredLines()).toHaveLength(want.length));
     expect(deliveredLines()).toEqual(want);
   });
 
-  it('refuses an enqueue when the queue is full, appending nothing, with a retryable 429', () => {
+  it('refuses an enqueue when the queue is full, appending nothing, with a retryable 429', async () => {
     const loki = forwarder({}, fastLogs({ capacity_records: 3 }));
-    loki.enqueue(batchOf(['1', '2']));
+    await loki.enqueue(batchOf(['1', '2']));
     const error = loki.admit(batchOf(['3', '4']));
     expect(error).toBeInstanceOf(OverloadedError);
     expect((error as OverloadedError).httpStatus).toBe(429);
@@ -315,7 +315,7 @@ describe('LokiForwarder', () => {
   it('drains what is queued on stop, then refuses enqueues', async () => {
     const loki = forwarder();
     loki.start();
-    loki.enqueue(batchOf(['last words']));
+    await loki.enqueue(batchOf(['last words']));
     const report = await loki.stop(2000);
     expect(report).toEqual({
       downstream: loki.name,
@@ -330,7 +330,7 @@ describe('LokiForwarder', () => {
     sink.reply('hang');
     const loki = forwarder();
     loki.start();
-    loki.enqueue(batchOf(['stuck']));
+    await loki.enqueue(batchOf(['stuck']));
     await sink.waitForRequests(1);
     expect(await loki.stop(50)).toEqual({
       downstream: loki.name,
@@ -339,15 +339,15 @@ describe('LokiForwarder', () => {
     });
   });
 
-  it('queues nothing for a batch with no live record', () => {
+  it('queues nothing for a batch with no live record', async () => {
     const loki = forwarder();
     const batch = batchOf(['x']);
     batch.dropped[0] = 1;
-    loki.enqueue(batch);
+    await loki.enqueue(batch);
     expect(loki.stats().shards[0]!.queuedFragments).toBe(0);
   });
 
-  it('builds its queue with the given factory (the seam for the durable queue)', () => {
+  it('builds its queue with the given factory (the seam for the durable queue)', async () => {
     const made: string[] = [];
     const loki = forwarder({ name: 'central-loki' }, fastLogs(), {
       createQueue: (kind, downstream, capacity) => {
@@ -357,7 +357,7 @@ describe('LokiForwarder', () => {
         return new MemoryForwardQueue(capacity);
       },
     });
-    loki.enqueue(batchOf(['x']));
+    await loki.enqueue(batchOf(['x']));
     expect(made).toEqual(['loki/central-loki/200000/409600000']);
     expect(loki.stats().queuedPoints).toBe(1);
   });

@@ -95,7 +95,7 @@ describe('OtlpLogsForwarder', () => {
   it('posts gzip protobuf ExportLogsServiceRequests that keep every field', async () => {
     const otlp = forwarder({ tenant: 'team-a' });
     const batch = batchOf(['a', 'b']);
-    otlp.enqueue(batch);
+    await otlp.enqueue(batch);
     await sink.waitForRequests(1);
     const [request] = sink.requests;
     expect(request!.headers).toMatchObject({
@@ -113,7 +113,7 @@ describe('OtlpLogsForwarder', () => {
 
   it('can send uncompressed', async () => {
     const otlp = forwarder({}, { otlp_compression: 'none' });
-    otlp.enqueue(batchOf(['a']));
+    await otlp.enqueue(batchOf(['a']));
     await sink.waitForRequests(1);
     expect(sink.requests[0]!.headers['content-encoding']).toBeUndefined();
     expect(
@@ -124,10 +124,10 @@ describe('OtlpLogsForwarder', () => {
   it('joins the batches queued during a send into the next request body', async () => {
     sink.reply('hang');
     const otlp = forwarder({ timeout: 200 });
-    otlp.enqueue(batchOf(['1']));
+    await otlp.enqueue(batchOf(['1']));
     await sink.waitForRequests(1);
-    otlp.enqueue(batchOf(['2', '3']));
-    otlp.enqueue(batchOf(['4']));
+    await otlp.enqueue(batchOf(['2', '3']));
+    await otlp.enqueue(batchOf(['4']));
     await eventually(() => expect(sink.accepted()).toHaveLength(2));
     const bodies = sink
       .accepted()
@@ -143,9 +143,9 @@ describe('OtlpLogsForwarder', () => {
       { status: 400, body: 'bad request: invalid log record' }
     );
     const otlp = forwarder();
-    otlp.enqueue(batchOf(['retried then refused']));
+    await otlp.enqueue(batchOf(['retried then refused']));
     await sink.waitForRequests(2);
-    otlp.enqueue(batchOf(['next']));
+    await otlp.enqueue(batchOf(['next']));
     await eventually(() => expect(sink.accepted()).toHaveLength(1));
     expect(
       LogSink.otlpBatch(sink.accepted()[0]!).records.map(r => r.body)
