@@ -99,7 +99,7 @@ function labelsOf(series: TimeSeriesV1Object): Record<string, string> {
 }
 
 function timestampsOf(series: TimeSeriesV1Object): number[] {
-  return (series.samples ?? []).map(s => Number(s.timestamp ?? 0));
+  return (series.samples ?? []).map(s => s.timestamp ?? 0);
 }
 
 function listen(server: Server, port: number): Promise<void> {

@@ -23,7 +23,7 @@ export interface Tmpfs {
 
 function describeError(err: unknown): string {
   if (err !== null && typeof err === 'object' && 'stderr' in err) {
-    const stderr = String((err as { stderr: unknown }).stderr).trim();
+    const stderr = String(err.stderr).trim();
     if (stderr !== '') return stderr;
   }
   return err instanceof Error ? err.message : String(err);

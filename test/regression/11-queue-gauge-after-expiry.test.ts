@@ -6,7 +6,8 @@
  * below the truth (0 or negative while samples were queued). A commit now
  * reports the points it removed, and only those leave the gauge.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -30,9 +31,7 @@ describe('the queued-samples gauge after the age limit drops a batch being retri
 
   it('ends at 0 once everything is sent, never below the truth', async () => {
     const root = mkdtempSync(join(tmpdir(), 'fleetgate-gauge-'));
-    cleanups.push(() =>
-      Promise.resolve(rmSync(root, { recursive: true, force: true }))
-    );
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
     const sink = await RemoteWriteSink.start();
     cleanups.push(() => sink.close());
     sink.replyByDefault({ status: 500 });

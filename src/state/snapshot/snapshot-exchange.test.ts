@@ -7,14 +7,16 @@ import {
 } from './snapshot-exchange.js';
 import type { SnapshotTransport } from './snapshot-transport.js';
 
-const COUNT_CODEC: SnapshotCodec<{ n: number }> = {
-  encode: s => JSON.stringify(s),
+// `satisfies`, not a type annotation: its members stay plain functions
+// (no `this`), so a test can hand one to vi.fn on its own.
+const COUNT_CODEC = {
+  encode: (s: { n: number }) => JSON.stringify(s),
   decode: payload => {
     const raw = JSON.parse(payload) as { n?: unknown };
     if (typeof raw.n !== 'number') throw new TypeError('n: want a number');
     return { n: raw.n };
   },
-};
+} satisfies SnapshotCodec<{ n: number }>;
 
 function exchange(
   transport: SnapshotTransport,
