@@ -220,7 +220,8 @@ function checkAttributeCount(
   cap: AttributeCapName,
   owner: string
 ): void {
-  const max = caps.limits[cap];
+  // A switch, not `caps.limits[cap]`: a keyed load with varying keys is slow per attribute.
+  const max = capValue(caps.limits, cap);
   if (attributes.length === max) {
     throw overRequestLimit(
       caps.limits,
@@ -229,6 +230,19 @@ function checkAttributeCount(
     );
   }
   caps.attributes.add(1);
+}
+
+function capValue(limits: RequestLimits, cap: AttributeCapName): number {
+  switch (cap) {
+    case 'maxAttributesPerResource':
+      return limits.maxAttributesPerResource;
+    case 'maxAttributesPerScope':
+      return limits.maxAttributesPerScope;
+    case 'maxAttributesPerPoint':
+      return limits.maxAttributesPerPoint;
+    case 'maxAttributesPerLogRecord':
+      return limits.maxAttributesPerLogRecord;
+  }
 }
 
 /** The attribute caps of one decode call, with a fresh per-request total. */
@@ -292,7 +306,11 @@ function readCappedString(
   const at = r.pos;
   const end = r.delimitedEnd();
   const length = end - r.pos;
-  if (length > limits[cap]) {
+  const max =
+    cap === 'maxLabelNameBytes'
+      ? limits.maxLabelNameBytes
+      : limits.maxLabelValueBytes;
+  if (length > max) {
     throw overRequestLimit(
       limits,
       cap,
