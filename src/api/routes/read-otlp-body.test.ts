@@ -6,7 +6,12 @@ import { PayloadTooLargeError, RequestLimitError } from '../../errors.js';
 import { DEFAULT_REQUEST_LIMITS } from '../../ingest/otlp/index.js';
 import { readOtlpBody } from './read-otlp-body.js';
 
-const SERVER = { max_body_bytes: 1 << 20, max_decompressed_bytes: 1 << 16 };
+const SERVER = {
+  max_body_bytes: 1 << 20,
+  max_decompressed_bytes: 1 << 16,
+  body_timeout: 10_000,
+  min_body_rate: 8192,
+};
 const LIMITS = { ...DEFAULT_REQUEST_LIMITS, maxJsonBytes: 1000 };
 
 /** A request stream carrying `body` with the given Content-Encoding. */
