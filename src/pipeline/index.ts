@@ -38,3 +38,9 @@ export {
   CardinalityQueries,
   LabelLimits,
 } from './limit/index.js';
+export {
+  buildMetricsPipeline,
+  METRICS_STAGE_ORDER,
+  type PipelineParts,
+  type StageSpec,
+} from './build-pipeline.js';
