@@ -248,7 +248,10 @@ class RecordingStore implements SnapshotTransport {
     this.bytes.set(kind, payload.length);
     let byReplica = this._snapshots.get(kind);
     if (byReplica === undefined)
-      this._snapshots.set(kind, (byReplica = new Map<string, ReplicaSnapshot>()));
+      this._snapshots.set(
+        kind,
+        (byReplica = new Map<string, ReplicaSnapshot>())
+      );
     byReplica.set(replicaId, { replicaId, payload, publishedAtMs: nowMs });
     return Promise.resolve();
   }
@@ -323,7 +326,7 @@ export async function runSloBench(
     clock.now += SCRAPE_MS;
     for (const request of requests) {
       advanceRequest(request, clock.now);
-      target.process(request.batch, request.context);
+      target.observe(request.batch, request.context);
     }
   };
   scrape(engine); // warm-up: every series matched once, counters created, first samples

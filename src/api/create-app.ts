@@ -90,7 +90,9 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const ingest = new IngestService(deps.metrics, deps.fleet);
+  const ingest = new IngestService(deps.metrics, (err, observer) =>
+    deps.logger.warn({ err, observer }, 'metrics observer failed')
+  );
   const ingestDeps = { runtime: deps.runtime, ingest };
   const health = { readiness: deps.readiness, reload: deps.reload };
   const m = deps.metrics;

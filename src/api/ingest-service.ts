@@ -1,7 +1,8 @@
 /**
  * What every metrics write does after its protocol is decoded: run the
  * pipeline, hand the live series to the forwarders (which may refuse with a
- * retryable OverloadedError before anything is acknowledged), and count.
+ * retryable OverloadedError before anything is acknowledged), let the taps
+ * observe what was acknowledged (pipeline/batch-observer.ts), and count.
  * Kept apart from the route handlers so they stay thin glue.
  */
 import type { Config } from '../config/index.js';
@@ -10,20 +11,20 @@ import {
   HA_NOT_ELECTED_REASON,
   StageTally,
   UNREGISTERED_CLUSTER,
+  notifyObservers,
+  notifyRefused,
+  type BatchObserver,
   type Identifier,
   type Identity,
   type IngestProtocol,
+  type ObservedWrite,
   type Pipeline,
+  type SenderInfo,
 } from '../pipeline/index.js';
 import type { OtlpMetricsConverter } from '../ingest/otlp/index.js';
 import type { SelfMetrics } from '../telemetry/index.js';
 import { GatewayError } from '../errors.js';
 import type { ClusterRegistry } from '../fleet/index.js';
-import {
-  summarizeMetricsBatch,
-  type CollectorResource,
-  type IngestReport,
-} from '../fleet/health/index.js';
 
 /** Where normalized batches go; the forward fan-out implements it. */
 export interface MetricsForwarder {
@@ -35,23 +36,6 @@ export interface MetricsForwarder {
   enqueue(batch: SeriesBatch): Promise<void> | undefined;
 }
 
-/** What the fleet view learns from each write (FleetTracker implements it). */
-export interface IngestObserver {
-  recordIngest(
-    cluster: string,
-    signal: 'metrics' | 'logs' | 'events',
-    report: IngestReport,
-    receivedAtMs: number
-  ): void;
-}
-
-/** What a route knows about the sender besides the data. */
-export interface SenderInfo {
-  readonly userAgent?: string | undefined;
-  /** OTLP resource attributes of the first resource (collector identity). */
-  readonly resource?: CollectorResource | undefined;
-}
-
 /** Everything built from one configuration; swapped whole on reload. */
 export interface IngestRuntime {
   readonly config: Config;
@@ -60,6 +44,8 @@ export interface IngestRuntime {
   readonly pipeline: Pipeline;
   readonly otlpConverter: OtlpMetricsConverter;
   readonly forwarder: MetricsForwarder;
+  /** The after-acknowledgement taps (SLO, fleet). */
+  readonly observers: readonly BatchObserver<SeriesBatch>[];
 }
 
 export interface IngestOutcome {
@@ -84,14 +70,18 @@ export function metricClusterOf(identity: Identity): string {
 
 export class IngestService {
   private readonly _metrics: SelfMetrics;
-  private readonly _observer: IngestObserver | undefined;
+  private readonly _onObserverError: (err: unknown, observer: string) => void;
 
-  constructor(metrics: SelfMetrics, observer?: IngestObserver) {
+  /** @param onObserverError told about a tap that threw (the request still succeeds: its data is queued). */
+  constructor(
+    metrics: SelfMetrics,
+    onObserverError: (err: unknown, observer: string) => void
+  ) {
     this._metrics = metrics;
-    this._observer = observer;
+    this._onObserverError = onObserverError;
   }
 
-  /** Runs the pipeline over a decoded batch and forwards it. */
+  /** Runs the pipeline over a decoded batch, forwards it, then lets the taps observe it. */
   async acceptMetrics(
     runtime: IngestRuntime,
     batch: SeriesBatch,
@@ -101,53 +91,35 @@ export class IngestService {
     sender: SenderInfo = {}
   ): Promise<IngestOutcome> {
     const tally = new StageTally();
+    const write: ObservedWrite = {
+      identity,
+      protocol,
+      receivedAtMs,
+      tally,
+      sender,
+    };
     try {
-      await runtime.pipeline.run(batch, {
-        identity,
-        protocol,
-        receivedAtMs,
-        tally,
-      });
+      await runtime.pipeline.run(batch, write);
       const durable = runtime.forwarder.enqueue(batch);
       if (durable !== undefined) await durable;
     } catch (err) {
       // A refusal the sender will retry (rate limit, full queue) still tells the fleet view the cluster is alive.
-      if (
-        this._observer !== undefined &&
-        identity.kind === 'cluster' &&
-        err instanceof GatewayError
-      ) {
+      if (err instanceof GatewayError) {
         const refused =
           err.code === 'GW_ERR_OVERLOADED'
             ? ((err as { reason?: string }).reason ?? 'overloaded')
             : err.code;
-        this._observer.recordIngest(
-          identity.cluster.name,
-          'metrics',
-          { refused, userAgent: sender.userAgent },
-          receivedAtMs
-        );
+        notifyRefused(runtime.observers, write, refused);
       }
       throw err;
     }
-    if (this._observer !== undefined) {
-      const fixed =
-        identity.kind === 'cluster' ? identity.cluster.name : undefined;
-      const reports = summarizeMetricsBatch(
-        batch,
-        tally,
-        fixed,
-        runtime.config.normalize.unknown_cluster
-      );
-      for (const [cluster, report] of reports) {
-        this._observer.recordIngest(
-          cluster,
-          'metrics',
-          { ...report, userAgent: sender.userAgent, resource: sender.resource },
-          receivedAtMs
-        );
-      }
-    }
+    const observed = notifyObservers(
+      runtime.observers,
+      batch,
+      write,
+      this._onObserverError
+    );
+    if (observed !== undefined) await observed;
 
     const cluster = metricClusterOf(identity);
     const metricProtocol = protocol === 'otlp' ? 'otlp' : 'remote_write';

@@ -44,13 +44,9 @@ describe('buildMetricsPipeline()', () => {
       'ingestion_rate',
       'label_limits',
       'cardinality',
-      'slo',
     ];
     expect(METRICS_STAGE_ORDER.map(spec => spec.name)).toEqual(order);
-    // No SLO is configured here, so the SLO tap is left out.
-    expect(stageNames(parseConfig(EVERY_STAGE, {}))).toEqual(
-      order.slice(0, -1)
-    );
+    expect(stageNames(parseConfig(EVERY_STAGE, {}))).toEqual(order);
   });
 
   it('leaves out the stages a configuration gives nothing to do', () => {

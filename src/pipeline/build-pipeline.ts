@@ -13,6 +13,9 @@
  * - label limits before cardinality, so a series dropped for its labels
  *   takes no budget;
  * - cardinality last: it admits what lands.
+ *
+ * The SLO, fleet and events taps are no stages: they observe after the
+ * acknowledgement (batch-observer.ts).
  */
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
@@ -34,8 +37,6 @@ export interface PipelineParts {
   readonly metricsRegistry: Registry;
   /** Long-lived (its active-series index survives reloads), so built by the caller. */
   readonly cardinality: Stage;
-  /** The SLO tap; undefined when no SLO is configured. */
-  readonly slo?: Stage | undefined;
 }
 
 export interface StageSpec {
@@ -93,8 +94,6 @@ export const METRICS_STAGE_ORDER: readonly StageSpec[] = [
     },
   },
   { name: 'cardinality', build: (_c, parts) => parts.cardinality },
-  // A read-only tap: it sees only what landed.
-  { name: 'slo', build: (_c, parts) => parts.slo },
 ];
 
 /** The metrics pipeline of one configuration, in METRICS_STAGE_ORDER. */

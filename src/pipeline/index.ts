@@ -44,3 +44,10 @@ export {
   type PipelineParts,
   type StageSpec,
 } from './build-pipeline.js';
+export {
+  notifyObservers,
+  notifyRefused,
+  type BatchObserver,
+  type ObservedWrite,
+  type SenderInfo,
+} from './batch-observer.js';

@@ -8,7 +8,10 @@ import type { IngestRuntime } from '../api/index.js';
 import type { Config } from '../config/index.js';
 import { ClusterRegistry } from '../fleet/index.js';
 import { LogBatchEventsObserver } from '../fleet/events/index.js';
-import { LogBatchFleetObserver } from '../fleet/health/index.js';
+import {
+  LogBatchFleetObserver,
+  MetricsBatchFleetObserver,
+} from '../fleet/health/index.js';
 import {
   OtlpMetricsConverter,
   type DeltaToCumulative,
@@ -49,7 +52,6 @@ export function buildGeneration(
     store: state.store,
     metricsRegistry: metrics.registry,
     cardinality: state.cardinality,
-    slo: config.slos.length > 0 ? state.slo : undefined,
   });
   const runtime: IngestRuntime = {
     config,
@@ -61,6 +63,13 @@ export function buildGeneration(
       deltaState: parts.deltaState,
     }),
     forwarder: forwarding.fanout,
+    observers: [
+      ...(config.slos.length > 0 ? [state.slo] : []),
+      new MetricsBatchFleetObserver(
+        state.fleet,
+        config.normalize.unknown_cluster
+      ),
+    ],
   };
   const logs = new LogsIngestService({
     registry,

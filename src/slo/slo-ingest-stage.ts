@@ -1,6 +1,7 @@
 /**
- * The SLO engine's ingest stage: a read-only pipeline tap (placed after
- * the cardinality limiter, so it sees exactly what is forwarded) that turns
+ * The SLO engine's ingest step: a read-only tap that SloEngine runs after
+ * acknowledgement (pipeline/batch-observer.ts says why), so it sees exactly
+ * what is forwarded; it turns
  * counter samples into event counts per (SLO, cluster) in time buckets
  * (slo-counters.ts). The hot path: per sample it allocates nothing; per
  * series it matches once.

@@ -35,7 +35,7 @@ describe('a latency SLO over small bucket bounds', () => {
     const les = bounds.map(formatPrometheusFloat);
     expect(les).toEqual(['0.0000001', '0.0000005', '+Inf']);
     const feed = new SeriesFeed();
-    engine.process(
+    engine.observe(
       feed.batch(
         les.map(le => ({
           labels: {

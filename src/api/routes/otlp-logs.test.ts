@@ -103,8 +103,11 @@ describe('otlpLogsHandler()', () => {
       observers: [
         {
           name: 'test',
-          observe: (batch, identity) =>
-            void observed.push({ identity, records: batch.liveRecordCount() }),
+          observe: (batch, write) =>
+            void observed.push({
+              identity: write.identity,
+              records: batch.liveRecordCount(),
+            }),
         },
       ],
     });

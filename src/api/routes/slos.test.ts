@@ -98,7 +98,7 @@ function engineWithTraffic(): SloEngine {
         t,
       },
     ]);
-    engine.process(feed.batch(points), contextOf());
+    engine.observe(feed.batch(points), contextOf());
   }
   return engine;
 }

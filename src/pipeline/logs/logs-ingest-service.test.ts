@@ -212,19 +212,21 @@ describe('LogsIngestService', () => {
   });
 
   describe('observers', () => {
-    it('see each accepted batch, normalized, with the identity', async () => {
+    it('see each accepted batch, normalized, with the identity and arrival time', async () => {
       const seen: {
         clusters: string[];
         dropped: number[];
         identity: Identity;
+        receivedAtMs: number;
       }[] = [];
       const tap: LogBatchObserver = {
         name: 'kubernetes_events',
-        observe: (batch, identity) => {
+        observe: (batch, write) => {
           seen.push({
             clusters: batch.resources.map(r => r.cluster),
             dropped: [...batch.dropped],
-            identity,
+            identity: write.identity,
+            receivedAtMs: write.receivedAtMs,
           });
         },
       };
@@ -238,6 +240,7 @@ describe('LogsIngestService', () => {
           clusters: ['prod-eu'],
           dropped: [0, LogDropReason.LINE_TOO_LONG],
           identity: prodEu,
+          receivedAtMs: NOW,
         },
       ]);
     });

@@ -33,6 +33,11 @@ import type { Identity } from '../identify.js';
 import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
 import type { TokenBucketStore } from '../rate/index.js';
 import { StageTally } from '../stage.js';
+import {
+  notifyObservers,
+  type BatchObserver,
+  type ObservedWrite,
+} from '../batch-observer.js';
 import { LogIngestMetrics } from './log-ingest-metrics.js';
 import { LogNormalizer } from './log-normalizer.js';
 import {
@@ -44,17 +49,8 @@ import {
 /** `reason` label of records refused for their size. */
 export const LINE_TOO_LONG_REASON = 'line_too_long';
 
-/** A read-only tap on accepted log batches (e.g. the Kubernetes events extractor). */
-export interface LogBatchObserver {
-  /** Bounded name, for `fleetgate_log_observer_errors_total{observer}` and logs. */
-  readonly name: string;
-  /**
-   * Sees one accepted, normalized batch: each resource has its canonical
-   * attributes and `cluster`; refused records are marked in `batch.dropped`
-   * (skip those). Must not change the batch. Awaited before the response.
-   */
-  observe(batch: LogBatch, identity: Identity): void | Promise<void>;
-}
+/** A read-only tap on accepted log batches (e.g. the Kubernetes events extractor); resources carry their canonical attributes and `cluster`. */
+export type LogBatchObserver = BatchObserver<LogBatch>;
 
 /** Where accepted batches go; LogForwardFanout implements it. */
 export interface LogBatchForwarder {
@@ -176,7 +172,8 @@ export class LogsIngestService {
     }
 
     this._count(identity, volumes, tooLong, tally);
-    await this._observe(batch, identity);
+    const observed = this._observe(batch, identity, receivedAtMs, tally);
+    if (observed !== undefined) await observed;
     return {
       acceptedRecords: accepted,
       rejectedRecords: rejected,
@@ -219,19 +216,24 @@ export class LogsIngestService {
     }
   }
 
-  private async _observe(batch: LogBatch, identity: Identity): Promise<void> {
-    const observers = this._observers;
-    if (observers.length === 0) return;
-    await Promise.all(
-      observers.map(async observer => {
-        try {
-          await observer.observe(batch, identity);
-        } catch (err) {
-          this._metrics.observerErrors.inc({ observer: observer.name });
-          this._onObserverError?.(err, observer.name);
-        }
-      })
-    );
+  private _observe(
+    batch: LogBatch,
+    identity: Identity,
+    receivedAtMs: number,
+    tally: StageTally
+  ): Promise<void> | undefined {
+    if (this._observers.length === 0) return undefined;
+    const write: ObservedWrite = {
+      identity,
+      protocol: 'otlp',
+      receivedAtMs,
+      tally,
+      sender: {},
+    };
+    return notifyObservers(this._observers, batch, write, (err, observer) => {
+      this._metrics.observerErrors.inc({ observer });
+      this._onObserverError?.(err, observer);
+    });
   }
 
   private _message(tooLong: ReadonlyMap<string, number>): string {
