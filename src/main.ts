@@ -19,13 +19,13 @@ import {
   FleetMetrics,
   FleetTracker,
   LogBatchFleetObserver,
-} from './fleet/health/index.js';
+} from './fleet/index.js';
 import {
   KubernetesEventService,
   LogBatchEventsObserver,
-} from './fleet/events/index.js';
-import { LogForwardFanout } from './forward/logs/index.js';
-import { LogsIngestService } from './pipeline/logs/index.js';
+} from './fleet/index.js';
+import { LogForwardFanout } from './forward/index.js';
+import { LogsIngestService } from './pipeline/index.js';
 import { SloEngine, SloFleetView } from './slo/index.js';
 import {
   AlertNotifier,
@@ -33,11 +33,8 @@ import {
   SloAlertSource,
 } from './alerting/index.js';
 import { ForwardFanout, readFleetgateVersion } from './forward/index.js';
-import { DiskQueuePool } from './forward/disk-queue/index.js';
-import {
-  DeltaToCumulative,
-  OtlpMetricsConverter,
-} from './ingest/otlp/index.js';
+import { DiskQueuePool } from './forward/index.js';
+import { DeltaToCumulative, OtlpMetricsConverter } from './ingest/index.js';
 import {
   CardinalityLimiter,
   CardinalityQueries,

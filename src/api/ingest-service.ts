@@ -15,7 +15,7 @@ import {
   type IngestProtocol,
   type Pipeline,
 } from '../pipeline/index.js';
-import type { OtlpMetricsConverter } from '../ingest/otlp/index.js';
+import type { OtlpMetricsConverter } from '../ingest/index.js';
 import type { SelfMetrics } from '../telemetry/index.js';
 import { GatewayError } from '../errors.js';
 import type { ClusterRegistry } from '../fleet/index.js';
@@ -23,7 +23,7 @@ import {
   summarizeMetricsBatch,
   type CollectorResource,
   type IngestReport,
-} from '../fleet/health/index.js';
+} from '../fleet/index.js';
 
 /** Where normalized batches go; the forward fan-out implements it. */
 export interface MetricsForwarder {
