@@ -1,6 +1,39 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import n from 'eslint-plugin-n';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+// The rooms of src/ (docs/architecture.md): every folder directly under src/.
+const ROOMS = readdirSync(new URL('./src', import.meta.url), {
+  withFileTypes: true,
+})
+  .filter(entry => entry.isDirectory())
+  .map(entry => entry.name);
+
+// A room's index.ts files are its only doors: code outside the room (other
+// rooms, and main.ts / errors.ts at the top) imports a room through its
+// index.ts or a sub-room's (fleet/health/index.ts), never a file behind
+// them. Inside a room, files and tests import each other freely; tests in
+// other rooms may also take a room's test support (its testing/ folders).
+const SRC = fileURLToPath(new URL('./src', import.meta.url));
+const ROOM_DOORS = ROOMS.map(room => ({
+  target: ['./src/*.ts', `./src/!(${room})/**`],
+  from: `${SRC}/${room}/**`,
+  except: [`${SRC}/${room}/**/index.ts`, `${SRC}/${room}/**/testing/**`],
+  message: `import src/${room} through a door (an index.ts)`,
+}));
+
+// config/ is a leaf: it may import errors.ts and nothing of another room, so
+// every room can read the config without a circle back through config.
+const CONFIG_LEAF = {
+  target: './src/config',
+  from: './src',
+  except: ['./config', './errors.ts'],
+  message: 'config/ is a leaf: it imports no other room',
+};
 
 // Codecs stay pure: no transport, storage or logging in them (STYLE.md rule 2).
 const PURE_CODEC_IMPORTS = {
@@ -103,10 +136,26 @@ export default tseslint.config(
     ignores: ['**/*.test.ts', '**/*.bench.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [LAZY_SDK_NODE] }] },
   },
+  // The doors (docs/architecture.md): config/ a leaf, no import cycles, and
+  // other rooms only through a room's index.ts.
+  {
+    files: ['src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [createTypeScriptImportResolver()],
+    },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        { zones: [CONFIG_LEAF, ...ROOM_DOORS] },
+      ],
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+    },
+  },
   {
     files: [
-      'src/codec/**',
-      'src/ingest/**/decode-*.ts',
+      'src/protocol/**',
+      'src/ingest/**',
       'src/pipeline/**',
       'src/model/**',
     ],

@@ -7,8 +7,10 @@ import { defineConfig } from 'vitest/config';
  * moves its row here.
  */
 const COVERAGE_FLOORS = {
-  // The codecs (protobuf reader, remote write, OTLP).
-  'src/codec/**': { lines: 95, branches: 90, functions: 96, statements: 95 },
+  // The codecs (protobuf reader, remote write, OTLP, Loki): the floors of
+  // src/codec/, the lower of the two rooms they came from.
+  'src/protocol/**': { lines: 95, branches: 90, functions: 96, statements: 95 },
+  // The converters (OTLP to series, delta to cumulative).
   'src/ingest/**': { lines: 98, branches: 95, functions: 99, statements: 98 },
   'src/pipeline/**': { lines: 94, branches: 86, functions: 91, statements: 92 },
   'src/slo/**': { lines: 96, branches: 86, functions: 95, statements: 94 },

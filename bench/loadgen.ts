@@ -8,7 +8,7 @@
  * `maxRequests` or `maxDurationMs` has passed, whichever comes first.
  */
 import { Agent, request } from 'node:http';
-import { ProtobufWriter } from '../src/codec/index.js';
+import { ProtobufWriter } from '../src/protocol/wire/index.js';
 import {
   BENCH_CLUSTERS,
   describeLabelCounts,

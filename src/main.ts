@@ -16,7 +16,7 @@ import {
   SloAlertSource,
 } from './alerting/index.js';
 import { readFleetgateVersion } from './forward/index.js';
-import { DeltaToCumulative } from './ingest/otlp/index.js';
+import { DeltaToCumulative } from './ingest/index.js';
 import {
   GenerationSwitch,
   buildForwarding,

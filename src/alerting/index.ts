@@ -44,3 +44,4 @@ export {
   type FleetEvaluationSource,
 } from './fleet-alert-source.js';
 export { FLEETGATE_RUNBOOKS_URL, runbookUrlOf } from './runbook-url.js';
+export { DEFAULT_RUNBOOK_URL_TEMPLATE } from './runbook-url.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import type { FleetEvaluation } from '../fleet/health/index.js';
+import type { FleetEvaluation } from '../fleet/index.js';
 import type { SloReport } from '../slo/index.js';
 import { FleetAlertSource } from './fleet-alert-source.js';
 import { FLEETGATE_RUNBOOKS_URL, runbookUrlOf } from './runbook-url.js';

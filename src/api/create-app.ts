@@ -11,9 +11,9 @@ import {
   type SelfMetrics,
 } from '../telemetry/index.js';
 import type { CardinalityQueries } from '../pipeline/index.js';
-import type { FleetTracker } from '../fleet/health/index.js';
-import type { KubernetesEventService } from '../fleet/events/index.js';
-import type { LogsIngestService } from '../pipeline/logs/index.js';
+import type { FleetTracker } from '../fleet/index.js';
+import type { KubernetesEventService } from '../fleet/index.js';
+import type { LogsIngestService } from '../pipeline/index.js';
 import { eventsHandler } from './routes/events.js';
 import type { SloQueries } from '../slo/index.js';
 import { sloHandler, slosListHandler } from './routes/slos.js';

@@ -13,3 +13,10 @@ export {
   type ConnectionSettings,
   type GatewayHttpServer,
 } from './http-server.js';
+export { createErrorHandler } from './error-handler.js';
+export {
+  type FleetClusterJson,
+  type FleetJson,
+  fleetClusterHandler,
+  fleetHandler,
+} from './routes/fleet.js';

@@ -2,10 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/index.js';
 import { OverloadedError } from '../errors.js';
 import { ClusterRegistry } from '../fleet/index.js';
-import {
-  DeltaToCumulative,
-  OtlpMetricsConverter,
-} from '../ingest/otlp/index.js';
+import { DeltaToCumulative, OtlpMetricsConverter } from '../ingest/index.js';
 import { SeriesBatch } from '../model/index.js';
 import {
   Identifier,

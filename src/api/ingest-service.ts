@@ -21,7 +21,7 @@ import {
   type Pipeline,
   type SenderInfo,
 } from '../pipeline/index.js';
-import type { OtlpMetricsConverter } from '../ingest/otlp/index.js';
+import type { OtlpMetricsConverter } from '../ingest/index.js';
 import type { SelfMetrics } from '../telemetry/index.js';
 import { GatewayError } from '../errors.js';
 import type { ClusterRegistry } from '../fleet/index.js';

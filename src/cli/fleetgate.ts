@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { startGateway } from '../main.js';
-import { runSloRulesCommand } from '../slo/rules/index.js';
+import { runSloRulesCommand } from '../slo/index.js';
 import { runFleetCommand } from './fleet-command.js';
 import { runDemoCommand } from './demo-command.js';
 import { createLogger, startTracing } from '../telemetry/index.js';

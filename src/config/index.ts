@@ -21,3 +21,10 @@ export {
   toRequestLimits,
   type RequestLimitsConfig,
 } from './request-limits-schema.js';
+export {
+  type LogForwardConfig,
+  type LogLimitsConfig,
+  type LogsConfig,
+  type LokiMappingConfig,
+  logsSchema,
+} from './logs-schema.js';

@@ -24,7 +24,7 @@ import { z } from 'zod';
 import {
   DEFAULT_REQUEST_LIMITS,
   type RequestLimits,
-} from '../ingest/request-limits.js';
+} from '../protocol/index.js';
 
 const cap = z.number().int().positive();
 const d = DEFAULT_REQUEST_LIMITS;

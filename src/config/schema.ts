@@ -3,7 +3,7 @@
  * sketch; every default lives here, so an empty file is the embedded default.
  */
 import { z } from 'zod';
-import { validateRelabelRule } from '../pipeline/relabel.js';
+import { validateRelabelRule } from '../pipeline/index.js';
 import { parseDuration } from './duration.js';
 import { queueSchema } from './queue-schema.js';
 import { logsSchema } from './logs-schema.js';

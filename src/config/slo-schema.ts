@@ -33,7 +33,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 // The module, not slo/index.js: config loading needs only the validator, not the engine.
-import { objectiveProblem, validateSloSpec } from '../slo/slo-definition.js';
+import { objectiveProblem, validateSloSpec } from '../slo/index.js';
 import { parseDuration } from './duration.js';
 
 const duration = z.string().transform((text, ctx) => {

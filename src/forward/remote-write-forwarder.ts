@@ -14,16 +14,13 @@
  * from how fast the full shards have been draining.
  */
 import type { RemoteWriteTargetConfig } from '../config/index.js';
-import { ProtobufWriter } from '../codec/index.js';
+import { ProtobufWriter } from '../protocol/index.js';
 import {
   OverloadedError,
   UnavailableError,
   type GatewayError,
 } from '../errors.js';
-import {
-  encodeMetadataV1,
-  encodeSeriesV1,
-} from '../ingest/remote-write/encode-write-request-v1.js';
+import { encodeMetadataV1, encodeSeriesV1 } from '../protocol/index.js';
 import type { MetricMetadata, SeriesBatch } from '../model/index.js';
 import type { Logger, SelfMetrics } from '../telemetry/index.js';
 import { Backoff } from './backoff.js';

@@ -14,7 +14,7 @@
  * compression: the log forwarders (forward/logs) run the same loop over
  * their own queues, clients and compression.
  */
-import { snappyCompress } from '../codec/index.js';
+import { snappyCompress } from '../protocol/index.js';
 import type { Logger } from '../telemetry/index.js';
 import type { Backoff } from './backoff.js';
 import { DrainRate } from './drain-rate.js';

@@ -51,3 +51,17 @@ export {
   type ObservedWrite,
   type SenderInfo,
 } from './batch-observer.js';
+export {
+  DEFAULT_QUERY_LIMIT,
+  MAX_LABEL_NAMES_PER_QUERY,
+  MAX_QUERY_LIMIT,
+} from './limit/cardinality-queries.js';
+export {
+  type CardinalitySketchAdd,
+  type CardinalityStore,
+} from './limit/cardinality-store.js';
+export {
+  type LabelMatcher,
+  parseSeriesSelector,
+} from './limit/series-selector.js';
+export { LogsIngestService } from './logs/logs-ingest-service.js';

@@ -5,9 +5,11 @@
  * is on disk.
  */
 import type { Config } from '../config/index.js';
-import { ForwardFanout } from '../forward/index.js';
-import { DiskQueuePool } from '../forward/disk-queue/index.js';
-import { LogForwardFanout } from '../forward/logs/index.js';
+import {
+  DiskQueuePool,
+  ForwardFanout,
+  LogForwardFanout,
+} from '../forward/index.js';
 import type { Logger, SelfMetrics } from '../telemetry/index.js';
 
 export interface Forwarding {

@@ -6,18 +6,21 @@
  */
 import type { IngestRuntime } from '../api/index.js';
 import type { Config } from '../config/index.js';
-import { ClusterRegistry } from '../fleet/index.js';
-import { LogBatchEventsObserver } from '../fleet/events/index.js';
 import {
+  ClusterRegistry,
+  LogBatchEventsObserver,
   LogBatchFleetObserver,
   MetricsBatchFleetObserver,
-} from '../fleet/health/index.js';
+} from '../fleet/index.js';
 import {
   OtlpMetricsConverter,
   type DeltaToCumulative,
-} from '../ingest/otlp/index.js';
-import { Identifier, buildMetricsPipeline } from '../pipeline/index.js';
-import { LogsIngestService } from '../pipeline/logs/index.js';
+} from '../ingest/index.js';
+import {
+  Identifier,
+  LogsIngestService,
+  buildMetricsPipeline,
+} from '../pipeline/index.js';
 import type { Logger, SelfMetrics } from '../telemetry/index.js';
 import type { Forwarding } from './build-forwarding.js';
 import type { GatewayState } from './gateway-state.js';

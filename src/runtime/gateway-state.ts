@@ -7,9 +7,12 @@
  */
 import { hostname } from 'node:os';
 import type { Config, Environment } from '../config/index.js';
-import type { ClusterRegistry } from '../fleet/index.js';
-import { KubernetesEventService } from '../fleet/events/index.js';
-import { FleetMetrics, FleetTracker } from '../fleet/health/index.js';
+import {
+  FleetMetrics,
+  FleetTracker,
+  KubernetesEventService,
+  type ClusterRegistry,
+} from '../fleet/index.js';
 import { CardinalityLimiter, CardinalityQueries } from '../pipeline/index.js';
 import { SloEngine, SloFleetView } from '../slo/index.js';
 import {

@@ -5,7 +5,7 @@
  * latency threshold is one of the histogram's `le` buckets) is checked on
  * the data and reported in the SLO's warnings (see SloEngine).
  */
-import { formatDuration } from '../config/duration.js';
+import { formatDuration } from '../config/index.js';
 import {
   DEFAULT_ALERT_WINDOWS,
   resolveAlertPairs,
@@ -21,7 +21,7 @@ import {
   withMatchers,
   type SloSelector,
 } from './slo-selector.js';
-import { METRIC_NAME_LABEL } from '../model/labels.js';
+import { METRIC_NAME_LABEL } from '../model/index.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;

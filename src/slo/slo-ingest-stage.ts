@@ -57,7 +57,7 @@
  */
 import type { SeriesBatch } from '../model/index.js';
 import { formatLe, getLabel, metricNameOf, parseLe } from '../model/index.js';
-import { formatSeriesHash, hashSeries } from '../model/series-hash.js';
+import { formatSeriesHash, hashSeries } from '../model/index.js';
 import type { Stage, StageContext } from '../pipeline/index.js';
 import type { SloCounters } from './slo-counters.js';
 import { matchesSloSelector } from './slo-selector.js';

@@ -13,7 +13,7 @@
  * Fleet-wide figures are computed from events summed over clusters, never
  * from an average of ratios (PROTOCOLS.md §4 item 17).
  */
-import { formatDuration } from '../config/duration.js';
+import { formatDuration } from '../config/index.js';
 import type { SloDefinition } from './slo-definition.js';
 
 export interface SloWindowFigures {

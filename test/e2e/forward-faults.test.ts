@@ -26,7 +26,10 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { snappyCompress, snappyUncompress } from '../../src/codec/index.js';
+import {
+  snappyCompress,
+  snappyUncompress,
+} from '../../src/protocol/wire/index.js';
 import { LOOPBACK_HOST, getFreePort } from '../helpers/free-port.js';
 import {
   startGateway,

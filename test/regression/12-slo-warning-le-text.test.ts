@@ -6,7 +6,7 @@
  * one formatter (model/le-text.ts) writes both.
  */
 import { describe, expect, it } from 'vitest';
-import { formatPrometheusFloat } from '../../src/ingest/otlp/index.js';
+import { formatPrometheusFloat } from '../../src/protocol/index.js';
 import { SloEngine } from '../../src/slo/index.js';
 import {
   contextOf,

@@ -23,7 +23,7 @@ import {
   parseRfc3339Ms,
   type EventQuery,
   type KubernetesEvent,
-} from '../../fleet/events/index.js';
+} from '../../fleet/index.js';
 
 /** What the route reads events from (KubernetesEventService). */
 export interface EventReader {

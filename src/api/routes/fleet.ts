@@ -15,8 +15,8 @@ import type {
   Signal,
   SloStatus,
   StateCounts,
-} from '../../fleet/health/index.js';
-import { SIGNALS } from '../../fleet/health/index.js';
+} from '../../fleet/index.js';
+import { SIGNALS } from '../../fleet/index.js';
 import { formatDuration } from '../../config/index.js';
 
 /** What the handlers read; FleetTracker fits. */

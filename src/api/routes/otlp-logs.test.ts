@@ -27,17 +27,17 @@ import {
   referenceToObject,
 } from '../../../test/helpers/otlp-reference.js';
 import { defaultConfig } from '../../config/index.js';
-import { logsSchema } from '../../config/logs-schema.js';
+import { logsSchema } from '../../config/index.js';
 import { ClusterRegistry } from '../../fleet/index.js';
-import { LogForwardFanout } from '../../forward/logs/index.js';
-import { parseLokiLabels } from '../../forward/logs/testing/loki-reference.js';
+import { LogForwardFanout } from '../../forward/index.js';
+import { parseLokiLabels } from '../../protocol/loki/testing/loki-reference.js';
 import { LogSink } from '../../forward/logs/testing/log-sink.js';
-import { otlpLogsJsonBody } from '../../ingest/otlp/logs/testing/otlp-logs-fixtures.js';
-import { encodeOtlpLogsJsonAsProtobuf } from '../../ingest/otlp/logs/testing/otlp-logs-reference.js';
-import { otlpLogsRequest } from '../../ingest/otlp/logs/testing/otlp-logs-fixtures.js';
+import { otlpLogsJsonBody } from '../../protocol/otlp/logs/testing/otlp-logs-fixtures.js';
+import { encodeOtlpLogsJsonAsProtobuf } from '../../protocol/otlp/logs/testing/otlp-logs-reference.js';
+import { otlpLogsRequest } from '../../protocol/otlp/logs/testing/otlp-logs-fixtures.js';
 import { Identifier, type Identity } from '../../pipeline/index.js';
-import { LogsIngestService } from '../../pipeline/logs/index.js';
-import { MemoryStateStore } from '../../state/memory-state-store.js';
+import { LogsIngestService } from '../../pipeline/index.js';
+import { MemoryStateStore } from '../../state/index.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { createErrorHandler } from '../error-handler.js';
 import { otlpLogsHandler } from './otlp-logs.js';

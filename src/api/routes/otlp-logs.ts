@@ -8,15 +8,12 @@
  * over the rate limit or a full queue 429 with Retry-After.
  */
 import type { RequestHandler } from 'express';
-import { readBody } from '../../codec/index.js';
+import { readBody } from '../../protocol/index.js';
 import { toRequestLimits, type Config } from '../../config/index.js';
-import { encodeExportLogsResponse } from '../../ingest/otlp/index.js';
-import {
-  decodeLogsJson,
-  decodeLogsProtobuf,
-} from '../../ingest/otlp/logs/index.js';
+import { encodeExportLogsResponse } from '../../protocol/index.js';
+import { decodeLogsJson, decodeLogsProtobuf } from '../../protocol/index.js';
 import type { Identifier } from '../../pipeline/index.js';
-import type { LogsIngestService } from '../../pipeline/logs/index.js';
+import type { LogsIngestService } from '../../pipeline/index.js';
 import { otlpFormatOf } from './otlp-metrics.js';
 
 /** What the route needs of the current runtime (IngestRuntime satisfies it). */

@@ -5,14 +5,14 @@
  * those), the rest lands.
  */
 import type { RequestHandler } from 'express';
-import { readBody } from '../../codec/index.js';
+import { readBody } from '../../protocol/index.js';
 import { toRequestLimits } from '../../config/index.js';
 import { UnsupportedMediaTypeError } from '../../errors.js';
 import {
   decodeMetricsJson,
   decodeMetricsProtobuf,
   encodeExportMetricsResponse,
-} from '../../ingest/otlp/index.js';
+} from '../../protocol/index.js';
 import { BatchPool } from '../../model/index.js';
 import type { IngestRuntime, IngestService } from '../ingest-service.js';
 

@@ -4,7 +4,7 @@
  * failure too, so a sender can tell a 1.x receiver from a real 2.0 one.
  */
 import type { RequestHandler, Response } from 'express';
-import { readBody, snappyUncompress } from '../../codec/index.js';
+import { readBody, snappyUncompress } from '../../protocol/index.js';
 import { toRequestLimits } from '../../config/index.js';
 import {
   SeriesLabelCache,
@@ -12,7 +12,7 @@ import {
   decodeWriteRequestV2,
   remoteWriteVersionOf,
   type RequestLimits,
-} from '../../ingest/remote-write/index.js';
+} from '../../protocol/index.js';
 import { BatchPool } from '../../model/index.js';
 import type { IngestRuntime, IngestService } from '../ingest-service.js';
 

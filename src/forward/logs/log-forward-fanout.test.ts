@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { logsSchema } from '../../config/logs-schema.js';
+import { logsSchema } from '../../config/index.js';
 import { ConfigError, OverloadedError } from '../../errors.js';
-import { buildLogBatch } from '../../ingest/otlp/logs/testing/otlp-logs-fixtures.js';
+import { buildLogBatch } from '../../protocol/otlp/logs/testing/otlp-logs-fixtures.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { LogForwardFanout } from './log-forward-fanout.js';
 import { LogSink } from './testing/log-sink.js';

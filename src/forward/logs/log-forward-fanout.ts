@@ -7,19 +7,18 @@
  * room. The Loki downstreams share one stream mapping per batch.
  */
 import type { Config } from '../../config/index.js';
-import type { LogsConfig } from '../../config/logs-schema.js';
+import type { LogsConfig } from '../../config/index.js';
 import { ConfigError } from '../../errors.js';
-import type { LogBatch } from '../../model/log-batch.js';
-import {
-  LokiStreamMapper,
-  type LogBatchForwarder,
-} from '../../pipeline/logs/index.js';
+import type { LogBatch } from '../../model/index.js';
+import { LokiStreamMapper } from '../../protocol/index.js';
 import type { ForwarderStats, ForwarderStopReport } from '../forwarder.js';
 import type { LogForwarder, LogForwarderDeps } from './log-queue-forwarder.js';
 import { LokiForwarder } from './loki-forwarder.js';
 import { OtlpLogsForwarder } from './otlp-logs-forwarder.js';
 
-export class LogForwardFanout implements LogBatchForwarder {
+// Satisfies pipeline's LogBatchForwarder structurally (checked where main.ts
+// wires it): forward/ imports nothing of pipeline/ (docs/architecture.md).
+export class LogForwardFanout {
   private readonly _forwarders: readonly LogForwarder[];
 
   /**

@@ -22,14 +22,14 @@
  */
 import { Buffer } from 'node:buffer';
 import type { Config } from '../../config/index.js';
-import type { LogForwardConfig } from '../../config/logs-schema.js';
-import { ProtobufWriter } from '../../codec/protobuf-writer.js';
+import type { LogForwardConfig } from '../../config/index.js';
+import { ProtobufWriter } from '../../protocol/index.js';
 import {
   OverloadedError,
   UnavailableError,
   type GatewayError,
 } from '../../errors.js';
-import type { LogBatch } from '../../model/log-batch.js';
+import type { LogBatch } from '../../model/index.js';
 import type { Logger, SelfMetrics } from '../../telemetry/index.js';
 import { Backoff } from '../backoff.js';
 import { downstreamNameOf } from '../downstream-name.js';

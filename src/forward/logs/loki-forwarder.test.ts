@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { logsSchema, type LogsConfig } from '../../config/logs-schema.js';
+import { logsSchema, type LogsConfig } from '../../config/index.js';
 import { OverloadedError, UnavailableError } from '../../errors.js';
-import { buildLogBatch } from '../../ingest/otlp/logs/testing/otlp-logs-fixtures.js';
-import type { LogBatch } from '../../model/log-batch.js';
+import { buildLogBatch } from '../../protocol/otlp/logs/testing/otlp-logs-fixtures.js';
+import type { LogBatch } from '../../model/index.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { MemoryForwardQueue } from '../memory-forward-queue.js';
 import { captureLogger } from '../testing/forward-fixtures.js';
@@ -16,7 +16,7 @@ import type {
   LogTargetConfig,
 } from './log-queue-forwarder.js';
 import { LokiForwarder } from './loki-forwarder.js';
-import { parseLokiLabels } from './testing/loki-reference.js';
+import { parseLokiLabels } from '../../protocol/loki/testing/loki-reference.js';
 import { LogSink } from './testing/log-sink.js';
 
 const IDENTITY = {

@@ -15,7 +15,7 @@ import {
   ProtobufReader,
   snappyUncompress,
   WireType,
-} from '../../codec/index.js';
+} from '../../protocol/index.js';
 
 export interface SinkSample {
   readonly value: number;

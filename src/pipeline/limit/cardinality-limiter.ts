@@ -38,7 +38,7 @@ import {
   metricNameOf,
   type SeriesBatch,
 } from '../../model/index.js';
-import { formatSeriesHash, hashSeries } from '../../model/series-hash.js';
+import { formatSeriesHash, hashSeries } from '../../model/index.js';
 import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
 import type { Stage, StageContext } from '../stage.js';
 import { ActiveSeriesIndex } from './active-series-index.js';

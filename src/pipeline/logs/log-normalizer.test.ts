@@ -4,8 +4,8 @@ import { ClusterRegistry } from '../../fleet/index.js';
 import {
   buildLogBatch,
   type SpecValue,
-} from '../../ingest/otlp/logs/testing/otlp-logs-fixtures.js';
-import type { LogAnyValue } from '../../model/log-batch.js';
+} from '../../protocol/otlp/logs/testing/otlp-logs-fixtures.js';
+import type { LogAnyValue } from '../../model/index.js';
 import type { Identity } from '../identify.js';
 import { StageTally } from '../stage.js';
 import { LogNormalizer } from './log-normalizer.js';

@@ -13,8 +13,8 @@
  * decides it).
  */
 import type { ClusterRegistry } from '../../fleet/index.js';
-import { formatAnyValue } from '../../ingest/otlp/format-any-value.js';
-import type { LogBatch, LogKeyValue } from '../../model/log-batch.js';
+import { formatAnyValue } from '../../protocol/index.js';
+import type { LogBatch, LogKeyValue } from '../../model/index.js';
 import {
   CanonicalLabelResolver,
   createCanonicalValues,

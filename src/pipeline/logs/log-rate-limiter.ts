@@ -10,7 +10,7 @@
  * logs and retries; nothing is dropped here. Each cluster has its own
  * bucket, so one cluster's flood never starves another.
  */
-import type { LogLimitsConfig } from '../../config/logs-schema.js';
+import type { LogLimitsConfig } from '../../config/index.js';
 import { OverloadedError } from '../../errors.js';
 import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
 import type { ClusterRateLimit, TokenBucketStore } from '../rate/index.js';

@@ -1,15 +1,15 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import { defaultConfig } from '../../config/index.js';
-import { logsSchema } from '../../config/logs-schema.js';
+import { logsSchema } from '../../config/index.js';
 import { OverloadedError } from '../../errors.js';
 import { ClusterRegistry } from '../../fleet/index.js';
 import {
   buildLogBatch,
   type ResourceSpec,
-} from '../../ingest/otlp/logs/testing/otlp-logs-fixtures.js';
-import { LogDropReason, type LogBatch } from '../../model/log-batch.js';
-import { MemoryStateStore } from '../../state/memory-state-store.js';
+} from '../../protocol/otlp/logs/testing/otlp-logs-fixtures.js';
+import { LogDropReason, type LogBatch } from '../../model/index.js';
+import { MemoryStateStore } from '../../state/index.js';
 import type { Identity } from '../identify.js';
 import {
   LOG_LABEL_CONFLICTS_METRIC,

@@ -20,14 +20,14 @@
  * keeps the service it started with.
  */
 import type { Registry } from 'prom-client';
-import type { LogsConfig } from '../../config/logs-schema.js';
+import type { LogsConfig } from '../../config/index.js';
 import type { ClusterRegistry } from '../../fleet/index.js';
-import { formatAnyValue } from '../../ingest/otlp/format-any-value.js';
+import { formatAnyValue } from '../../protocol/index.js';
 import {
   LogDropReason,
   type LogAnyValue,
   type LogBatch,
-} from '../../model/log-batch.js';
+} from '../../model/index.js';
 import type { NormalizeOptions } from '../canonical-label-resolver.js';
 import type { Identity } from '../identify.js';
 import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';

@@ -14,13 +14,13 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { snappyUncompress } from '../../../codec/index.js';
-import { decodeLogsProtobuf } from '../../../ingest/otlp/logs/index.js';
-import type { LogBatch } from '../../../model/log-batch.js';
+import { snappyUncompress } from '../../../protocol/index.js';
+import { decodeLogsProtobuf } from '../../../protocol/index.js';
+import type { LogBatch } from '../../../model/index.js';
 import {
   referenceDecodeLokiPush,
   type ReferenceLokiStream,
-} from './loki-reference.js';
+} from '../../../protocol/loki/testing/loki-reference.js';
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
