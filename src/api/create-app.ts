@@ -25,7 +25,7 @@ import {
   cardinalityLabelValuesHandler,
   cardinalityMetricsHandler,
 } from './routes/cardinality.js';
-import { IngestService, type IngestRuntime } from './ingest-service.js';
+import type { IngestRuntime } from './ingest-runtime.js';
 import {
   healthyHandler,
   readyHandler,
@@ -90,10 +90,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const ingest = new IngestService(deps.metrics, (err, observer) =>
-    deps.logger.warn({ err, observer }, 'metrics observer failed')
-  );
-  const ingestDeps = { runtime: deps.runtime, ingest };
+  const ingestDeps = { runtime: deps.runtime };
   const health = { readiness: deps.readiness, reload: deps.reload };
   const m = deps.metrics;
 

@@ -65,3 +65,11 @@ export {
   parseSeriesSelector,
 } from './limit/series-selector.js';
 export { LogsIngestService } from './logs/logs-ingest-service.js';
+export {
+  MetricsIngestService,
+  metricClusterOf,
+  type IngestOutcome,
+  type MetricsForwarder,
+  type MetricsIngestCounters,
+  type MetricsIngestServiceDeps,
+} from './metrics/metrics-ingest-service.js';

@@ -19,6 +19,7 @@ import {
 import {
   Identifier,
   LogsIngestService,
+  MetricsIngestService,
   buildMetricsPipeline,
 } from '../pipeline/index.js';
 import type { Logger, SelfMetrics } from '../telemetry/index.js';
@@ -50,29 +51,33 @@ export function buildGeneration(
 ): Generation {
   const { state, metrics, logger } = parts;
   const registry = new ClusterRegistry(config.clusters);
-  const pipeline = buildMetricsPipeline(config, {
-    registry,
-    store: state.store,
-    metricsRegistry: metrics.registry,
-    cardinality: state.cardinality,
-  });
   const runtime: IngestRuntime = {
     config,
     registry,
     identifier: new Identifier(registry, parts.host),
-    pipeline,
     otlpConverter: new OtlpMetricsConverter({
       promoteResourceAttributes: config.normalize.promote_resource_attributes,
       deltaState: parts.deltaState,
     }),
-    forwarder: forwarding.fanout,
-    observers: [
-      ...(config.slos.length > 0 ? [state.slo] : []),
-      new MetricsBatchFleetObserver(
-        state.fleet,
-        config.normalize.unknown_cluster
-      ),
-    ],
+    metrics: new MetricsIngestService({
+      pipeline: buildMetricsPipeline(config, {
+        registry,
+        store: state.store,
+        metricsRegistry: metrics.registry,
+        cardinality: state.cardinality,
+      }),
+      forwarder: forwarding.fanout,
+      observers: [
+        ...(config.slos.length > 0 ? [state.slo] : []),
+        new MetricsBatchFleetObserver(
+          state.fleet,
+          config.normalize.unknown_cluster
+        ),
+      ],
+      metrics,
+      onObserverError: (err, observer) =>
+        logger.warn({ err, observer }, 'metrics observer failed'),
+    }),
   };
   const logs = new LogsIngestService({
     registry,

@@ -8,58 +8,34 @@
  * over the rate limit or a full queue 429 with Retry-After.
  */
 import type { RequestHandler } from 'express';
-import { readBody } from '../../protocol/index.js';
-import { toRequestLimits, type Config } from '../../config/index.js';
-import { encodeExportLogsResponse } from '../../protocol/index.js';
-import { decodeLogsJson, decodeLogsProtobuf } from '../../protocol/index.js';
-import type { Identifier } from '../../pipeline/index.js';
 import type { LogsIngestService } from '../../pipeline/index.js';
-import { otlpFormatOf } from './otlp-metrics.js';
-
-/** What the route needs of the current runtime (IngestRuntime satisfies it). */
-export interface OtlpLogsRuntime {
-  readonly identifier: Identifier;
-  readonly config: {
-    readonly server: Pick<
-      Config['server'],
-      | 'max_body_bytes'
-      | 'max_decompressed_bytes'
-      | 'body_timeout'
-      | 'min_body_rate'
-    >;
-    readonly request_limits: Config['request_limits'];
-  };
-}
+import {
+  decodeLogsJson,
+  decodeLogsProtobuf,
+  encodeExportLogsResponse,
+} from '../../protocol/index.js';
+import {
+  OTLP_DOOR,
+  readIngestRequest,
+  type IngestRequestRuntime,
+} from './read-ingest-request.js';
 
 export interface OtlpLogsRouteDeps {
   /** The runtime of the current configuration (swapped on reload). */
-  runtime: () => OtlpLogsRuntime;
+  runtime: () => IngestRequestRuntime;
   /** The logs service of the current configuration (swapped on reload). */
   logs: () => LogsIngestService;
 }
 
 export function otlpLogsHandler(deps: OtlpLogsRouteDeps): RequestHandler {
   return async (req, res) => {
-    // Set before anything can fail, so even a 415 gets an OTLP error body.
-    res.locals['protocol'] = 'otlp_protobuf';
-    const format = otlpFormatOf(req.headers['content-type']);
-    res.locals['protocol'] = format === 'json' ? 'otlp_json' : 'otlp_protobuf';
-    const runtime = deps.runtime();
     const logs = deps.logs();
-    const identity = runtime.identifier.identify(req.headers.authorization);
-    const { server } = runtime.config;
-    const limits = {
-      maxBodyBytes: server.max_body_bytes,
-      maxDecompressedBytes: server.max_decompressed_bytes,
-      bodyTimeoutMs: server.body_timeout,
-      minBodyBytesPerSecond: server.min_body_rate,
-    };
-    const { body } = await readBody(
+    const { format, identity, body, requestLimits } = await readIngestRequest(
       req,
-      req.headers['content-encoding'],
-      limits
+      res,
+      deps.runtime,
+      OTLP_DOOR
     );
-    const requestLimits = toRequestLimits(runtime.config.request_limits);
     const batch =
       format === 'json'
         ? decodeLogsJson(body, requestLimits)

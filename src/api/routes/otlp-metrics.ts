@@ -5,59 +5,24 @@
  * those), the rest lands.
  */
 import type { RequestHandler } from 'express';
-import { readBody } from '../../protocol/index.js';
-import { toRequestLimits } from '../../config/index.js';
-import { UnsupportedMediaTypeError } from '../../errors.js';
+import { BatchPool } from '../../model/index.js';
 import {
   decodeMetricsJson,
   decodeMetricsProtobuf,
   encodeExportMetricsResponse,
 } from '../../protocol/index.js';
-import { BatchPool } from '../../model/index.js';
-import type { IngestRuntime, IngestService } from '../ingest-service.js';
+import type { IngestRuntime } from '../ingest-runtime.js';
+import { OTLP_DOOR, readIngestRequest } from './read-ingest-request.js';
 
 export interface OtlpRouteDeps {
   runtime: () => IngestRuntime;
-  ingest: IngestService;
-}
-
-/** 'protobuf' or 'json' from a Content-Type; other types are 415. */
-export function otlpFormatOf(
-  contentType: string | undefined
-): 'protobuf' | 'json' {
-  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (
-    mediaType === 'application/x-protobuf' ||
-    mediaType === 'application/protobuf'
-  )
-    return 'protobuf';
-  if (mediaType === 'application/json') return 'json';
-  throw new UnsupportedMediaTypeError(
-    `cannot read OTLP request: unsupported Content-Type ${JSON.stringify(contentType ?? '')} (want application/x-protobuf or application/json)`
-  );
 }
 
 export function otlpMetricsHandler(deps: OtlpRouteDeps): RequestHandler {
   const pool = new BatchPool();
   return async (req, res) => {
-    res.locals['protocol'] = 'otlp_protobuf';
-    const format = otlpFormatOf(req.headers['content-type']);
-    res.locals['protocol'] = format === 'json' ? 'otlp_json' : 'otlp_protobuf';
-    const runtime = deps.runtime();
-    const identity = runtime.identifier.identify(req.headers.authorization);
-    const { server } = runtime.config;
-    const limits = {
-      maxBodyBytes: server.max_body_bytes,
-      maxDecompressedBytes: server.max_decompressed_bytes,
-      bodyTimeoutMs: server.body_timeout,
-      minBodyBytesPerSecond: server.min_body_rate,
-    };
-    const { body } = await readBody(
-      req,
-      req.headers['content-encoding'],
-      limits
-    );
-    const requestLimits = toRequestLimits(runtime.config.request_limits);
+    const { runtime, format, identity, body, requestLimits } =
+      await readIngestRequest(req, res, deps.runtime, OTLP_DOOR);
     const request =
       format === 'json'
         ? decodeMetricsJson(body, requestLimits)
@@ -69,8 +34,7 @@ export function otlpMetricsHandler(deps: OtlpRouteDeps): RequestHandler {
     let message: string;
     try {
       const converted = runtime.otlpConverter.convert(request, batch, scope);
-      const outcome = await deps.ingest.acceptMetrics(
-        runtime,
+      const outcome = await runtime.metrics.accept(
         batch,
         identity,
         'otlp',

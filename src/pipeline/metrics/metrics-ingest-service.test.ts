@@ -1,21 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../config/index.js';
-import { OverloadedError } from '../errors.js';
-import { ClusterRegistry } from '../fleet/index.js';
-import { DeltaToCumulative, OtlpMetricsConverter } from '../ingest/index.js';
-import { SeriesBatch } from '../model/index.js';
+import { OverloadedError } from '../../errors.js';
+import { SeriesBatch } from '../../model/index.js';
+import { SelfMetrics } from '../../telemetry/index.js';
+import type { BatchObserver } from '../batch-observer.js';
+import type { Identity } from '../identify.js';
+import { Pipeline } from '../pipeline.js';
 import {
-  Identifier,
-  Pipeline,
-  type BatchObserver,
-  type Identity,
-} from '../pipeline/index.js';
-import { SelfMetrics } from '../telemetry/index.js';
-import {
-  IngestService,
-  type IngestRuntime,
+  MetricsIngestService,
   type MetricsForwarder,
-} from './ingest-service.js';
+} from './metrics-ingest-service.js';
 
 const NOW = 1_700_000_000_000;
 const ANONYMOUS: Identity = { kind: 'anonymous' };
@@ -31,33 +24,23 @@ function setup(
   forwarder: MetricsForwarder,
   observers: BatchObserver<SeriesBatch>[]
 ) {
-  const config = parseConfig('', {});
-  const registry = new ClusterRegistry(config.clusters);
-  const runtime: IngestRuntime = {
-    config,
-    registry,
-    identifier: new Identifier(registry, '127.0.0.1'),
+  const errors: string[] = [];
+  const service = new MetricsIngestService({
     pipeline: new Pipeline([]),
-    otlpConverter: new OtlpMetricsConverter({
-      promoteResourceAttributes: [],
-      deltaState: new DeltaToCumulative(),
-    }),
     forwarder,
     observers,
-  };
-  const errors: string[] = [];
-  const service = new IngestService(
-    new SelfMetrics({ version: 'test' }),
-    (err, observer) => errors.push(`${observer}: ${(err as Error).message}`)
-  );
-  return { runtime, service, errors };
+    metrics: new SelfMetrics({ version: 'test' }),
+    onObserverError: (err, observer) =>
+      errors.push(`${observer}: ${(err as Error).message}`),
+  });
+  return { service, errors };
 }
 
-describe('IngestService observers', () => {
+describe('MetricsIngestService observers', () => {
   it('observe a batch only once the forwarders made it durable', async () => {
     const events: string[] = [];
     let makeDurable: () => void = () => undefined;
-    const { runtime, service } = setup(
+    const { service } = setup(
       {
         enqueue: () => {
           events.push('enqueued');
@@ -80,8 +63,7 @@ describe('IngestService observers', () => {
         },
       ]
     );
-    const accepted = service.acceptMetrics(
-      runtime,
+    const accepted = service.accept(
       oneSeries(),
       ANONYMOUS,
       'remote_write_v1',
@@ -97,7 +79,7 @@ describe('IngestService observers', () => {
   it('do not observe a batch a full queue refused, and hear the refusal', async () => {
     const observed: number[] = [];
     const refusals: string[] = [];
-    const { runtime, service } = setup(
+    const { service } = setup(
       {
         enqueue: () => {
           throw new OverloadedError(
@@ -116,7 +98,7 @@ describe('IngestService observers', () => {
       ]
     );
     await expect(
-      service.acceptMetrics(runtime, oneSeries(), ANONYMOUS, 'otlp', NOW)
+      service.accept(oneSeries(), ANONYMOUS, 'otlp', NOW)
     ).rejects.toThrow('cannot queue samples: queue full');
     expect(observed).toEqual([]);
     expect(refusals).toEqual(['queue_full']);
@@ -124,7 +106,7 @@ describe('IngestService observers', () => {
 
   it('acknowledge a write whose observer throws, and report the observer', async () => {
     const observed: string[] = [];
-    const { runtime, service, errors } = setup({ enqueue: () => undefined }, [
+    const { service, errors } = setup({ enqueue: () => undefined }, [
       {
         name: 'broken',
         observe: () => {
@@ -133,8 +115,7 @@ describe('IngestService observers', () => {
       },
       { name: 'later', observe: () => void observed.push('later') },
     ]);
-    const outcome = await service.acceptMetrics(
-      runtime,
+    const outcome = await service.accept(
       oneSeries(),
       ANONYMOUS,
       'remote_write_v2',

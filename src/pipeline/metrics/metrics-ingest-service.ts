@@ -1,30 +1,33 @@
 /**
- * What every metrics write does after its protocol is decoded: run the
- * pipeline, hand the live series to the forwarders (which may refuse with a
- * retryable OverloadedError before anything is acknowledged), let the taps
- * observe what was acknowledged (pipeline/batch-observer.ts), and count.
- * Kept apart from the route handlers so they stay thin glue.
+ * What every metrics write does after its protocol is decoded, in order:
+ *
+ * 1. the pipeline's stages (build-pipeline.ts: normalize, HA dedup,
+ *    relabel, limits, cardinality) rewrite labels and mark dropped series;
+ * 2. forward: the live series are appended to every downstream's queue,
+ *    which may refuse with a retryable OverloadedError before anything is
+ *    acknowledged;
+ * 3. observe: the after-acknowledgement taps (SLO, fleet) see the batch
+ *    (../batch-observer.ts says why after);
+ * 4. count: requests, series, samples, conflicts and drops per cluster.
+ *
+ * Built anew with each configuration, like the logs service beside it; a
+ * request keeps the service it started with.
  */
-import type { Config } from '../config/index.js';
-import type { SeriesBatch } from '../model/index.js';
+import type { SeriesBatch } from '../../model/index.js';
+import { GatewayError } from '../../errors.js';
+import type { Counter } from 'prom-client';
 import {
-  HA_NOT_ELECTED_REASON,
-  StageTally,
-  UNREGISTERED_CLUSTER,
   notifyObservers,
   notifyRefused,
   type BatchObserver,
-  type Identifier,
-  type Identity,
-  type IngestProtocol,
   type ObservedWrite,
-  type Pipeline,
   type SenderInfo,
-} from '../pipeline/index.js';
-import type { OtlpMetricsConverter } from '../ingest/index.js';
-import type { SelfMetrics } from '../telemetry/index.js';
-import { GatewayError } from '../errors.js';
-import type { ClusterRegistry } from '../fleet/index.js';
+} from '../batch-observer.js';
+import { HA_NOT_ELECTED_REASON } from '../ha/index.js';
+import type { Identity } from '../identify.js';
+import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
+import type { Pipeline } from '../pipeline.js';
+import { StageTally, type IngestProtocol } from '../stage.js';
 
 /** Where normalized batches go; the forward fan-out implements it. */
 export interface MetricsForwarder {
@@ -34,18 +37,6 @@ export interface MetricsForwarder {
    * resolves when the data is durable, and the request waits for it.
    */
   enqueue(batch: SeriesBatch): Promise<void> | undefined;
-}
-
-/** Everything built from one configuration; swapped whole on reload. */
-export interface IngestRuntime {
-  readonly config: Config;
-  readonly registry: ClusterRegistry;
-  readonly identifier: Identifier;
-  readonly pipeline: Pipeline;
-  readonly otlpConverter: OtlpMetricsConverter;
-  readonly forwarder: MetricsForwarder;
-  /** The after-acknowledgement taps (SLO, fleet). */
-  readonly observers: readonly BatchObserver<SeriesBatch>[];
 }
 
 export interface IngestOutcome {
@@ -68,22 +59,49 @@ export function metricClusterOf(identity: Identity): string {
     : UNREGISTERED_CLUSTER;
 }
 
-export class IngestService {
-  private readonly _metrics: SelfMetrics;
+/** The counters a write adds to (SelfMetrics has them; the pipeline room does not import telemetry). */
+export interface MetricsIngestCounters {
+  readonly receivedRequests: Counter<'cluster' | 'protocol'>;
+  readonly receivedSeries: Counter<'cluster' | 'protocol'>;
+  readonly receivedSamples: Counter<'cluster' | 'protocol'>;
+  readonly receivedHistograms: Counter<'cluster' | 'protocol'>;
+  readonly labelConflicts: Counter<'cluster' | 'label'>;
+  readonly droppedSeries: Counter<'cluster' | 'reason'>;
+  readonly droppedSamples: Counter<'cluster' | 'reason'>;
+}
+
+export interface MetricsIngestServiceDeps {
+  /** The stages of this configuration (build-pipeline.ts). */
+  readonly pipeline: Pipeline;
+  readonly forwarder: MetricsForwarder;
+  /** The after-acknowledgement taps (SLO, fleet). */
+  readonly observers: readonly BatchObserver<SeriesBatch>[];
+  readonly metrics: MetricsIngestCounters;
+  /** Told about a tap that threw (the request still succeeds: its data is queued). */
+  readonly onObserverError: (err: unknown, observer: string) => void;
+}
+
+export class MetricsIngestService {
+  private readonly _pipeline: Pipeline;
+  private readonly _forwarder: MetricsForwarder;
+  private readonly _observers: readonly BatchObserver<SeriesBatch>[];
+  private readonly _metrics: MetricsIngestCounters;
   private readonly _onObserverError: (err: unknown, observer: string) => void;
 
-  /** @param onObserverError told about a tap that threw (the request still succeeds: its data is queued). */
-  constructor(
-    metrics: SelfMetrics,
-    onObserverError: (err: unknown, observer: string) => void
-  ) {
-    this._metrics = metrics;
-    this._onObserverError = onObserverError;
+  constructor(deps: MetricsIngestServiceDeps) {
+    this._pipeline = deps.pipeline;
+    this._forwarder = deps.forwarder;
+    this._observers = deps.observers;
+    this._metrics = deps.metrics;
+    this._onObserverError = deps.onObserverError;
   }
 
-  /** Runs the pipeline over a decoded batch, forwards it, then lets the taps observe it. */
-  async acceptMetrics(
-    runtime: IngestRuntime,
+  /**
+   * Runs the steps above over a decoded batch. Throws OverloadedError (a
+   * rate limit or a full queue) or UnavailableError (forwarding stopping)
+   * before anything is acknowledged.
+   */
+  async accept(
     batch: SeriesBatch,
     identity: Identity,
     protocol: IngestProtocol,
@@ -99,8 +117,8 @@ export class IngestService {
       sender,
     };
     try {
-      await runtime.pipeline.run(batch, write);
-      const durable = runtime.forwarder.enqueue(batch);
+      await this._pipeline.run(batch, write);
+      const durable = this._forwarder.enqueue(batch);
       if (durable !== undefined) await durable;
     } catch (err) {
       // A refusal the sender will retry (rate limit, full queue) still tells the fleet view the cluster is alive.
@@ -109,12 +127,12 @@ export class IngestService {
           err.code === 'GW_ERR_OVERLOADED'
             ? ((err as { reason?: string }).reason ?? 'overloaded')
             : err.code;
-        notifyRefused(runtime.observers, write, refused);
+        notifyRefused(this._observers, write, refused);
       }
       throw err;
     }
     const observed = notifyObservers(
-      runtime.observers,
+      this._observers,
       batch,
       write,
       this._onObserverError

@@ -1,0 +1,108 @@
+/**
+ * What every ingest route does before its decoder runs, in one place: pick
+ * the wire format from the headers (a bad one is 415), name the sender's
+ * cluster from its token (401), and read the body under the size, time and
+ * decompression caps of the configuration in force (413, 408). The routes
+ * keep only decoding and the answer.
+ */
+import type { Request, Response } from 'express';
+import { toRequestLimits, type Config } from '../../config/index.js';
+import { UnsupportedMediaTypeError } from '../../errors.js';
+import type { Identifier, Identity } from '../../pipeline/index.js';
+import {
+  readBody,
+  type BodyLimits,
+  type RequestLimits,
+} from '../../protocol/index.js';
+
+export type ServerLimits = Pick<
+  Config['server'],
+  'max_body_bytes' | 'max_decompressed_bytes' | 'body_timeout' | 'min_body_rate'
+>;
+
+/** What the helper needs of the generation in force (IngestRuntime satisfies it). */
+export interface IngestRequestRuntime {
+  readonly identifier: Identifier;
+  readonly config: {
+    readonly server: ServerLimits;
+    readonly request_limits: Config['request_limits'];
+  };
+}
+
+/** One protocol's entry: how it names its format and reads its body. */
+export interface IngestDoor<F> {
+  /** Reads the format from the request (throws UnsupportedMediaTypeError) and marks the response for it. */
+  detect(req: Request, res: Response): F;
+  /** The decompressed body. */
+  read(req: Request, server: ServerLimits): Promise<Uint8Array>;
+}
+
+export interface IngestRequest<R, F> {
+  readonly runtime: R;
+  readonly format: F;
+  readonly identity: Identity;
+  readonly body: Uint8Array;
+  readonly requestLimits: RequestLimits;
+}
+
+/** `server.*` caps as readBody takes them; `maxDecompressedBytes` defaults to `server.max_decompressed_bytes`. */
+export function bodyLimitsOf(
+  server: ServerLimits,
+  maxDecompressedBytes = server.max_decompressed_bytes
+): BodyLimits {
+  return {
+    maxBodyBytes: server.max_body_bytes,
+    maxDecompressedBytes,
+    bodyTimeoutMs: server.body_timeout,
+    minBodyBytesPerSecond: server.min_body_rate,
+  };
+}
+
+export async function readIngestRequest<R extends IngestRequestRuntime, F>(
+  req: Request,
+  res: Response,
+  runtimeInForce: () => R,
+  door: IngestDoor<F>
+): Promise<IngestRequest<R, F>> {
+  const format = door.detect(req, res);
+  const runtime = runtimeInForce();
+  const identity = runtime.identifier.identify(req.headers.authorization);
+  const body = await door.read(req, runtime.config.server);
+  return {
+    runtime,
+    format,
+    identity,
+    body,
+    requestLimits: toRequestLimits(runtime.config.request_limits),
+  };
+}
+
+/** 'protobuf' or 'json' from a Content-Type; other types are 415. */
+export function otlpFormatOf(
+  contentType: string | undefined
+): 'protobuf' | 'json' {
+  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (
+    mediaType === 'application/x-protobuf' ||
+    mediaType === 'application/protobuf'
+  )
+    return 'protobuf';
+  if (mediaType === 'application/json') return 'json';
+  throw new UnsupportedMediaTypeError(
+    `cannot read OTLP request: unsupported Content-Type ${JSON.stringify(contentType ?? '')} (want application/x-protobuf or application/json)`
+  );
+}
+
+/** OTLP/HTTP (metrics and logs): protobuf or JSON, identity or gzip. */
+export const OTLP_DOOR: IngestDoor<'protobuf' | 'json'> = {
+  detect: (req, res) => {
+    // Set before anything can fail, so even a 415 gets an OTLP error body.
+    res.locals['protocol'] = 'otlp_protobuf';
+    const format = otlpFormatOf(req.headers['content-type']);
+    res.locals['protocol'] = format === 'json' ? 'otlp_json' : 'otlp_protobuf';
+    return format;
+  },
+  read: async (req, server) =>
+    (await readBody(req, req.headers['content-encoding'], bodyLimitsOf(server)))
+      .body,
+};
