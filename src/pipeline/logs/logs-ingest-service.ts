@@ -22,16 +22,12 @@
 import type { Registry } from 'prom-client';
 import type { LogsConfig } from '../../config/index.js';
 import type { ClusterRegistry } from '../../fleet/index.js';
-import { formatAnyValue } from '../../protocol/index.js';
-import {
-  LogDropReason,
-  type LogAnyValue,
-  type LogBatch,
-} from '../../model/index.js';
+import type { LogBatch } from '../../model/index.js';
 import type { NormalizeOptions } from '../canonical-label-resolver.js';
 import type { Identity } from '../identify.js';
 import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
 import type { TokenBucketStore } from '../rate/index.js';
+import { Pipeline } from '../pipeline.js';
 import { StageTally } from '../stage.js';
 import {
   notifyObservers,
@@ -39,7 +35,9 @@ import {
   type ObservedWrite,
 } from '../batch-observer.js';
 import { LogIngestMetrics } from './log-ingest-metrics.js';
+import { LogLineLimit } from './log-line-limit.js';
 import { LogNormalizer } from './log-normalizer.js';
+import type { LogStageContext } from './log-stage-context.js';
 import {
   LOG_RATE_LIMITED_REASON,
   LogRateLimiter,
@@ -92,8 +90,7 @@ export interface LogsIngestOutcome {
 }
 
 export class LogsIngestService {
-  private readonly _normalizer: LogNormalizer;
-  private readonly _limiter: LogRateLimiter;
+  private readonly _pipeline: Pipeline<LogBatch, LogStageContext>;
   private readonly _metrics: LogIngestMetrics;
   private readonly _maxLineBytes: number;
   private readonly _forwarder: LogBatchForwarder | undefined;
@@ -102,9 +99,19 @@ export class LogsIngestService {
     ((err: unknown, observer: string) => void) | undefined;
 
   constructor(deps: LogsIngestServiceDeps) {
-    this._normalizer = new LogNormalizer(deps.registry, deps.normalize);
-    this._limiter = new LogRateLimiter(deps.logs.limits, deps.store);
-    this._metrics = new LogIngestMetrics(deps.metricsRegistry);
+    const metrics = new LogIngestMetrics(deps.metricsRegistry);
+    this._metrics = metrics;
+    // Steps 1 to 3 above, in order.
+    this._pipeline = new Pipeline<LogBatch, LogStageContext>([
+      new LogNormalizer(deps.registry, deps.normalize),
+      new LogLineLimit(deps.logs.max_line_bytes),
+      new LogRateLimiter(deps.logs.limits, deps.store, refusal => {
+        metrics.refusedBytes.inc(
+          { cluster: refusal.metricCluster, reason: LOG_RATE_LIMITED_REASON },
+          refusal.bytes
+        );
+      }),
+    ]);
     this._maxLineBytes = deps.logs.max_line_bytes;
     this._forwarder = deps.forwarder;
     this._observers = [...(deps.observers ?? [])];
@@ -130,39 +137,18 @@ export class LogsIngestService {
   ): Promise<LogsIngestOutcome> {
     batch.receivedAtMs = receivedAtMs;
     const tally = new StageTally();
-    this._normalizer.normalize(batch, identity, tally);
-
     const volumes = new Map<string, LogVolume>();
     const tooLong = new Map<string, number>();
-    let rejected = 0;
-    const { records, dropped } = batch;
-    for (let i = 0; i < records.length; i++) {
-      if (dropped[i] !== LogDropReason.NONE) continue;
-      const record = records[i]!;
-      const cluster = batch.resourceOf(record).cluster;
-      const bytes = bodyBytes(record.body);
-      if (bytes > this._maxLineBytes) {
-        dropped[i] = LogDropReason.LINE_TOO_LONG;
-        tooLong.set(cluster, (tooLong.get(cluster) ?? 0) + 1);
-        rejected++;
-        continue;
-      }
-      let volume = volumes.get(cluster);
-      if (volume === undefined) {
-        volume = { records: 0, bytes: 0 };
-        volumes.set(cluster, volume);
-      }
-      volume.records++;
-      volume.bytes += bytes;
-    }
-
-    const isAnonymous = identity.kind === 'anonymous';
-    await this._limiter.take(volumes, isAnonymous, receivedAtMs, refusal => {
-      this._metrics.refusedBytes.inc(
-        { cluster: refusal.metricCluster, reason: LOG_RATE_LIMITED_REASON },
-        refusal.bytes
-      );
+    await this._pipeline.run(batch, {
+      identity,
+      protocol: 'otlp',
+      receivedAtMs,
+      tally,
+      volumes,
+      tooLong,
     });
+    let rejected = 0;
+    for (const count of tooLong.values()) rejected += count;
 
     let accepted = 0;
     for (const volume of volumes.values()) accepted += volume.records;
@@ -245,12 +231,4 @@ export class LogsIngestService {
     }
     return parts.join('; ');
   }
-}
-
-/** UTF-8 bytes of a body's text: what becomes the Loki line, and the rate-limited volume. */
-function bodyBytes(body: LogAnyValue): number {
-  if (body === null) return 0;
-  return Buffer.byteLength(
-    typeof body === 'string' ? body : formatAnyValue(body)
-  );
 }
