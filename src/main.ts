@@ -14,6 +14,7 @@ import {
   type Readiness,
 } from './api/index.js';
 import { loadConfig, type Config, type Environment } from './config/index.js';
+import { CONFIG_CHECKS } from './config-checks.js';
 import { ClusterRegistry } from './fleet/index.js';
 import {
   FleetMetrics,
@@ -93,7 +94,7 @@ export async function startGateway(
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger();
   const metrics = new SelfMetrics({ version: readFleetgateVersion() });
-  let config = await loadConfig(options.configPath, env);
+  let config = await loadConfig(options.configPath, env, CONFIG_CHECKS);
   if (options.listen !== undefined)
     config = {
       ...config,
@@ -342,7 +343,7 @@ export async function startGateway(
 
   const reload = async (): Promise<void> => {
     try {
-      let next = await loadConfig(options.configPath, env);
+      let next = await loadConfig(options.configPath, env, CONFIG_CHECKS);
       next = {
         ...next,
         server: { ...next.server, listen: config.server.listen },

@@ -28,3 +28,15 @@ export {
   type LokiMappingConfig,
   logsSchema,
 } from './logs-schema.js';
+export {
+  withConfigChecks,
+  type ConfigChecks,
+  type ConfigCheckProblem,
+} from './config-checks.js';
+export { objectiveProblem, type SloSpecConfig } from './slo-schema.js';
+export {
+  DEFAULT_REQUEST_LIMITS,
+  REQUEST_LIMIT_KEYS,
+  type RequestLimits,
+  type RequestLimitName,
+} from './request-limits.js';
