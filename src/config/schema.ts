@@ -1,5 +1,5 @@
 /**
- * The configuration file's schema (zod). Keys and meanings follow DESIGN.md's
+ * The configuration file's schema (zod). Keys and meanings follow README.md's
  * sketch; every default lives here, so an empty file is the embedded default.
  */
 import { z } from 'zod';

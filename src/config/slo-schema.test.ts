@@ -23,7 +23,7 @@ function problemsOf(yaml: string): string[] {
 }
 
 describe('sloSpecSchema', () => {
-  it("accepts DESIGN.md's examples, with its defaults", () => {
+  it('accepts the documented configuration examples, with their defaults', () => {
     const result = slosSchema.parse(
       parseDocument(`
 - name: checkout-availability

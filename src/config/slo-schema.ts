@@ -1,11 +1,11 @@
 /**
  * The `slos` section's schema with the keys the SLO engine adds to
- * DESIGN.md's sketch (all optional, so every existing file stays valid):
+ * README.md's configuration sketch (all optional, so every existing file stays valid):
  *
  * ```yaml
  * slos:
  *   - name: checkout-availability
- *     ...                          # as in DESIGN.md
+ *     ...                          # as in README.md
  *     alerting:                    # optional: replaces the default table
  *       windows:                   # (page 1h/5m 2%, 6h/30m 5%; ticket 1d/2h 10%, 3d/6h 10%)
  *         - severity: page
