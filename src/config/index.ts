@@ -40,3 +40,9 @@ export {
   type RequestLimits,
   type RequestLimitName,
 } from './request-limits.js';
+export {
+  FLEETGATE_RUNBOOKS_URL,
+  DEFAULT_RUNBOOK_URL_TEMPLATE,
+  runbookUrlOf,
+  type RunbookUrlTemplate,
+} from './runbook-url.js';
