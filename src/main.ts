@@ -10,6 +10,7 @@
 import type { AddressInfo } from 'node:net';
 import { createApp, createHttpServer } from './api/index.js';
 import { loadConfig, type Config, type Environment } from './config/index.js';
+import { CONFIG_CHECKS } from './config-checks.js';
 import {
   AlertNotifier,
   FleetAlertSource,
@@ -76,7 +77,7 @@ export async function startGateway(
     (c: Config): Config =>
       listen === undefined ? c : { ...c, server: { ...c.server, listen } };
   const initial = withListen(options.listen)(
-    await loadConfig(options.configPath, env)
+    await loadConfig(options.configPath, env, CONFIG_CHECKS)
   );
   const { host, port } = splitListen(initial.server.listen);
 
@@ -110,7 +111,7 @@ export async function startGateway(
   const reload = (): Promise<void> =>
     generations.reload(async () =>
       withListen(config().server.listen)(
-        await loadConfig(options.configPath, env)
+        await loadConfig(options.configPath, env, CONFIG_CHECKS)
       )
     );
 

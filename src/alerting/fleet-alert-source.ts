@@ -8,7 +8,7 @@
 import type { FleetEvaluation } from '../fleet/index.js';
 import type { AlertSource, GatewayAlert } from './alert-source.js';
 import { FiringSince, type FiringAlert } from './firing-since.js';
-import { runbookUrlOf, type RunbookUrlTemplate } from './runbook-url.js';
+import { runbookUrlOf, type RunbookUrlTemplate } from '../config/index.js';
 
 export interface FleetEvaluationSource {
   evaluate(): Promise<FleetEvaluation>;

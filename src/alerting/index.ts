@@ -43,5 +43,3 @@ export {
   FleetAlertSource,
   type FleetEvaluationSource,
 } from './fleet-alert-source.js';
-export { FLEETGATE_RUNBOOKS_URL, runbookUrlOf } from './runbook-url.js';
-export { DEFAULT_RUNBOOK_URL_TEMPLATE } from './runbook-url.js';

@@ -74,4 +74,3 @@ export {
 } from './rules/slo-alert-content.js';
 export { SLO_ALERT_NAMES, type SloScope } from './rules/slo-rule-names.js';
 export { runSloRulesCommand } from './rules/slo-rules-command.js';
-export { objectiveProblem } from './slo-definition.js';

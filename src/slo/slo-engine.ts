@@ -1,5 +1,5 @@
 /**
- * Global SLOs computed as the data arrives (DESIGN.md; issue 5), in three
+ * Global SLOs computed as the data arrives (docs/architecture.md; issue 5), in three
  * parts that this engine wires together:
  * - the ingest stage (slo-ingest-stage.ts, the rules of counting): a
  *   read-only pipeline tap that turns counter samples into event counts

@@ -32,7 +32,7 @@
  *   the previous one is treated like a first sample (decision): the
  *   increase across the gap is not counted (unless the start timestamp
  *   shows a restart in the gap). With several replicas a cluster is routed
- *   to one replica at a time (DESIGN.md); when routing moves it away and
+ *   to one replica at a time (docs/architecture.md); when routing moves it away and
  *   back, this keeps the first replica from counting, across its gap, what
  *   the other replica counted. Prometheus' `increase()` does count across
  *   such a gap when both ends are in its range;

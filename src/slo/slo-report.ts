@@ -1,5 +1,5 @@
 /**
- * The figures of an SLO as the API and /metrics show them (DESIGN.md, "JSON
+ * The figures of an SLO as the API and /metrics show them (docs/architecture.md, "JSON
  * shapes"), computed from event sums per window:
  * - `error_ratio` = bad / total over the window (null without traffic);
  * - `burn_rate` = error_ratio / (1 − objective);

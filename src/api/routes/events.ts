@@ -1,6 +1,6 @@
 /**
  * GET /api/v1/events: the fleet's recent Kubernetes events, newest first,
- * in the API envelope (DESIGN.md "JSON shapes"):
+ * in the API envelope (docs/architecture.md "JSON shapes"):
  * `{"status":"success","data":{"events":[{cluster, type, reason, namespace,
  * object: {kind, name}, count, first_seen, last_seen, message,
  * reporting_component}, …]}}`, times in RFC 3339.

@@ -1,5 +1,5 @@
 /**
- * Cardinality budgets that name their offenders (DESIGN.md; PROTOCOLS.md
+ * Cardinality budgets that name their offenders (docs/architecture.md; PROTOCOLS.md
  * §2.13 step 4, §2.15, §4 items 1–5).
  *
  * For each live series: hash it once (model/series-hash.ts), look it up in

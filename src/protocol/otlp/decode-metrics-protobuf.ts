@@ -42,8 +42,12 @@
  * |                               | 6 kvlist, 7 bytes                                      |
  * | ArrayValue / KeyValueList     | 1 values LEN                                           |
  */
-import { InvalidPayloadError } from '../../errors.js';
-import { ProtobufReader, WireType } from '../wire/protobuf-reader.js';
+import {
+  ProtobufReader,
+  readRepeatedScalar,
+  RepeatedScalar,
+  WireType,
+} from '../wire/protobuf-reader.js';
 export { bytesToHex } from './common/decode-common-protobuf.js';
 import {
   DEFAULT_REQUEST_LIMITS,
@@ -470,10 +474,22 @@ function readHistogramDataPoint(
         out.sum = readDouble(r, tag);
         break;
       case 6:
-        readRepeatedFixed64(r, tag, end, out.bucketCounts);
+        readRepeatedScalar(
+          r,
+          tag,
+          end,
+          RepeatedScalar.FIXED64,
+          out.bucketCounts
+        );
         break;
       case 7:
-        readRepeatedDouble(r, tag, end, out.explicitBounds);
+        readRepeatedScalar(
+          r,
+          tag,
+          end,
+          RepeatedScalar.DOUBLE,
+          out.explicitBounds
+        );
         break;
       case 8:
         out.exemplars.push(readExemplar(r, nested(r, tag, end), caps));
@@ -584,7 +600,13 @@ function readBuckets(r: ProtobufReader, end: number): OtlpBuckets {
         out.offset = r.sint32();
         break;
       case 2:
-        readRepeatedUint64(r, tag, end, out.bucketCounts);
+        readRepeatedScalar(
+          r,
+          tag,
+          end,
+          RepeatedScalar.UINT64,
+          out.bucketCounts
+        );
         break;
       default:
         skipField(r, tag);
@@ -760,63 +782,6 @@ function readTimestampMs(r: ProtobufReader, tag: number): number {
   const hi = r.fixed32();
   const rest = hi * 967296 + lo;
   return hi * 4294 + (rest - (rest % 1e6)) / 1e6;
-}
-
-function readRepeatedFixed64(
-  r: ProtobufReader,
-  tag: number,
-  parentEnd: number,
-  into: number[]
-): void {
-  if ((tag & 7) === WireType.FIXED64) {
-    into.push(r.fixed64());
-    return;
-  }
-  const end = nested(r, tag, parentEnd);
-  if ((end - r.pos) % 8 !== 0) {
-    throw new InvalidPayloadError(
-      `packed fixed64 field ${tag >>> 3} of ${end - r.pos} bytes at offset ${r.pos} is not a multiple of 8`
-    );
-  }
-  while (r.pos < end) into.push(r.fixed64());
-}
-
-function readRepeatedDouble(
-  r: ProtobufReader,
-  tag: number,
-  parentEnd: number,
-  into: number[]
-): void {
-  if ((tag & 7) === WireType.FIXED64) {
-    into.push(r.double());
-    return;
-  }
-  const end = nested(r, tag, parentEnd);
-  if ((end - r.pos) % 8 !== 0) {
-    throw new InvalidPayloadError(
-      `packed double field ${tag >>> 3} of ${end - r.pos} bytes at offset ${r.pos} is not a multiple of 8`
-    );
-  }
-  while (r.pos < end) into.push(r.double());
-}
-
-function readRepeatedUint64(
-  r: ProtobufReader,
-  tag: number,
-  parentEnd: number,
-  into: number[]
-): void {
-  if ((tag & 7) === WireType.VARINT) {
-    into.push(r.uint64());
-    return;
-  }
-  const end = nested(r, tag, parentEnd);
-  while (r.pos < end) into.push(r.uint64());
-  if (r.pos !== end) {
-    throw new InvalidPayloadError(
-      `packed varint field ${tag >>> 3} overruns its length at offset ${r.pos}`
-    );
-  }
 }
 
 function readId(

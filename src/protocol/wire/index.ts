@@ -2,7 +2,8 @@ export {
   ProtobufReader,
   WireType,
   decodeUtf8,
-  forEachPacked,
+  readRepeatedScalar,
+  RepeatedScalar,
 } from './protobuf-reader.js';
 export { ProtobufWriter } from './protobuf-writer.js';
 export {

@@ -1,7 +1,13 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { InvalidPayloadError } from '../../errors.js';
-import { ProtobufReader, WireType, decodeUtf8 } from './protobuf-reader.js';
+import {
+  ProtobufReader,
+  RepeatedScalar,
+  WireType,
+  decodeUtf8,
+  readRepeatedScalar,
+} from './protobuf-reader.js';
 import { ProtobufWriter } from './protobuf-writer.js';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
@@ -367,5 +373,87 @@ describe('ProtobufReader', () => {
         );
       }
     );
+  });
+});
+
+describe('readRepeatedScalar()', () => {
+  /** Reads every occurrence of field 1 in `buf` into one array. */
+  function readAll(buf: Uint8Array, kind: RepeatedScalar): number[] {
+    const r = new ProtobufReader(buf);
+    const into: number[] = [];
+    while (r.pos < buf.length) {
+      readRepeatedScalar(r, r.tag(), buf.length, kind, into);
+    }
+    return into;
+  }
+
+  it.each([
+    ['uint64', RepeatedScalar.UINT64, [0, 1, 300, 2 ** 40]],
+    ['fixed64', RepeatedScalar.FIXED64, [0, 7, 2 ** 40]],
+    ['double', RepeatedScalar.DOUBLE, [0.5, -1, 1e300]],
+  ] as const)(
+    'reads %s values packed, unpacked and mixed, like protobufjs writes them',
+    (_name, kind, values) => {
+      const one = (w: protobuf.Writer, v: number): protobuf.Writer =>
+        kind === RepeatedScalar.UINT64
+          ? w.uint64(v)
+          : kind === RepeatedScalar.FIXED64
+            ? w.fixed64(v)
+            : w.double(v);
+      const packed = reference(w => {
+        w.uint32((1 << 3) | WireType.LENGTH_DELIMITED).fork();
+        for (const v of values) one(w, v);
+        return w.ldelim();
+      });
+      const unpackedType =
+        kind === RepeatedScalar.UINT64 ? WireType.VARINT : WireType.FIXED64;
+      const unpacked = reference(w => {
+        for (const v of values) one(w.uint32((1 << 3) | unpackedType), v);
+        return w;
+      });
+      expect(readAll(packed, kind)).toEqual(values);
+      expect(readAll(unpacked, kind)).toEqual(values);
+      const mixed = new Uint8Array(packed.length + unpacked.length);
+      mixed.set(packed);
+      mixed.set(unpacked, packed.length);
+      expect(readAll(mixed, kind)).toEqual([...values, ...values]);
+    }
+  );
+
+  it.each([
+    [
+      'a fixed64 run that is not whole elements',
+      bytes(0x0a, 3, 1, 2, 3),
+      RepeatedScalar.FIXED64,
+      'packed fixed64 field 1 of 3 bytes at offset 2 is not a multiple of 8',
+    ],
+    [
+      'a double run that is not whole elements',
+      bytes(0x0a, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+      RepeatedScalar.DOUBLE,
+      'packed double field 1 of 9 bytes at offset 2 is not a multiple of 8',
+    ],
+    [
+      'a varint that runs past its packed run',
+      bytes(0x0a, 1, 0x80, 0x01),
+      RepeatedScalar.UINT64,
+      'packed varint field 1 overruns its length at offset 4',
+    ],
+    [
+      'a wire type that is neither the element nor packed',
+      bytes(0x0d, 0, 0, 0, 0),
+      RepeatedScalar.DOUBLE,
+      'field 1 has wire type 5, want 1 or 2 (packed) (before offset 1)',
+    ],
+  ])('refuses %s', (_name, buf, kind, message) => {
+    expect(() => readAll(buf, kind)).toThrow(InvalidPayloadError);
+    expect(() => readAll(buf, kind)).toThrow(message);
+  });
+
+  it('refuses a run longer than its enclosing message', () => {
+    const r = new ProtobufReader(bytes(0x0a, 2, 1, 2));
+    expect(() =>
+      readRepeatedScalar(r, r.tag(), 3, RepeatedScalar.UINT64, [])
+    ).toThrow('field 1 of 2 bytes at offset 2 overruns its enclosing message');
   });
 });

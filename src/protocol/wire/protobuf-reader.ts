@@ -281,22 +281,72 @@ export function decodeUtf8(
   }
 }
 
-/** Reads packed or unpacked repeated varint/double fields (both are legal on the wire). */
-export function forEachPacked(
+/** Element types of the repeated scalar fields {@link readRepeatedScalar} reads. */
+export const RepeatedScalar = {
+  /** varint, read as uint64 (exact below 2^53) */
+  UINT64: 0,
+  /** fixed64, read as an unsigned integer */
+  FIXED64: 1,
+  /** double (fixed64 wire type) */
+  DOUBLE: 2,
+} as const;
+export type RepeatedScalar =
+  (typeof RepeatedScalar)[keyof typeof RepeatedScalar];
+
+/**
+ * Appends one occurrence of a repeated scalar field to `into`: one value
+ * (unpacked) or a packed run of them (LENGTH_DELIMITED). proto3 writes
+ * packed, but a parser must take both (protobuf encoding guide, "Packed
+ * Repeated Fields"). The run must end within `parentEnd`, and a fixed-width
+ * run must hold whole elements. The element type is a constant, not a
+ * callback, so the hot path builds no closure per field.
+ */
+export function readRepeatedScalar(
   reader: ProtobufReader,
-  wireType: number,
-  read: (r: ProtobufReader) => number,
-  push: (value: number) => void
+  tag: number,
+  parentEnd: number,
+  kind: RepeatedScalar,
+  into: number[]
 ): void {
-  if (wireType === WireType.LENGTH_DELIMITED) {
-    const end = reader.delimitedEnd();
-    while (reader.pos < end) push(read(reader));
-    if (reader.pos !== end) {
-      throw new InvalidPayloadError(
-        `cannot decode protobuf: packed field overruns its length at offset ${reader.pos}`
-      );
-    }
+  const field = tag >>> 3;
+  const wireType = tag & 7;
+  const unpacked =
+    kind === RepeatedScalar.UINT64 ? WireType.VARINT : WireType.FIXED64;
+  if (wireType === unpacked) {
+    into.push(readScalar(reader, kind));
     return;
   }
-  push(read(reader));
+  if (wireType !== WireType.LENGTH_DELIMITED) {
+    throw new InvalidPayloadError(
+      `field ${field} has wire type ${wireType}, want ${unpacked} or ${WireType.LENGTH_DELIMITED} (packed) (before offset ${reader.pos})`
+    );
+  }
+  const end = reader.delimitedEnd();
+  if (end > parentEnd) {
+    throw new InvalidPayloadError(
+      `field ${field} of ${end - reader.pos} bytes at offset ${reader.pos} overruns its enclosing message`
+    );
+  }
+  if (unpacked === WireType.FIXED64 && (end - reader.pos) % 8 !== 0) {
+    throw new InvalidPayloadError(
+      `packed ${kind === RepeatedScalar.DOUBLE ? 'double' : 'fixed64'} field ${field} of ${end - reader.pos} bytes at offset ${reader.pos} is not a multiple of 8`
+    );
+  }
+  while (reader.pos < end) into.push(readScalar(reader, kind));
+  if (reader.pos !== end) {
+    throw new InvalidPayloadError(
+      `packed varint field ${field} overruns its length at offset ${reader.pos}`
+    );
+  }
+}
+
+function readScalar(reader: ProtobufReader, kind: RepeatedScalar): number {
+  switch (kind) {
+    case RepeatedScalar.UINT64:
+      return reader.uint64();
+    case RepeatedScalar.FIXED64:
+      return reader.fixed64();
+    case RepeatedScalar.DOUBLE:
+      return reader.double();
+  }
 }

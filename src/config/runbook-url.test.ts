@@ -5,9 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { FleetEvaluation } from '../fleet/index.js';
 import type { SloReport } from '../slo/index.js';
-import { FleetAlertSource } from './fleet-alert-source.js';
+import { FleetAlertSource } from '../alerting/index.js';
 import { FLEETGATE_RUNBOOKS_URL, runbookUrlOf } from './runbook-url.js';
-import { SloAlertSource } from './slo-alert-source.js';
+import { SloAlertSource } from '../alerting/index.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const ALERTS_DIR = join(REPO, 'alerts');
