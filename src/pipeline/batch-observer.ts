@@ -6,7 +6,8 @@
  * the gateway refused (rate limit, full queue) is observed once, when it
  * lands; what they count is what was forwarded.
  *
- * The SLO tap is one of them, not a pipeline stage, for that reason: an
+ * The SLO tap is one of them, not a pipeline stage, for that reason
+ * (docs/architecture.md "Data flow: one remote write request"): an
  * SLO must count the events the central store receives, so its figures
  * agree with PromQL over the forwarded series. Counted before the
  * acknowledgement, the samples of a request a full queue refused would be
