@@ -1,20 +1,34 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RemoteWriteTargetConfig } from '../config/index.js';
 import { ConfigError, OverloadedError } from '../errors.js';
+import type { ForwardQueue } from './forward-queue.js';
+import { MemoryForwardQueue } from './memory-forward-queue.js';
 import { SelfMetrics, silentLogger } from '../telemetry/index.js';
 import { ForwardFanout } from './forward-fanout.js';
-import { buildRound, testTarget } from './testing/forward-fixtures.js';
+import {
+  buildRound,
+  testTarget,
+  unwritableWhile,
+} from './testing/forward-fixtures.js';
 import { RemoteWriteSink } from './testing/remote-write-sink.js';
 
 describe('ForwardFanout', () => {
   let sinks: RemoteWriteSink[];
   const fanouts: ForwardFanout[] = [];
 
-  function fanout(targets: RemoteWriteTargetConfig[]): ForwardFanout {
+  function fanout(
+    targets: RemoteWriteTargetConfig[],
+    createQueue?: (
+      shard: number,
+      capacity: { capacityPoints: number; capacityBytes: number },
+      target: { downstream: string }
+    ) => ForwardQueue
+  ): ForwardFanout {
     const created = new ForwardFanout(targets, {
       logger: silentLogger(),
       metrics: new SelfMetrics({ collectProcessMetrics: false }),
       version: 'test',
+      ...(createQueue === undefined ? {} : { createQueue }),
     });
     fanouts.push(created);
     return created;
@@ -44,6 +58,37 @@ describe('ForwardFanout', () => {
         for (const samples of sink.acceptedSamples().values())
           expect(samples.map(s => s.value)).toEqual([0, 1, 2]);
       }
+    });
+
+    it('leaves nothing of a request in any downstream when a queue cannot write it', async () => {
+      // The second downstream's queue fails its writes while `isDiskFull`, as a disk queue does on ENOSPC.
+      let isDiskFull = false;
+      const createQueue = (
+        _shard: number,
+        capacity: { capacityPoints: number; capacityBytes: number },
+        target: { downstream: string }
+      ): ForwardQueue =>
+        target.downstream === 'd1'
+          ? unwritableWhile(capacity, () => isDiskFull)
+          : new MemoryForwardQueue(capacity);
+      const f = fanout(
+        sinks.map((s, i) => testTarget(s.url, { name: `d${i}`, shards: 2 })),
+        createQueue
+      );
+      f.start();
+      await f.enqueue(buildRound(0, 20));
+      isDiskFull = true;
+      expect(() => f.enqueue(buildRound(1, 20))).toThrow(/ENOSPC/);
+      isDiskFull = false;
+      await f.enqueue(buildRound(2, 20));
+      for (const sink of sinks)
+        await sink.waitFor(() => sink.acceptedSampleCount() === 40);
+      for (const sink of sinks)
+        for (const samples of sink.acceptedSamples().values())
+          expect(samples.map(s => s.value)).toEqual([0, 2]);
+      await vi.waitFor(() =>
+        expect(f.stats().map(s => s.queuedPoints)).toEqual([0, 0])
+      );
     });
 
     it('appends to no downstream when one of them is full', async () => {

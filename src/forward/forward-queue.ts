@@ -10,6 +10,13 @@
  * loop) per queue. The consumer `peek`s a batch, sends it, then `commit`s it;
  * until then the batch stays queued and counts against capacity, so a crash
  * or a stop loses nothing a durable implementation has written.
+ *
+ * Whole or nothing (issue 11): an appended fragment is *held*, invisible to
+ * `peek`, until the producer `release`s it, once the request it belongs to
+ * is durable in every queue it touched; if any append or sync of that
+ * request fails, the producer `rollbackTo`s where each queue stood, so
+ * nothing of a refused request is ever sent (AppendLedger does this).
+ * Fragments are numbered in append order (`tailSeq` is the next number).
  */
 
 /** Fragments taken from the head of a queue for one send. */
@@ -27,8 +34,12 @@ export interface ForwardQueue {
   readonly points: number;
   /** Bytes queued, including a peeked batch not yet committed. */
   readonly bytes: number;
-  /** Fragments queued (a metadata-only fragment holds zero points). */
+  /** Fragments queued, held ones included (a metadata-only fragment holds zero points). */
   readonly fragmentCount: number;
+  /** Fragments released and not yet committed: what `peek` can return. */
+  readonly readyCount: number;
+  /** The sequence number the next appended fragment gets. */
+  readonly tailSeq: number;
   /** Points this queue holds before it refuses appends. */
   readonly capacityPoints: number;
   /** Bytes this queue holds before it refuses appends. */
@@ -48,15 +59,32 @@ export interface ForwardQueue {
   tryAppend(fragment: Uint8Array, points: number): boolean;
 
   /**
-   * Whole fragments from the head, up to `maxPoints` and `maxBytes`, without
-   * removing them; a single head fragment over either limit comes alone.
-   * Resolves undefined when the queue is empty. Peeking again before `commit`
-   * returns the same head.
+   * Makes the fragments numbered below `seq` visible to `peek` (their
+   * request is acknowledged). Releasing is monotonic.
+   */
+  release(seq: number): void;
+
+  /**
+   * Removes the held fragments numbered `seq` and up (a refused request's,
+   * and any appended after it), synchronously. Released fragments are never
+   * removed. Returns the points removed.
+   */
+  rollbackTo(seq: number): number;
+
+  /**
+   * Whole released fragments from the head, up to `maxPoints` and
+   * `maxBytes`, without removing them; a single head fragment over either
+   * limit comes alone. Resolves undefined when nothing is released. Peeking
+   * again before `commit` returns the same head.
    */
   peek(maxPoints: number, maxBytes: number): Promise<QueuedBatch | undefined>;
 
-  /** Removes a batch returned by the last `peek` (sent, or refused for good). */
-  commit(batch: QueuedBatch): Promise<void>;
+  /**
+   * Removes a batch returned by the last `peek` (sent, or refused for good).
+   * Resolves with the points it removed: fewer than `batch.points` when a
+   * durable queue's age limit dropped some meanwhile (reported as drops).
+   */
+  commit(batch: QueuedBatch): Promise<number>;
 
   /**
    * Optional, for durable queues: resolves when every fragment appended

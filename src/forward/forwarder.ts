@@ -5,6 +5,7 @@
  */
 import type { GatewayError } from '../errors.js';
 import type { SeriesBatch } from '../model/index.js';
+import type { LedgerShard } from './append-ledger.js';
 
 /** Queue state of one shard of a downstream. */
 export interface ShardStats {
@@ -45,11 +46,22 @@ export interface Forwarder {
    */
   admit(batch: SeriesBatch): GatewayError | undefined;
 
-  /** Second phase: appends what `admit(batch)` prepared. Throws if `batch` was not just admitted. */
+  /**
+   * Second phase: appends what `admit(batch)` prepared, held until released.
+   * Throws if `batch` was not just admitted, or when a queue cannot write
+   * (OverloadedError `queue_unwritable`); run it inside AppendLedger.append,
+   * which then cuts off what was appended.
+   */
   append(batch: SeriesBatch): void;
 
-  /** `admit` then `append`; throws the admit error. All or nothing. */
-  enqueue(batch: SeriesBatch): void;
+  /**
+   * `admit` then `append` and `sync`, whole or nothing (an AppendLedger):
+   * throws the admit error; resolves once durable and released.
+   */
+  enqueue(batch: SeriesBatch): Promise<void>;
+
+  /** The producer side of every shard's queue, for the fan-out's AppendLedger. */
+  readonly ledgerShards: readonly LedgerShard[];
 
   /**
    * Resolves once everything appended so far is as durable as the queue's

@@ -27,6 +27,9 @@ export class MemoryForwardQueue implements ForwardQueue {
   private _count = 0;
   private _points = 0;
   private _bytes = 0;
+  /** Sequence number of the head fragment (fragments are numbered in append order). */
+  private _headSeq = 0;
+  private _releasedSeq = 0;
 
   constructor(options: MemoryForwardQueueOptions) {
     this.capacityPoints = options.capacityPoints;
@@ -50,6 +53,36 @@ export class MemoryForwardQueue implements ForwardQueue {
 
   get fragmentCount(): number {
     return this._count;
+  }
+
+  get readyCount(): number {
+    return this._releasedSeq - this._headSeq;
+  }
+
+  get tailSeq(): number {
+    return this._headSeq + this._count;
+  }
+
+  release(seq: number): void {
+    if (seq > this._releasedSeq) {
+      this._releasedSeq = Math.min(seq, this.tailSeq);
+    }
+  }
+
+  rollbackTo(seq: number): number {
+    const from = Math.max(seq, this._releasedSeq, this._headSeq);
+    const size = this._slots.length;
+    let points = 0;
+    while (this.tailSeq > from) {
+      const at = (this._head + this._count - 1) % size;
+      points += this._slotPoints[at]!;
+      this._points -= this._slotPoints[at]!;
+      this._bytes -= this._slots[at]!.byteLength;
+      this._slots[at] = undefined;
+      this._count--;
+    }
+    if (this._count === 0) this._head = 0;
+    return points;
   }
 
   hasRoom(points: number, bytes: number): boolean {
@@ -77,12 +110,13 @@ export class MemoryForwardQueue implements ForwardQueue {
   }
 
   peek(maxPoints: number, maxBytes: number): Promise<QueuedBatch | undefined> {
-    if (this._count === 0) return Promise.resolve(undefined);
+    const ready = this._releasedSeq - this._headSeq;
+    if (ready <= 0) return Promise.resolve(undefined);
     const fragments: Uint8Array[] = [];
     let points = 0;
     let bytes = 0;
     const size = this._slots.length;
-    for (let k = 0; k < this._count; k++) {
+    for (let k = 0; k < ready; k++) {
       const at = (this._head + k) % size;
       const fragment = this._slots[at]!;
       const fragmentPoints = this._slotPoints[at]!;
@@ -101,7 +135,7 @@ export class MemoryForwardQueue implements ForwardQueue {
     return Promise.resolve({ fragments, points, bytes });
   }
 
-  commit(batch: QueuedBatch): Promise<void> {
+  commit(batch: QueuedBatch): Promise<number> {
     const count = batch.fragments.length;
     if (count > this._count || this._slots[this._head] !== batch.fragments[0]) {
       return Promise.reject(
@@ -111,8 +145,10 @@ export class MemoryForwardQueue implements ForwardQueue {
       );
     }
     const size = this._slots.length;
+    let points = 0;
     for (let k = 0; k < count; k++) {
       const at = this._head;
+      points += this._slotPoints[at]!;
       this._points -= this._slotPoints[at]!;
       this._bytes -= this._slots[at]!.byteLength;
       // Let the fragment be collected now, not when the slot is reused.
@@ -120,8 +156,9 @@ export class MemoryForwardQueue implements ForwardQueue {
       this._head = (at + 1) % size;
     }
     this._count -= count;
+    this._headSeq += count;
     if (this._count === 0) this._head = 0;
-    return Promise.resolve();
+    return Promise.resolve(points);
   }
 
   private _grow(): void {

@@ -365,14 +365,61 @@ describe('RemoteWriteForwarder', () => {
         })
       ).toBe(0);
       const warning = lines.find(
-        l => l.msg === 'downstream refused batch; dropped it'
+        l =>
+          l.msg ===
+          'queued data set aside (dropped) so the records behind it go on'
       );
       expect(warning).toMatchObject({
         level: 'warn',
         status: 400,
         body: 'out of order sample',
+        reason: 'http_400',
         points: 3,
         downstream: f.name,
+      });
+      expect(warning?.['bytes']).toBeGreaterThan(0);
+      await vi.waitFor(() => expect(f.stats().queuedPoints).toBe(0));
+    });
+
+    it('sends a refused batch again one fragment at a time and sets aside only the poison one', async () => {
+      // Batch of three fragments refused; then fragment by fragment: ok, refused, ok.
+      sink.reply(
+        { status: 400, body: 'bad sample in request' },
+        { status: 204 },
+        { status: 400, body: 'label value too long' },
+        { status: 204 }
+      );
+      const { logger, lines } = captureLogger();
+      const f = forwarder(
+        { shards: 1, max_samples_per_send: 9, batch_send_deadline: 60_000 },
+        { logger }
+      );
+      f.start();
+      for (let round = 0; round < 3; round++)
+        await f.enqueue(buildRound(round, 3));
+      await sink.waitFor(() => sink.requests.length === 4);
+      expect(sink.requests.map(r => r.status)).toEqual([400, 204, 400, 204]);
+      expect(sink.requests.map(r => r.series.length)).toEqual([9, 3, 3, 3]);
+      const delivered = sink
+        .accepted()
+        .flatMap(r => r.series.flatMap(s => s.samples.map(x => x.value)));
+      expect(delivered).toEqual([0, 0, 0, 2, 2, 2]);
+      expect(
+        await metricValue(metrics, 'forwardFailedSamples', {
+          downstream: f.name,
+          reason: 'http_400',
+        })
+      ).toBe(3);
+      const setAside = lines.filter(
+        l =>
+          l.msg ===
+          'queued data set aside (dropped) so the records behind it go on'
+      );
+      expect(setAside).toHaveLength(1);
+      expect(setAside[0]).toMatchObject({
+        status: 400,
+        points: 3,
+        body: 'label value too long',
       });
       await vi.waitFor(() => expect(f.stats().queuedPoints).toBe(0));
     });

@@ -11,7 +11,9 @@
  *
  * An enqueue is all or nothing: if any shard lacks room, nothing is appended
  * anywhere and the caller gets an OverloadedError whose Retry-After comes
- * from how fast the full shards have been draining.
+ * from how fast the full shards have been draining; if an append or fsync
+ * fails midway, the AppendLedger cuts off what was appended, and nothing of
+ * the refused request is sent.
  */
 import type { RemoteWriteTargetConfig } from '../config/index.js';
 import { ProtobufWriter } from '../protocol/index.js';
@@ -23,6 +25,7 @@ import {
 import { encodeMetadataV1, encodeSeriesV1 } from '../protocol/index.js';
 import type { MetricMetadata, SeriesBatch } from '../model/index.js';
 import type { Logger, SelfMetrics } from '../telemetry/index.js';
+import { AppendLedger, type LedgerShard } from './append-ledger.js';
 import { Backoff } from './backoff.js';
 import { readFleetgateVersion } from './fleetgate-version.js';
 import { ForwardInstruments } from './forward-instruments.js';
@@ -38,6 +41,7 @@ import { hashLabels } from './hash-labels.js';
 import { MemoryForwardQueue } from './memory-forward-queue.js';
 import { RemoteWriteClient } from './remote-write-client.js';
 import { RemoteWriteShard } from './remote-write-shard.js';
+import { splitWriteRequest } from './split-write-request.js';
 
 /** The shard whose fragments carry the metadata entries. */
 export const METADATA_SHARD = 0;
@@ -81,6 +85,11 @@ export interface RemoteWriteForwarderDeps {
   readonly random?: () => number;
   /** Encoded labels of known series, shared by the downstreams of one fan-out. */
   readonly labelsCache?: EncodedLabelsCache;
+  /**
+   * Whole-or-nothing appends across the forwarders of one fan-out (which
+   * passes its own); defaults to one for this forwarder alone.
+   */
+  readonly appendLedger?: AppendLedger;
   /** The queue of each shard; defaults to a MemoryForwardQueue. */
   readonly createQueue?: (
     shard: number,
@@ -98,6 +107,7 @@ export class RemoteWriteForwarder implements Forwarder {
   private readonly _logger: Logger;
   private readonly _instruments: ForwardInstruments;
   private readonly _shards: RemoteWriteShard[] = [];
+  private readonly _ledger: AppendLedger;
   private readonly _writers: ProtobufWriter[] = [];
   private readonly _shardPoints: Float64Array;
   private readonly _seenFamilies = new Set<string>();
@@ -114,6 +124,7 @@ export class RemoteWriteForwarder implements Forwarder {
 
   constructor(config: RemoteWriteTargetConfig, deps: RemoteWriteForwarderDeps) {
     this._labelsCache = deps.labelsCache ?? new EncodedLabelsCache();
+    this._ledger = deps.appendLedger ?? new AppendLedger();
     const now = deps.now ?? Date.now;
     const version = deps.version ?? readFleetgateVersion();
     const clientDeps =
@@ -165,11 +176,16 @@ export class RemoteWriteForwarder implements Forwarder {
           batchSendDeadlineMs: config.batch_send_deadline,
           minBackoffMs: config.min_backoff,
           now,
+          split: splitWriteRequest,
         })
       );
     }
     this._shardPoints = new Float64Array(shardCount);
     this._instruments.setCapacity(this._totalCapacityPoints());
+  }
+
+  get ledgerShards(): readonly LedgerShard[] {
+    return this._shards;
   }
 
   admit(batch: SeriesBatch): GatewayError | undefined {
@@ -213,15 +229,19 @@ export class RemoteWriteForwarder implements Forwarder {
           `cannot append to ${this.name} shard ${s}: queue refused a fragment it had room for`
         );
       }
+      // The ledger releases it to the sender once the request is durable.
       this._instruments.addQueued(points);
-      shard.notifyAppended();
     }
   }
 
-  enqueue(batch: SeriesBatch): void {
+  enqueue(batch: SeriesBatch): Promise<void> {
     const error = this.admit(batch);
     if (error !== undefined) throw error;
-    this.append(batch);
+    return this._ledger.append(
+      this._shards,
+      () => this.append(batch),
+      () => this.sync()
+    );
   }
 
   /**
@@ -406,6 +426,29 @@ export class RemoteWriteForwarder implements Forwarder {
     }
     return Number.isFinite(capacityPoints)
       ? `${points} of ${capacityPoints} samples queued`
-      : `${points} samples, ${bytes} of ${capacityBytes} bytes queued`;
+      : `${points} samples, ${bytes} of ${capacityBytes} bytes queued${this._diskText()}`;
+  }
+
+  /** Bytes of segment files, when the queues are on disk (sent bytes not yet deleted count). */
+  private _diskText(): string {
+    let diskBytes = 0;
+    let hasDisk = false;
+    let isPaused = false;
+    for (const shard of this._shards) {
+      const queue = shard.queue as Partial<{
+        diskBytes: number;
+        isWritePaused: boolean;
+      }>;
+      if (typeof queue.diskBytes === 'number') {
+        hasDisk = true;
+        diskBytes += queue.diskBytes;
+      }
+      if (queue.isWritePaused === true) isPaused = true;
+    }
+    if (!hasDisk) return '';
+    const paused = isPaused
+      ? '; appends paused after a failed write or fsync (disk full?)'
+      : '';
+    return `; ${diskBytes} bytes of segment files on disk${paused}`;
   }
 }

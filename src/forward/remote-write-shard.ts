@@ -4,9 +4,20 @@
  * `batch_send_deadline` has passed), joins them into one WriteRequest body,
  * compresses it once and sends it until the outcome is final:
  * - success: commit (the points leave the queue);
- * - failure (4xx but 429): commit too (dropped), counted and logged;
+ * - failure (4xx but 429) of a batch of several fragments: nothing is
+ *   dropped yet; the same fragments are sent again one per request, so the
+ *   refusal is pinned on the fragments that cause it (poison records);
+ * - failure of a single fragment: commit (set aside), counted with the
+ *   status as reason and logged with its size; the records behind it go on;
  * - retryable: wait (Retry-After, else backoff) and send the same body again,
  *   forever: the queue fills and back-pressure reaches ingest, nothing is lost.
+ *
+ * A fragment bigger than a send (`maxBytesPerSend`) is split at series
+ * boundaries by `split`, when given (remote write); a single series bigger
+ * than a send is set aside as `too_large`.
+ *
+ * The shard is also the producer side of its queue for an AppendLedger:
+ * appended fragments stay held until the ledger releases them.
  *
  * Timers are per shard and per wait (STYLE rule 18), never per sample.
  *
@@ -18,9 +29,14 @@ import { snappyCompress } from '../protocol/index.js';
 import type { Logger } from '../telemetry/index.js';
 import type { Backoff } from './backoff.js';
 import { DrainRate } from './drain-rate.js';
-import type { ExportResult } from './export-result.js';
+import type {
+  ExportFailure,
+  ExportResult,
+  ExportSuccess,
+} from './export-result.js';
 import type { ForwardInstruments } from './forward-instruments.js';
 import type { ForwardQueue, QueuedBatch } from './forward-queue.js';
+import type { LedgerShard } from './append-ledger.js';
 
 /** What the loop needs of a client: one POST, classified (RemoteWriteClient, HttpExportClient). */
 export interface ShardClient {
@@ -55,9 +71,22 @@ export interface RemoteWriteShardOptions {
   readonly now: () => number;
   /** Turns the joined fragments into the request body; defaults to snappy (remote write, Loki). */
   readonly compress?: (body: Uint8Array) => Uint8Array;
+  /** Cuts a fragment over `maxBytes` into sendable pieces; absent: it is sent whole. */
+  readonly split?: (fragment: Uint8Array, maxBytes: number) => FragmentSplit;
 }
 
-export class RemoteWriteShard {
+/** A fragment cut for sending: pieces within the limit, and entries too big to send at all. */
+export interface FragmentSplit {
+  readonly pieces: readonly SplitPiece[];
+  readonly oversized: readonly SplitPiece[];
+}
+
+export interface SplitPiece {
+  readonly bytes: Uint8Array;
+  readonly points: number;
+}
+
+export class RemoteWriteShard implements LedgerShard {
   readonly index: number;
   readonly queue: ForwardQueue;
   private readonly _options: RemoteWriteShardOptions;
@@ -71,6 +100,8 @@ export class RemoteWriteShard {
   private _wake: (() => void) | undefined;
   // Reused across sends: the joined body of several fragments (STYLE rule 17).
   private _joinBuffer = new Uint8Array(0);
+  // Fragments still to send one per request after a refused batch.
+  private _isolating = 0;
 
   constructor(options: RemoteWriteShardOptions) {
     this._options = options;
@@ -84,7 +115,23 @@ export class RemoteWriteShard {
     return this._drainRate.perMs(this._options.now());
   }
 
-  /** Called after a fragment was appended to this shard's queue. */
+  get tailSeq(): number {
+    return this.queue.tailSeq;
+  }
+
+  rollbackTo(seq: number): void {
+    const points = this.queue.rollbackTo(seq);
+    this._options.instruments.addQueued(-points);
+    // A draining loop waits for held fragments; there may be none left.
+    if (this._wakeOn === 'any-append') this._wakeUp();
+  }
+
+  release(seq: number): void {
+    this.queue.release(seq);
+    if (this.queue.readyCount > 0) this.notifyAppended();
+  }
+
+  /** Called when fragments became sendable in this shard's queue. */
   notifyAppended(): void {
     this._pendingSinceMs ??= this._options.now();
     if (
@@ -113,12 +160,18 @@ export class RemoteWriteShard {
     const options = this._options;
     while (!this._isHalted) {
       try {
-        if (this.queue.fragmentCount === 0) {
-          if (this._isDraining) return;
+        if (this.queue.readyCount === 0) {
+          // Held fragments are released (or rolled back) soon: wait for them.
+          if (this._isDraining && this.queue.fragmentCount === 0) return;
           await this._wait(undefined, 'any-append');
           continue;
         }
-        if (!this._isDraining && !this._hasFullBatch()) {
+        // Isolating fragments of a refused batch: they are due already.
+        if (
+          !this._isDraining &&
+          this._isolating === 0 &&
+          !this._hasFullBatch()
+        ) {
           const nowMs = options.now();
           const waitedMs = nowMs - (this._pendingSinceMs ?? nowMs);
           if (waitedMs < options.batchSendDeadlineMs) {
@@ -145,80 +198,176 @@ export class RemoteWriteShard {
   private async _sendHead(): Promise<void> {
     const options = this._options;
     const queue = this.queue;
-    const batch = await queue.peek(
-      options.maxPointsPerSend,
-      options.maxBytesPerSend
-    );
+    const isIsolating = this._isolating > 0;
+    // While isolating, limits of 0 make peek return the head fragment alone.
+    const batch = isIsolating
+      ? await queue.peek(0, 0)
+      : await queue.peek(options.maxPointsPerSend, options.maxBytesPerSend);
     if (batch === undefined) return;
     const takenAtMs = options.now();
-    const body = (options.compress ?? snappyCompress)(this._join(batch));
+    const fragment = batch.fragments[0]!;
+    let refusedPoints = 0;
+    if (
+      batch.fragments.length === 1 &&
+      batch.bytes > options.maxBytesPerSend &&
+      options.split !== undefined
+    ) {
+      const refused = await this._sendSplit(fragment, options.split);
+      if (refused === undefined) return;
+      refusedPoints = refused;
+    } else {
+      const result = await this._sendUntilFinal(
+        this._join(batch),
+        batch.points
+      );
+      if (result === undefined) return;
+      if (result.status === 'failure') {
+        if (batch.fragments.length > 1) {
+          // Keep the batch: find which of its fragments the downstream refuses.
+          this._isolating = batch.fragments.length;
+          options.logger.warn(
+            {
+              err: result.error,
+              shard: this.index,
+              status: result.httpStatus,
+              body: result.responseBody,
+              fragments: batch.fragments.length,
+              points: batch.points,
+            },
+            'downstream refused a batch; sending its fragments one at a time to set the refused ones aside'
+          );
+          return;
+        }
+        refusedPoints = batch.points;
+        this._setAside(
+          `http_${result.httpStatus}`,
+          fragment.byteLength,
+          batch.points,
+          {
+            err: result.error,
+            status: result.httpStatus,
+            body: result.responseBody,
+          }
+        );
+      }
+    }
+    if (isIsolating) this._isolating--;
+    const removed = await queue.commit(batch);
+    const nowMs = options.now();
+    options.instruments.addQueued(-removed);
+    this._drainRate.record(removed, nowMs);
+    options.backoff.reset();
+    const deliveredPoints = Math.max(0, removed - refusedPoints);
+    if (deliveredPoints > 0 || refusedPoints === 0)
+      options.instruments.recordDelivered(deliveredPoints, nowMs);
+    // What is left was queued before this send started, or during it.
+    this._pendingSinceMs = queue.readyCount > 0 ? takenAtMs : undefined;
+  }
+
+  /**
+   * Sends `body` until the outcome is final: success or failure; undefined
+   * when a halt ended the retries (the batch stays queued).
+   */
+  private async _sendUntilFinal(
+    body: Uint8Array,
+    points: number
+  ): Promise<ExportSuccess | ExportFailure | undefined> {
+    const options = this._options;
+    const compressed = (options.compress ?? snappyCompress)(body);
     let retries = 0;
     for (;;) {
       const startedAt = performance.now();
-      const result = await options.client.send(body, this._abort.signal);
+      const result = await options.client.send(compressed, this._abort.signal);
       // A stop that ran out of time aborted this send: keep the batch queued.
-      if (this._isHalted && result.status !== 'success') return;
+      if (this._isHalted && result.status !== 'success') return undefined;
       options.instruments.recordRequest(
         result.httpStatus,
         (performance.now() - startedAt) / 1000
       );
-
-      if (result.status === 'retryable') {
-        retries++;
-        options.instruments.recordRetry(result.reason);
-        const delayMs =
-          result.retryInMillis === undefined
-            ? options.backoff.nextDelayMs()
-            : Math.max(options.minBackoffMs, result.retryInMillis);
-        const fields = {
-          err: result.error,
-          shard: this.index,
-          points: batch.points,
-          attempt: retries,
-          retryInMs: delayMs,
-        };
-        // One warning per batch, not per attempt: an outage would flood the log.
-        if (retries === 1)
-          options.logger.warn(fields, 'cannot forward batch; retrying');
-        else options.logger.debug(fields, 'cannot forward batch; retrying');
-        await this._wait(delayMs, 'stop-only');
-        if (this._isHalted) return;
-        continue;
-      }
-
-      await queue.commit(batch);
-      const nowMs = options.now();
-      options.instruments.addQueued(-batch.points);
-      this._drainRate.record(batch.points, nowMs);
-      options.backoff.reset();
-      if (result.status === 'success') {
-        options.instruments.recordDelivered(batch.points, nowMs);
-        if (retries > 0) {
+      if (result.status !== 'retryable') {
+        if (result.status === 'success' && retries > 0) {
           options.logger.info(
-            { shard: this.index, points: batch.points, retries },
+            { shard: this.index, points, retries },
             'forwarded batch after retries'
           );
         }
-      } else {
-        options.instruments.recordRefused(
+        return result;
+      }
+      retries++;
+      options.instruments.recordRetry(result.reason);
+      const delayMs =
+        result.retryInMillis === undefined
+          ? options.backoff.nextDelayMs()
+          : Math.max(options.minBackoffMs, result.retryInMillis);
+      const fields = {
+        err: result.error,
+        shard: this.index,
+        points,
+        attempt: retries,
+        retryInMs: delayMs,
+      };
+      // One warning per batch, not per attempt: an outage would flood the log.
+      if (retries === 1)
+        options.logger.warn(fields, 'cannot forward batch; retrying');
+      else options.logger.debug(fields, 'cannot forward batch; retrying');
+      await this._wait(delayMs, 'stop-only');
+      if (this._isHalted) return undefined;
+    }
+  }
+
+  /**
+   * Sends a fragment bigger than a send as several requests; entries that
+   * cannot fit any send, and pieces the downstream refuses, are set aside.
+   * Resolves with the points set aside, or undefined when halted (the
+   * fragment stays queued and is sent whole again: at least once).
+   */
+  private async _sendSplit(
+    fragment: Uint8Array,
+    split: NonNullable<RemoteWriteShardOptions['split']>
+  ): Promise<number | undefined> {
+    const { pieces, oversized } = split(
+      fragment,
+      this._options.maxBytesPerSend
+    );
+    let refusedPoints = 0;
+    for (const piece of oversized) {
+      refusedPoints += piece.points;
+      this._setAside('too_large', piece.bytes.byteLength, piece.points, {
+        maxBytes: this._options.maxBytesPerSend,
+      });
+    }
+    for (const piece of pieces) {
+      const result = await this._sendUntilFinal(piece.bytes, piece.points);
+      if (result === undefined) return undefined;
+      if (result.status === 'failure') {
+        refusedPoints += piece.points;
+        this._setAside(
           `http_${result.httpStatus}`,
-          batch.points
-        );
-        options.logger.warn(
+          piece.bytes.byteLength,
+          piece.points,
           {
             err: result.error,
-            shard: this.index,
             status: result.httpStatus,
             body: result.responseBody,
-            points: batch.points,
-          },
-          'downstream refused batch; dropped it'
+          }
         );
       }
-      break;
     }
-    // What is left was queued before this send started, or during it.
-    this._pendingSinceMs = queue.fragmentCount > 0 ? takenAtMs : undefined;
+    return refusedPoints;
+  }
+
+  /** Counts and logs data dropped for good so the records behind it go on. */
+  private _setAside(
+    reason: string,
+    bytes: number,
+    points: number,
+    fields: Readonly<Record<string, unknown>>
+  ): void {
+    this._options.instruments.recordRefused(reason, points);
+    this._options.logger.warn(
+      { ...fields, shard: this.index, reason, bytes, points },
+      'queued data set aside (dropped) so the records behind it go on'
+    );
   }
 
   private _hasFullBatch(): boolean {

@@ -41,11 +41,14 @@ async function drainIfDue(queue: DiskForwardQueue): Promise<void> {
   if (batch !== undefined) await queue.commit(batch);
 }
 
+/** What an acknowledged request does through its AppendLedger: append, sync, release. */
 async function appendAndAck(queue: DiskForwardQueue): Promise<void> {
   if (!queue.tryAppend(fragment, POINTS_PER_FRAGMENT)) {
     throw new Error('bench queue full');
   }
+  const end = queue.tailSeq;
   await queue.sync();
+  queue.release(end);
 }
 
 const queues: DiskForwardQueue[] = [];

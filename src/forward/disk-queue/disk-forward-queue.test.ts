@@ -26,6 +26,7 @@ import {
 } from './disk-forward-queue.js';
 import { LOCK_FILE } from './dir-lock.js';
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from './segment-format.js';
+import { appendReleased } from '../testing/forward-fixtures.js';
 
 const DOWNSTREAM = 'central:9090/api/v1/write';
 
@@ -133,9 +134,9 @@ describe('DiskForwardQueue', () => {
   describe('tryAppend() and peek()', () => {
     it('round-trips fragments, points and bytes in order', async () => {
       const q = openQueue();
-      expect(q.tryAppend(fragment(1, 50), 3)).toBe(true);
-      expect(q.tryAppend(fragment(2, 70), 0)).toBe(true);
-      expect(q.tryAppend(fragment(3, 30), 5)).toBe(true);
+      expect(appendReleased(q, fragment(1, 50), 3)).toBe(true);
+      expect(appendReleased(q, fragment(2, 70), 0)).toBe(true);
+      expect(appendReleased(q, fragment(3, 30), 5)).toBe(true);
       expect([q.points, q.bytes, q.fragmentCount]).toEqual([8, 150, 3]);
 
       const batch = await q.peek(100, 10_000);
@@ -150,16 +151,16 @@ describe('DiskForwardQueue', () => {
     it('keeps no reference to the appended buffer (the bytes come from disk)', async () => {
       const q = openQueue();
       const original = fragment(1);
-      q.tryAppend(original, 1);
+      appendReleased(q, original, 1);
       original.fill(0);
       expect(ids(await q.peek(10, 10_000))).toEqual([1]);
     });
 
     it('takes whole fragments up to the points and bytes limits; a big head comes alone', async () => {
       const q = openQueue();
-      q.tryAppend(fragment(1, 100), 4);
-      q.tryAppend(fragment(2, 100), 4);
-      q.tryAppend(fragment(3, 100), 4);
+      appendReleased(q, fragment(1, 100), 4);
+      appendReleased(q, fragment(2, 100), 4);
+      appendReleased(q, fragment(3, 100), 4);
       expect(ids(await q.peek(8, 10_000))).toEqual([1, 2]);
       expect(ids(await q.peek(7, 10_000))).toEqual([1]);
       expect(ids(await q.peek(100, 250))).toEqual([1, 2]);
@@ -173,7 +174,7 @@ describe('DiskForwardQueue', () => {
 
     it('spans segments in one batch after a rollover', async () => {
       const q = openQueue({ segmentBytes: 4096 });
-      for (let i = 1; i <= 10; i++) q.tryAppend(fragment(i, 1000), 1);
+      for (let i = 1; i <= 10; i++) appendReleased(q, fragment(i, 1000), 1);
       expect(segmentFiles(dir).length).toBeGreaterThan(2);
       expect(ids(await q.peek(100, 100_000))).toEqual([
         1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
@@ -184,7 +185,7 @@ describe('DiskForwardQueue', () => {
   describe('commit()', () => {
     it('removes the peeked batch; peeking again before it returns the same head', async () => {
       const q = openQueue();
-      for (let i = 1; i <= 4; i++) q.tryAppend(fragment(i), 1);
+      for (let i = 1; i <= 4; i++) appendReleased(q, fragment(i), 1);
       const first = await q.peek(2, 10_000);
       const again = await q.peek(2, 10_000);
       expect(ids(again)).toEqual(ids(first));
@@ -195,9 +196,9 @@ describe('DiskForwardQueue', () => {
 
     it('leaves fragments appended during a peek for the next one', async () => {
       const q = openQueue();
-      q.tryAppend(fragment(1), 1);
+      appendReleased(q, fragment(1), 1);
       const peeking = q.peek(10, 10_000);
-      q.tryAppend(fragment(2), 1);
+      appendReleased(q, fragment(2), 1);
       const batch = await peeking;
       expect(ids(batch)).toEqual([1]);
       await q.commit(batch!);
@@ -206,7 +207,7 @@ describe('DiskForwardQueue', () => {
 
     it('commits an earlier peek, then the rest of a later, larger one', async () => {
       const q = openQueue();
-      for (let i = 1; i <= 5; i++) q.tryAppend(fragment(i), 1);
+      for (let i = 1; i <= 5; i++) appendReleased(q, fragment(i), 1);
       const small = await q.peek(2, 10_000);
       const large = await q.peek(4, 10_000);
       await q.commit(small!);
@@ -217,8 +218,8 @@ describe('DiskForwardQueue', () => {
 
     it('rejects a batch it did not peek, and a second commit of one', async () => {
       const q = openQueue();
-      q.tryAppend(fragment(1), 1);
-      q.tryAppend(fragment(2), 1);
+      appendReleased(q, fragment(1), 1);
+      appendReleased(q, fragment(2), 1);
       await expect(
         q.commit({ fragments: [fragment(1)], points: 1, bytes: 100 })
       ).rejects.toThrow(/did not peek/);
@@ -233,43 +234,43 @@ describe('DiskForwardQueue', () => {
     it('refuses appends once the segment files would pass capacityBytes, and changes nothing', () => {
       const q = openQueue({ capacityBytes: 64 * 1024 });
       let appended = 0;
-      while (q.tryAppend(fragment(appended, 1000), 1)) appended++;
+      while (appendReleased(q, fragment(appended, 1000), 1)) appended++;
       expect(appended).toBeGreaterThan(50);
       expect(q.diskBytes).toBeLessThanOrEqual(64 * 1024);
       expect(q.hasRoom(1, 1000)).toBe(false);
       const before = [q.points, q.bytes, q.fragmentCount, q.diskBytes];
-      expect(q.tryAppend(fragment(999, 1000), 1)).toBe(false);
+      expect(appendReleased(q, fragment(999, 1000), 1)).toBe(false);
       expect([q.points, q.bytes, q.fragmentCount, q.diskBytes]).toEqual(before);
     });
 
     it('refuses past capacityPoints when given one', () => {
       const q = openQueue({ capacityPoints: 10 });
-      expect(q.tryAppend(fragment(1), 8)).toBe(true);
+      expect(appendReleased(q, fragment(1), 8)).toBe(true);
       expect(q.hasRoom(3, 100)).toBe(false);
       expect(q.hasRoom(2, 100)).toBe(true);
     });
 
     it('takes one oversized fragment when empty, so a big request never wedges', () => {
       const q = openQueue({ capacityBytes: 64 * 1024 });
-      expect(q.tryAppend(fragment(1, 200_000), 1)).toBe(true);
-      expect(q.tryAppend(fragment(2, 10), 1)).toBe(false);
+      expect(appendReleased(q, fragment(1, 200_000), 1)).toBe(true);
+      expect(appendReleased(q, fragment(2, 10), 1)).toBe(false);
     });
 
     it('has room again once sent segments are deleted', async () => {
       const q = openQueue({ capacityBytes: 64 * 1024 });
       let next = 0;
-      while (q.tryAppend(fragment(next, 1000), 1)) next++;
+      while (appendReleased(q, fragment(next, 1000), 1)) next++;
       const batch = await q.peek(next / 2, 1e9);
       await q.commit(batch!);
       expect(q.hasRoom(1, 1000)).toBe(true);
-      expect(q.tryAppend(fragment(next, 1000), 1)).toBe(true);
+      expect(appendReleased(q, fragment(next, 1000), 1)).toBe(true);
     });
   });
 
   describe('segments', () => {
     it('rolls over at segmentBytes and deletes a segment once the cursor passed it', async () => {
       const q = openQueue({ segmentBytes: 4096 });
-      for (let i = 0; i < 12; i++) q.tryAppend(fragment(i, 1000), 1);
+      for (let i = 0; i < 12; i++) appendReleased(q, fragment(i, 1000), 1);
       const before = segmentFiles(dir);
       // 4 records of 1020 bytes and the 8-byte header fit in 4096.
       expect(before.length).toBe(3);
@@ -281,15 +282,15 @@ describe('DiskForwardQueue', () => {
       await q.commit((await q.peek(100, 1e9))!);
       // The segment being written to stays, whatever was sent from it.
       expect(segmentFiles(dir)).toEqual(before.slice(2));
-      expect(q.tryAppend(fragment(12, 1000), 1)).toBe(true);
+      expect(appendReleased(q, fragment(12, 1000), 1)).toBe(true);
       expect(ids(await q.peek(100, 1e9))).toEqual([12]);
     });
 
     it('never appends to a segment left by a previous run', async () => {
       let q = openQueue();
-      q.tryAppend(fragment(1), 1);
+      appendReleased(q, fragment(1), 1);
       q = await reopen(q);
-      q.tryAppend(fragment(2), 1);
+      appendReleased(q, fragment(2), 1);
       expect(segmentFiles(dir).length).toBe(2);
       expect(ids(await q.peek(10, 1e9))).toEqual([1, 2]);
     });
@@ -298,7 +299,7 @@ describe('DiskForwardQueue', () => {
   describe('restart', () => {
     it('replays from the cursor what was not committed, in order', async () => {
       let q = openQueue({ segmentBytes: 4096 });
-      for (let i = 1; i <= 10; i++) q.tryAppend(fragment(i, 1000), i);
+      for (let i = 1; i <= 10; i++) appendReleased(q, fragment(i, 1000), i);
       await q.commit((await q.peek(1 + 2 + 3, 1e9))!);
       q = await reopen(q, { segmentBytes: 4096 });
       expect(q.fragmentCount).toBe(7);
@@ -309,17 +310,17 @@ describe('DiskForwardQueue', () => {
 
     it('keeps everything appended when killed (no close), and at least once what was committed last', async () => {
       const q = openQueue({ fsync: 'always' });
-      for (let i = 1; i <= 5; i++) q.tryAppend(fragment(i), 1);
+      for (let i = 1; i <= 5; i++) appendReleased(q, fragment(i), 1);
       await q.sync();
       await q.commit((await q.peek(2, 1e9))!);
-      q.tryAppend(fragment(6), 1);
+      appendReleased(q, fragment(6), 1);
       const crashed = openCrashCopy();
       expect(ids(await crashed.peek(1e9, 1e9))).toEqual([3, 4, 5, 6]);
     });
 
     it('replays everything when the cursor file is garbage (duplicates, never loss)', async () => {
       let q = openQueue();
-      for (let i = 1; i <= 3; i++) q.tryAppend(fragment(i), 1);
+      for (let i = 1; i <= 3; i++) appendReleased(q, fragment(i), 1);
       await q.commit((await q.peek(1, 1e9))!);
       await q.close();
       open.splice(open.indexOf(q), 1);
@@ -333,11 +334,11 @@ describe('DiskForwardQueue', () => {
 
     it('starts empty and deletes sent segments when everything was committed', async () => {
       let q = openQueue();
-      q.tryAppend(fragment(1), 1);
+      appendReleased(q, fragment(1), 1);
       await q.commit((await q.peek(1, 1e9))!);
       q = await reopen(q);
       expect(q.fragmentCount).toBe(0);
-      q.tryAppend(fragment(2), 1);
+      appendReleased(q, fragment(2), 1);
       q = await reopen(q);
       expect(ids(await q.peek(1e9, 1e9))).toEqual([2]);
     });
@@ -350,7 +351,7 @@ describe('DiskForwardQueue', () => {
       offsets: number[];
     }> {
       const q = openQueue();
-      for (let i = 1; i <= 3; i++) q.tryAppend(fragment(i), 1);
+      for (let i = 1; i <= 3; i++) appendReleased(q, fragment(i), 1);
       await q.close();
       open.splice(open.indexOf(q), 1);
       const [name] = segmentFiles(dir);
@@ -434,7 +435,7 @@ describe('DiskForwardQueue', () => {
           expect.objectContaining({ reason: 'corrupt', records: 1 }),
         ]);
         // Appends after the repair survive another restart.
-        q.tryAppend(fragment(9), 1);
+        appendReleased(q, fragment(9), 1);
         const again = await reopen(q);
         expect(ids(await again.peek(1e9, 1e9))).toEqual([...want, 9]);
         expect(
@@ -445,7 +446,7 @@ describe('DiskForwardQueue', () => {
 
     it('cuts a corrupt middle segment at the bad record and keeps the later segments', async () => {
       let q = openQueue({ segmentBytes: 4096 });
-      for (let i = 1; i <= 6; i++) q.tryAppend(fragment(i, 1000), 1);
+      for (let i = 1; i <= 6; i++) appendReleased(q, fragment(i, 1000), 1);
       await q.close();
       open.splice(open.indexOf(q), 1);
       const [first] = segmentFiles(dir);
@@ -476,7 +477,7 @@ describe('DiskForwardQueue', () => {
 
     it('drops a record found corrupt when read, counted, and sends the rest', async () => {
       const q = openQueue();
-      for (let i = 1; i <= 3; i++) q.tryAppend(fragment(i), 2);
+      for (let i = 1; i <= 3; i++) appendReleased(q, fragment(i), 2);
       const [name] = segmentFiles(dir);
       flipByte(
         join(dir, name!),
@@ -502,10 +503,10 @@ describe('DiskForwardQueue', () => {
   describe('age limit', () => {
     it('drops head records older than maxAgeMs, counted and reported', async () => {
       const q = openQueue({ maxAgeMs: 1000 });
-      q.tryAppend(fragment(1), 3);
-      q.tryAppend(fragment(2), 4);
+      appendReleased(q, fragment(1), 3);
+      appendReleased(q, fragment(2), 4);
       clock += 600;
-      q.tryAppend(fragment(3), 5);
+      appendReleased(q, fragment(3), 5);
       clock += 600;
       expect(ids(await q.peek(1e9, 1e9))).toEqual([3]);
       expect([q.points, q.fragmentCount]).toEqual([5, 1]);
@@ -526,12 +527,12 @@ describe('DiskForwardQueue', () => {
     it('frees room for fresh data when asked for it, even under a batch being retried', async () => {
       const q = openQueue({ maxAgeMs: 1000, capacityBytes: 64 * 1024 });
       let next = 0;
-      while (q.tryAppend(fragment(next, 1000), 1)) next++;
+      while (appendReleased(q, fragment(next, 1000), 1)) next++;
       const stuck = await q.peek(5, 1e9);
       clock += 1001;
       expect(q.hasRoom(1, 1000)).toBe(true);
       expect(q.fragmentCount).toBe(0);
-      expect(q.tryAppend(fragment(1000, 1000), 1)).toBe(true);
+      expect(appendReleased(q, fragment(1000, 1000), 1)).toBe(true);
       // The retried batch's records are gone: its commit removes nothing else.
       await q.commit(stuck!);
       expect(ids(await q.peek(1e9, 1e9))).toEqual([1000]);
@@ -539,9 +540,9 @@ describe('DiskForwardQueue', () => {
 
     it('applies to what a restart replays (append times are on disk)', async () => {
       let q = openQueue();
-      q.tryAppend(fragment(1), 1);
+      appendReleased(q, fragment(1), 1);
       clock += 5000;
-      q.tryAppend(fragment(2), 1);
+      appendReleased(q, fragment(2), 1);
       q = await reopen(q, { maxAgeMs: 3000 });
       expect(ids(await q.peek(1e9, 1e9))).toEqual([2]);
       expect(
@@ -569,7 +570,7 @@ describe('DiskForwardQueue', () => {
       const q = openQueue({ fsync: 'always' });
       const syncs: Promise<void>[] = [];
       for (let i = 0; i < 20; i++) {
-        q.tryAppend(fragment(i), 1);
+        appendReleased(q, fragment(i), 1);
         syncs.push(q.sync());
       }
       await Promise.all(syncs);
@@ -582,7 +583,7 @@ describe('DiskForwardQueue', () => {
       vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
       try {
         const q = openQueue({ fsync: 'interval', fsyncIntervalMs: 100 });
-        q.tryAppend(fragment(1), 1);
+        appendReleased(q, fragment(1), 1);
         await q.sync();
         expect(await fsyncRounds()).toBe(0);
         vi.advanceTimersByTime(100);
@@ -596,7 +597,7 @@ describe('DiskForwardQueue', () => {
 
     it('never: never fsyncs', async () => {
       const q = openQueue({ fsync: 'never' });
-      q.tryAppend(fragment(1), 1);
+      appendReleased(q, fragment(1), 1);
       await q.sync();
       await q.close();
       expect(await fsyncRounds()).toBe(0);
@@ -630,7 +631,7 @@ describe('DiskForwardQueue', () => {
 
   it('rejects commits and refuses appends after close', async () => {
     const q = openQueue();
-    q.tryAppend(fragment(1), 1);
+    appendReleased(q, fragment(1), 1);
     const batch = await q.peek(1, 1e9);
     await q.close();
     await expect(q.commit(batch!)).rejects.toThrow(/closed/);
@@ -640,10 +641,98 @@ describe('DiskForwardQueue', () => {
 
   it('reports the bytes on disk per downstream on the registry', async () => {
     const q = openQueue();
-    q.tryAppend(fragment(1), 1);
+    appendReleased(q, fragment(1), 1);
     expect(await counterValue(registry, 'fleetgate_queue_disk_bytes')).toBe(
       q.diskBytes
     );
     expect(q.diskBytes).toBe(SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES + 100);
+  });
+
+  describe('whole or nothing: release() and rollbackTo()', () => {
+    it('holds appended records from peek until released', async () => {
+      const q = openQueue();
+      q.tryAppend(fragment(1), 1);
+      q.tryAppend(fragment(2), 1);
+      expect(q.fragmentCount).toBe(2);
+      expect(q.readyCount).toBe(0);
+      expect(await q.peek(1e9, 1e9)).toBeUndefined();
+      q.release(q.tailSeq - 1);
+      expect(ids(await q.peek(1e9, 1e9))).toEqual([1]);
+      q.release(q.tailSeq);
+      expect(ids(await q.peek(1e9, 1e9))).toEqual([1, 2]);
+    });
+
+    it('cuts rolled-back records off the files, across a rollover, and never touches released ones', async () => {
+      const q = openQueue({ segmentBytes: 4096 });
+      appendReleased(q, fragment(1, 1000), 10);
+      const start = q.tailSeq;
+      const diskBefore = q.diskBytes;
+      const filesBefore = segmentFiles(dir);
+      // Five records of 1000 bytes roll over to a second segment.
+      for (let i = 2; i <= 6; i++) q.tryAppend(fragment(i, 1000), 10);
+      expect(segmentFiles(dir).length).toBe(2);
+      expect(q.rollbackTo(start)).toBe(50);
+      expect(q.points).toBe(10);
+      expect(q.fragmentCount).toBe(1);
+      expect(q.diskBytes).toBe(diskBefore);
+      expect(segmentFiles(dir)).toEqual(filesBefore);
+      expect(statSync(join(dir, filesBefore[0]!)).size).toBe(diskBefore);
+      expect(
+        await counterValue(
+          registry,
+          'fleetgate_queue_rolled_back_records_total'
+        )
+      ).toBe(5);
+      // Rolling back past what was released removes nothing.
+      expect(q.rollbackTo(0)).toBe(0);
+      // Appends go on; a restart finds exactly what was kept.
+      appendReleased(q, fragment(7), 1);
+      const reopened = openCrashCopy();
+      expect(ids(await reopened.peek(1e9, 1e9))).toEqual([1, 7]);
+    });
+  });
+
+  describe('space and gauges', () => {
+    it('deletes a fully sent segment of 1 MiB or more at once, not at rollover', async () => {
+      const q = openQueue({ capacityBytes: 64 * 1024 * 1024 });
+      appendReleased(q, fragment(1, 1024 * 1024), 1);
+      await q.commit((await q.peek(1e9, 1e9))!);
+      expect(segmentFiles(dir)).toEqual([]);
+      expect(q.diskBytes).toBe(0);
+      appendReleased(q, fragment(2), 1);
+      expect(ids(await q.peek(1e9, 1e9))).toEqual([2]);
+    });
+
+    it('reconciles its gauges with the files found on open, and takes its share back on close', async () => {
+      const first = openQueue({ segmentBytes: 4096 });
+      for (let i = 1; i <= 6; i++) appendReleased(first, fragment(i, 1000), 2);
+      await first.close();
+      open.splice(open.indexOf(first), 1);
+      expect(await counterValue(registry, 'fleetgate_queue_segments')).toBe(0);
+      expect(await counterValue(registry, 'fleetgate_queue_disk_bytes')).toBe(
+        0
+      );
+      const files = segmentFiles(dir);
+      let onDisk = 0;
+      for (const file of files) onDisk += statSync(join(dir, file)).size;
+      const q = openQueue({ segmentBytes: 4096 });
+      expect(q.points).toBe(12);
+      expect(q.fragmentCount).toBe(6);
+      expect(q.diskBytes).toBe(onDisk);
+      expect(await counterValue(registry, 'fleetgate_queue_segments')).toBe(
+        files.length
+      );
+      expect(await counterValue(registry, 'fleetgate_queue_disk_bytes')).toBe(
+        onDisk
+      );
+      expect(
+        logs.find(l => l.message.startsWith('queue reopened'))?.fields
+      ).toMatchObject({
+        records: 6,
+        points: 12,
+        segments: files.length,
+        diskBytes: onDisk,
+      });
+    });
   });
 });

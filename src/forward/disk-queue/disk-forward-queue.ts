@@ -41,23 +41,22 @@ import {
   openSync,
   readdirSync,
   rmSync,
+  truncateSync,
   unlinkSync,
   writeSync,
   writevSync,
 } from 'node:fs';
-import { open as openFile, rm } from 'node:fs/promises';
+import { open as openFile, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Registry } from 'prom-client';
-import { UnavailableError } from '../../errors.js';
+import { OverloadedError } from '../../errors.js';
 import type { ForwardQueue, QueuedBatch } from '../forward-queue.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { DiskQueueMetrics } from './disk-queue-metrics.js';
 import {
-  CURSOR_TEMP_FILE,
-  readCursorSync,
+  QueueCursorFile,
   syncDirectory,
-  writeCursor,
   type QueuePosition,
 } from './queue-cursor.js';
 import { RecordRing } from './record-ring.js';
@@ -123,8 +122,16 @@ export const DEFAULT_FSYNC_INTERVAL_MS = 100;
 /** Segments per capacity, at least: bounds the sent bytes the head segment keeps on disk. */
 const MIN_SEGMENTS_PER_CAPACITY = 4;
 const MIN_SEGMENT_BYTES = 4096;
-/** After a failed write, appends are refused (retryable) this long. */
-const WRITE_FAILURE_PAUSE_MS = 1000;
+/** After a failed write or fsync, appends are refused (retryable) this long. */
+export const WRITE_FAILURE_PAUSE_MS = 1000;
+/**
+ * A commit that leaves the queue empty retires the open segment once it
+ * holds this many (sent) bytes, so it is deleted at once; below this, the
+ * bytes wait for the next rollover (a new file per send would cost more)
+ * unless the disk has less than LOW_FREE_DISK_BYTES free.
+ */
+const RETIRE_SENT_SEGMENT_BYTES = 1024 * 1024;
+const LOW_FREE_DISK_BYTES = 64 * 1024 * 1024;
 /** Expiry is logged at most this often, with the totals since the last line. */
 const EXPIRY_LOG_INTERVAL_MS = 10_000;
 
@@ -166,6 +173,7 @@ export class DiskForwardQueue implements ForwardQueue {
   private readonly _onDropped: ((drop: QueueDrop) => void) | undefined;
   private readonly _now: () => number;
   private readonly _lock: DirLock;
+  private _cursorFile: QueueCursorFile | undefined;
   private readonly _ring = new RecordRing();
   private readonly _segments: Segment[] = [];
   private readonly _peeks = new WeakMap<QueuedBatch, PeekedRecords>();
@@ -175,8 +183,12 @@ export class DiskForwardQueue implements ForwardQueue {
   private _points = 0;
   private _bytes = 0;
   private _diskBytes = 0;
+  /** This queue's share of the segments gauge. */
+  private _segmentGauge = 0;
   /** Sequence number of the head record; records are numbered in append order. */
   private _headSeq = 0;
+  /** Records before this sequence number may be peeked (see ForwardQueue.release). */
+  private _releasedSeq = 0;
   private _failedUntilMs = 0;
   private _isClosed = false;
   private _closing: Promise<void> | undefined;
@@ -254,6 +266,24 @@ export class DiskForwardQueue implements ForwardQueue {
     return this._ring.count;
   }
 
+  get readyCount(): number {
+    return this._releasedSeq - this._headSeq;
+  }
+
+  get tailSeq(): number {
+    return this._headSeq + this._ring.count;
+  }
+
+  /** Whether appends are refused for a moment after a failed write or fsync (disk full, I/O error). */
+  get isWritePaused(): boolean {
+    return this._failedUntilMs > this._now();
+  }
+
+  /** Segment files on disk. */
+  get segmentCount(): number {
+    return this._segments.length;
+  }
+
   /** Bytes of segment files on disk, what `capacityBytes` bounds. */
   get diskBytes(): number {
     return this._diskBytes;
@@ -276,9 +306,10 @@ export class DiskForwardQueue implements ForwardQueue {
   }
 
   /**
-   * Writes one record (synchronously, to the kernel) and indexes it. Throws
-   * UnavailableError (503) when the write fails (disk full, I/O error): the
-   * partial record is cut off and appends are refused for a second.
+   * Writes one record (synchronously, to the kernel) and indexes it, held
+   * until `release`. Throws OverloadedError (`queue_unwritable`, 503 with
+   * Retry-After) when the write fails (disk full, I/O error): the partial
+   * record is cut off and appends are refused for a second.
    */
   tryAppend(fragment: Uint8Array, points: number): boolean {
     if (!this.hasRoom(points, fragment.byteLength)) return false;
@@ -327,12 +358,13 @@ export class DiskForwardQueue implements ForwardQueue {
       if (this._isClosed) return undefined;
       this._expire();
       const ring = this._ring;
-      if (ring.count === 0) return undefined;
+      const ready = this._releasedSeq - this._headSeq;
+      if (ready <= 0) return undefined;
       const firstSeq = this._headSeq;
       let count = 0;
       let bytes = 0;
       let points = 0;
-      while (count < ring.count) {
+      while (count < ready) {
         const recordPoints = ring.points(count);
         const recordBytes = ring.length(count);
         if (
@@ -384,9 +416,12 @@ export class DiskForwardQueue implements ForwardQueue {
   /**
    * Removes the records of `batch` (from the last or an earlier `peek`) and
    * persists the cursor past them, then deletes segments it has passed.
-   * Records of the batch the age limit dropped meanwhile are already gone.
+   * Records of the batch the age limit dropped meanwhile are already gone
+   * (and reported through onDropped): resolves with the points this commit
+   * removed. A cursor that cannot be written is logged, not thrown: it only
+   * means records are sent again after a restart.
    */
-  async commit(batch: QueuedBatch): Promise<void> {
+  async commit(batch: QueuedBatch): Promise<number> {
     const peeked = this._peeks.get(batch);
     if (peeked === undefined) {
       throw new Error(
@@ -405,8 +440,82 @@ export class DiskForwardQueue implements ForwardQueue {
     }
     peeked.isCommitted = true;
     const left = peeked.firstSeq + peeked.count - this._headSeq;
-    if (left > 0) this._removeHead(left);
+    const removed = left > 0 ? this._removeHead(left).points : 0;
+    // Everything sent: the open segment holds only sent bytes; retire it so
+    // it is deleted now rather than at rollover (on a small disk it may
+    // never roll over, and its sent bytes would keep the disk full).
+    if (this._ring.count === 0) await this._retireSentSegment();
     await this._persistCursor();
+    return removed;
+  }
+
+  /**
+   * Makes the records before sequence number `seq` visible to `peek`: the
+   * request that appended them is acknowledged (ForwardQueue.release).
+   */
+  release(seq: number): void {
+    if (seq > this._releasedSeq) {
+      this._releasedSeq = Math.min(seq, this.tailSeq);
+    }
+  }
+
+  /**
+   * Removes every record from sequence number `seq` on that is not
+   * released yet (a refused request's), cutting it off the segment files:
+   * truncates the segment it starts in and deletes segments created after.
+   * Synchronous. Returns the points removed.
+   */
+  rollbackTo(seq: number): number {
+    const ring = this._ring;
+    const from = Math.max(seq, this._releasedSeq, this._headSeq);
+    const n = this.tailSeq - from;
+    if (n <= 0) return 0;
+    const first = ring.count - n;
+    const segmentId = ring.segment(first);
+    const offset = ring.offset(first);
+    let points = 0;
+    let bytes = 0;
+    for (let i = first; i < ring.count; i++) {
+      points += ring.points(i);
+      bytes += ring.length(i);
+    }
+    ring.pop(n);
+    this._points -= points;
+    this._bytes -= bytes;
+    const segments = this._segments;
+    while (
+      segments.length > 0 &&
+      segments[segments.length - 1]!.id > segmentId
+    ) {
+      const segment = segments.pop()!;
+      this._retireFd(segment);
+      this._addDiskBytes(-segment.bytes);
+      rmSync(join(this._dir, segmentFileName(segment.id)), { force: true });
+      this._isDirDirty = true;
+    }
+    const segment = segments[segments.length - 1];
+    if (segment?.id === segmentId && segment.bytes > offset) {
+      try {
+        if (segment.fd !== undefined) ftruncateSync(segment.fd, offset);
+        else truncateSync(join(this._dir, segmentFileName(segment.id)), offset);
+        this._addDiskBytes(offset - segment.bytes);
+        segment.bytes = offset;
+      } catch (err) {
+        // The records stay on disk, unindexed: take no appends behind them,
+        // and say so (after a restart they would be sent).
+        this._retireFd(segment);
+        this._log('error', 'cannot cut refused records off a queue segment', {
+          downstream: this._downstream,
+          dir: this._dir,
+          segment: segment.id,
+          offset,
+          err,
+        });
+      }
+    }
+    this._reconcileSegmentGauge();
+    this._metrics.rolledBackRecords.inc(n);
+    return points;
   }
 
   /**
@@ -431,32 +540,26 @@ export class DiskForwardQueue implements ForwardQueue {
     } catch {
       // Logged by the round; closing goes on.
     }
-    try {
-      await this._persistCursor();
-    } catch (err) {
-      this._log(
-        'warn',
-        'cannot write the queue cursor on close; records may be sent twice',
-        {
-          downstream: this._downstream,
-          dir: this._dir,
-          err,
-        }
-      );
-    }
+    // _saveCursor logs a failed write itself.
+    await this._persistCursor();
+    this._cursorFile?.closeSync();
     for (const fd of this._retiredFds.splice(0)) closeQuietly(fd);
     for (const segment of this._segments) {
       if (segment.fd !== undefined) closeQuietly(segment.fd);
       segment.fd = undefined;
     }
     this._metrics.diskBytes.dec(this._diskBytes);
+    this._metrics.segments.dec(this._segmentGauge);
+    this._segmentGauge = 0;
     this._lock.release();
   }
 
   /** Rebuilds the index from the cursor and the segments on disk, repairing torn tails. */
   private _recover(): void {
     const dir = this._dir;
-    const { cursor, problem } = readCursorSync(dir);
+    const opened = QueueCursorFile.openSync(dir);
+    this._cursorFile = opened.file;
+    const { cursor, problem } = opened.read;
     if (problem !== undefined) {
       this._log(
         'warn',
@@ -468,7 +571,6 @@ export class DiskForwardQueue implements ForwardQueue {
         }
       );
     }
-    rmSync(join(dir, CURSOR_TEMP_FILE), { force: true });
     const ids: number[] = [];
     for (const name of readdirSync(dir)) {
       const id = parseSegmentFileName(name);
@@ -501,6 +603,9 @@ export class DiskForwardQueue implements ForwardQueue {
       unlinkSync(join(dir, segmentFileName(segment.id)));
       this._addDiskBytes(-segment.bytes);
     }
+    // What was on disk is what the last run acknowledged: all released.
+    this._releasedSeq = this._ring.count;
+    this._reconcileSegmentGauge();
     if (this._ring.count > 0) {
       this._log('info', 'queue reopened; replaying what was not sent', {
         downstream: this._downstream,
@@ -508,7 +613,18 @@ export class DiskForwardQueue implements ForwardQueue {
         records: this._ring.count,
         points: this._points,
         bytes: this._bytes,
+        segments: this._segments.length,
+        diskBytes: this._diskBytes,
       });
+    }
+  }
+
+  /** The segments gauge (shared by a downstream's shards) moves by this queue's change. */
+  private _reconcileSegmentGauge(): void {
+    const count = this._segments.length;
+    if (count !== this._segmentGauge) {
+      this._metrics.segments.inc(count - this._segmentGauge);
+      this._segmentGauge = count;
     }
   }
 
@@ -585,12 +701,7 @@ export class DiskForwardQueue implements ForwardQueue {
       return last;
     }
     // After open, appends never go to an old segment: its tail may have been cut.
-    if (last?.fd !== undefined) {
-      if (this._fsync === 'never') closeQuietly(last.fd);
-      // Closed after the next fdatasync round covers it.
-      else this._retiredFds.push(last.fd);
-      last.fd = undefined;
-    }
+    if (last !== undefined) this._retireFd(last);
     const id = this._nextSegmentId++;
     const path = join(this._dir, segmentFileName(id));
     const fd = openSync(path, 'wx');
@@ -604,9 +715,47 @@ export class DiskForwardQueue implements ForwardQueue {
     const segment: Segment = { id, bytes: SEGMENT_HEADER_BYTES, fd };
     this._segments.push(segment);
     this._addDiskBytes(SEGMENT_HEADER_BYTES);
+    this._reconcileSegmentGauge();
     // The new directory entry must survive a power loss too.
     this._isDirDirty = true;
     return segment;
+  }
+
+  /**
+   * With everything sent, the open segment holds only sent bytes: retire
+   * it (so the cursor passes it and it is deleted now, not at rollover)
+   * when it is big, or when the disk is short of space: on a small disk it
+   * may never reach rollover, and its sent bytes would keep the disk full.
+   */
+  private async _retireSentSegment(): Promise<void> {
+    const last = this._segments[this._segments.length - 1];
+    if (last?.fd === undefined || last.bytes <= SEGMENT_HEADER_BYTES) return;
+    if (last.bytes < RETIRE_SENT_SEGMENT_BYTES) {
+      let freeBytes: number;
+      try {
+        const stats = await statfs(this._dir);
+        freeBytes = stats.bavail * stats.bsize;
+      } catch {
+        return;
+      }
+      if (freeBytes >= LOW_FREE_DISK_BYTES) return;
+    }
+    // Appended meanwhile: those records are in it.
+    if (this._ring.count === 0) this._retireOpenSegment();
+  }
+
+  /** Takes no more appends in the open segment: the next append starts a new one. */
+  private _retireOpenSegment(): void {
+    const last = this._segments[this._segments.length - 1];
+    if (last !== undefined) this._retireFd(last);
+  }
+
+  private _retireFd(segment: Segment): void {
+    if (segment.fd === undefined) return;
+    if (this._fsync === 'never') closeQuietly(segment.fd);
+    // Closed after the next fdatasync round covers it.
+    else this._retiredFds.push(segment.fd);
+    segment.fd = undefined;
   }
 
   private _failAppend(
@@ -622,6 +771,10 @@ export class DiskForwardQueue implements ForwardQueue {
       }
     }
     this._failedUntilMs = this._now() + WRITE_FAILURE_PAUSE_MS;
+    // The next append starts a new segment, so this one (with its sent
+    // bytes) is deleted as soon as the consumer passes it: now, if it has.
+    this._retireOpenSegment();
+    if (this._ring.count === 0) this._persistCursorInBackground();
     const message = err instanceof Error ? err.message : String(err);
     this._log(
       'error',
@@ -629,11 +782,15 @@ export class DiskForwardQueue implements ForwardQueue {
       {
         downstream: this._downstream,
         dir: this._dir,
+        diskBytes: this._diskBytes,
         err,
       }
     );
-    throw new UnavailableError(
+    throw new OverloadedError(
       `cannot append to the forward queue of ${this._downstream}: ${message}`,
+      'queue_unwritable',
+      WRITE_FAILURE_PAUSE_MS,
+      503,
       { cause: err }
     );
   }
@@ -690,11 +847,13 @@ export class DiskForwardQueue implements ForwardQueue {
   private _expire(): void {
     const maxAgeMs = this._maxAgeMs;
     const ring = this._ring;
-    if (maxAgeMs === undefined || ring.count === 0) return;
+    // Only released records: a held one belongs to a request not yet answered.
+    const ready = this._releasedSeq - this._headSeq;
+    if (maxAgeMs === undefined || ready <= 0) return;
     const cutoffMs = this._now() - maxAgeMs;
     if (ring.appendedAtMs(0) >= cutoffMs) return;
     let n = 1;
-    while (n < ring.count && ring.appendedAtMs(n) < cutoffMs) n++;
+    while (n < ready && ring.appendedAtMs(n) < cutoffMs) n++;
     this._dropHead(n, 'expired');
   }
 
@@ -711,17 +870,12 @@ export class DiskForwardQueue implements ForwardQueue {
       this._metrics.corruptBytes.inc(bytes + n * RECORD_HEADER_BYTES);
     }
     this._onDropped?.(drop);
-    this._persistCursor().catch((err: unknown) => {
-      this._log(
-        'warn',
-        'cannot write the queue cursor; records may be sent twice',
-        {
-          downstream: this._downstream,
-          dir: this._dir,
-          err,
-        }
-      );
-    });
+    this._persistCursorInBackground();
+  }
+
+  private _persistCursorInBackground(): void {
+    // _saveCursor logs its own failures; nothing else can reject.
+    this._persistCursor().catch(() => undefined);
   }
 
   private _logExpiry(drop: QueueDrop): void {
@@ -784,9 +938,20 @@ export class DiskForwardQueue implements ForwardQueue {
   private async _saveCursor(): Promise<void> {
     const covers = this._cursorChangeSeq;
     const position = this._headPosition();
-    await writeCursor(this._dir, position, this._fsync === 'always');
+    try {
+      await this._cursorFile?.write(position, this._fsync === 'always');
+    } catch (err) {
+      this._log(
+        'warn',
+        'cannot write the queue cursor; records may be sent twice after a restart',
+        { downstream: this._downstream, dir: this._dir, err }
+      );
+    }
     this._cursorSavedSeq = Math.max(this._cursorSavedSeq, covers);
-    // Only now, with a cursor past them on disk, may sent segments go.
+    // Sent segments go even if the cursor could not be written: a stale
+    // cursor points at or before them, and replay from there starts at or
+    // before the first unsent record (at least once). Keeping them would
+    // keep a full disk full (issue 11, finding 2).
     const passed: Segment[] = [];
     while (
       this._segments.length > 0 &&
@@ -809,6 +974,10 @@ export class DiskForwardQueue implements ForwardQueue {
         });
       }
     }
+    this._reconcileSegmentGauge();
+    // A deleted segment's space comes back only once its fd is closed, and
+    // a retired fd is closed by the next fsync round: run one now.
+    if (passed.length > 0 && !this._isClosed) this._syncIfDirty();
   }
 
   private _syncInBackground(): void {
@@ -858,9 +1027,10 @@ export class DiskForwardQueue implements ForwardQueue {
     } catch (err) {
       this._retiredFds.unshift(...retired);
       this._isDirDirty ||= isDirDirty;
+      this._failedUntilMs = this._now() + WRITE_FAILURE_PAUSE_MS;
       this._log(
         'error',
-        'cannot fsync the queue; appends since the last fsync may not survive a power loss',
+        'cannot fsync the queue; the requests waiting for it are refused and their records cut off',
         {
           downstream: this._downstream,
           dir: this._dir,
@@ -868,8 +1038,11 @@ export class DiskForwardQueue implements ForwardQueue {
         }
       );
       const message = err instanceof Error ? err.message : String(err);
-      throw new UnavailableError(
+      throw new OverloadedError(
         `cannot make the forward queue of ${this._downstream} durable: ${message}`,
+        'queue_unwritable',
+        WRITE_FAILURE_PAUSE_MS,
+        503,
         { cause: err }
       );
     }

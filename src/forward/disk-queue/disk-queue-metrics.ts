@@ -18,6 +18,8 @@ export class DiskQueueMetrics {
   readonly expiredRecords: Counter.Internal;
   readonly expiredPoints: Counter.Internal;
   readonly diskBytes: Gauge.Internal<DownstreamLabel>;
+  readonly segments: Gauge.Internal<DownstreamLabel>;
+  readonly rolledBackRecords: Counter.Internal;
   readonly fsyncSeconds: Histogram.Internal<DownstreamLabel>;
 
   constructor(registry: Registry, downstream: string) {
@@ -75,6 +77,28 @@ export class DiskQueueMetrics {
         new Gauge({
           name: 'fleetgate_queue_disk_bytes',
           help: 'Bytes of queue segment files on disk, sent or not yet, by downstream.',
+          labelNames,
+          registers,
+        })
+    ).labels(labels);
+    this.segments = getOrCreate(
+      registry,
+      'fleetgate_queue_segments',
+      () =>
+        new Gauge({
+          name: 'fleetgate_queue_segments',
+          help: 'Queue segment files on disk, by downstream (set from the files found on open, then kept as they are created and deleted).',
+          labelNames,
+          registers,
+        })
+    ).labels(labels);
+    this.rolledBackRecords = getOrCreate(
+      registry,
+      'fleetgate_queue_rolled_back_records_total',
+      () =>
+        new Counter({
+          name: 'fleetgate_queue_rolled_back_records_total',
+          help: 'Queue records of refused requests cut off again (a write or fsync failed for part of the request), by downstream.',
           labelNames,
           registers,
         })

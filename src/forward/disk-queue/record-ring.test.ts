@@ -43,4 +43,19 @@ describe('RecordRing', () => {
     ring.push(2, 8, 10, 1, 0);
     expect(contents(ring)).toEqual([[2, 8, 10, 1, 0]]);
   });
+
+  it('pops rolled-back records from the tail, across the wrap', () => {
+    const ring = new RecordRing();
+    for (let i = 0; i < 60; i++) ring.push(i, 8, 10, 1, 0);
+    ring.shift(50);
+    for (let i = 60; i < 70; i++) ring.push(i, 8, 10, 1, 0);
+    ring.pop(8);
+    expect(contents(ring).map(r => r[0])).toEqual([
+      50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61,
+    ]);
+    ring.pop(100);
+    expect(ring.count).toBe(0);
+    ring.push(7, 8, 10, 1, 0);
+    expect(contents(ring)).toEqual([[7, 8, 10, 1, 0]]);
+  });
 });

@@ -49,6 +49,12 @@ export class RecordRing {
     if (this._count === 0) this._head = 0;
   }
 
+  /** Removes `n` records from the tail (at most `count`): appends rolled back. */
+  pop(n: number): void {
+    this._count -= Math.min(n, this._count);
+    if (this._count === 0) this._head = 0;
+  }
+
   /** Segment id of the `i`-th record from the head (i < count). */
   segment(i: number): number {
     return this._segment[this._slot(i)]!;

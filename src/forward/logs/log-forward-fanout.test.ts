@@ -3,7 +3,10 @@ import { logsSchema } from '../../config/index.js';
 import { ConfigError, OverloadedError } from '../../errors.js';
 import { buildLogBatch } from '../../protocol/otlp/logs/testing/otlp-logs-fixtures.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
+import { MemoryForwardQueue } from '../memory-forward-queue.js';
+import { unwritableWhile } from '../testing/forward-fixtures.js';
 import { LogForwardFanout } from './log-forward-fanout.js';
+import type { LogQueueFactory } from './log-queue-forwarder.js';
 import { LogSink } from './testing/log-sink.js';
 
 const batch = () =>
@@ -32,7 +35,8 @@ describe('LogForwardFanout', () => {
 
   function fanout(
     forward: Record<string, unknown> = {},
-    targets?: { loki: unknown[]; otlp: unknown[] }
+    targets?: { loki: unknown[]; otlp: unknown[] },
+    createQueue?: LogQueueFactory
   ): LogForwardFanout {
     const logs = logsSchema.parse({
       forward: {
@@ -52,6 +56,7 @@ describe('LogForwardFanout', () => {
         logger: silentLogger(),
         metrics: new SelfMetrics({ collectProcessMetrics: false }),
         version: 'test',
+        createQueue,
       }
     );
     running.push(created);
@@ -71,6 +76,29 @@ describe('LogForwardFanout', () => {
     ).toEqual(['a', 'b']);
     expect(
       LogSink.otlpBatch(otlp.requests[0]!).records.map(r => r.body)
+    ).toEqual(['a', 'b']);
+  });
+
+  it('leaves nothing of a batch in Loki when the OTLP queue cannot write it', async () => {
+    let isDiskFull = false;
+    const createQueue: LogQueueFactory = (kind, _downstream, capacity) =>
+      kind === 'otlp'
+        ? unwritableWhile(capacity, () => isDiskFull)
+        : new MemoryForwardQueue(capacity);
+    const out = fanout({}, undefined, createQueue);
+    out.start();
+    isDiskFull = true;
+    expect(() => out.enqueue(batch())).toThrow(/ENOSPC/);
+    isDiskFull = false;
+    await out.enqueue(batch());
+    await loki.waitForRequests(1);
+    await otlp.waitForRequests(1);
+    await new Promise(resolve => setTimeout(resolve, 50));
+    expect(loki.requests).toHaveLength(1);
+    expect(
+      LogSink.lokiStreams(loki.requests[0]!).flatMap(s =>
+        s.entries.map(e => e.line)
+      )
     ).toEqual(['a', 'b']);
   });
 

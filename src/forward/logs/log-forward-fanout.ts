@@ -11,6 +11,7 @@ import type { LogsConfig } from '../../config/index.js';
 import { ConfigError } from '../../errors.js';
 import type { LogBatch } from '../../model/index.js';
 import { LokiStreamMapper } from '../../protocol/index.js';
+import { AppendLedger, type LedgerShard } from '../append-ledger.js';
 import type { ForwarderStats, ForwarderStopReport } from '../forwarder.js';
 import type { LogForwarder, LogForwarderDeps } from './log-queue-forwarder.js';
 import { LokiForwarder } from './loki-forwarder.js';
@@ -20,6 +21,8 @@ import { OtlpLogsForwarder } from './otlp-logs-forwarder.js';
 // wires it): forward/ imports nothing of pipeline/ (docs/architecture.md).
 export class LogForwardFanout {
   private readonly _forwarders: readonly LogForwarder[];
+  private readonly _ledger: AppendLedger;
+  private readonly _shards: readonly LedgerShard[];
 
   /**
    * One LokiForwarder per `forward.loki` target and one OtlpLogsForwarder
@@ -35,11 +38,16 @@ export class LogForwardFanout {
     deps: LogForwarderDeps
   ) {
     const mapper = new LokiStreamMapper(logs.loki);
+    // One ledger: a request refused by one downstream's queue leaves nothing in another's.
+    const appendLedger = deps.appendLedger ?? new AppendLedger();
+    const shared = { ...deps, appendLedger };
     const forwarders: LogForwarder[] = [
       ...forward.loki.map(
-        target => new LokiForwarder(target, logs, deps, mapper)
+        target => new LokiForwarder(target, logs, shared, mapper)
       ),
-      ...forward.otlp.map(target => new OtlpLogsForwarder(target, logs, deps)),
+      ...forward.otlp.map(
+        target => new OtlpLogsForwarder(target, logs, shared)
+      ),
     ];
     const names = new Set<string>();
     for (const forwarder of forwarders) {
@@ -52,6 +60,8 @@ export class LogForwardFanout {
       names.add(forwarder.name);
     }
     this._forwarders = forwarders;
+    this._ledger = appendLedger;
+    this._shards = forwarders.flatMap(f => f.ledgerShards);
   }
 
   /** Whether there is no log downstream (then enqueue does nothing). */
@@ -71,9 +81,16 @@ export class LogForwardFanout {
       const error = forwarders[i]!.admit(batch);
       if (error !== undefined) throw error;
     }
-    for (let i = 0; i < forwarders.length; i++) forwarders[i]!.append(batch);
-    // Acknowledged only once durable (disk queues with fsync `always`).
-    return Promise.all(forwarders.map(f => f.sync())).then(() => undefined);
+    // Acknowledged only once durable (disk queues with fsync `always`);
+    // an append or fsync failure anywhere rolls the request back everywhere.
+    return this._ledger.append(
+      this._shards,
+      () => {
+        for (let i = 0; i < forwarders.length; i++)
+          forwarders[i]!.append(batch);
+      },
+      () => Promise.all(forwarders.map(f => f.sync())).then(() => undefined)
+    );
   }
 
   /** Starts every downstream's sender loop. */

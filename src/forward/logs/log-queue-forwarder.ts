@@ -31,6 +31,7 @@ import {
 } from '../../errors.js';
 import type { LogBatch } from '../../model/index.js';
 import type { Logger, SelfMetrics } from '../../telemetry/index.js';
+import { AppendLedger, type LedgerShard } from '../append-ledger.js';
 import { Backoff } from '../backoff.js';
 import { downstreamNameOf } from '../downstream-name.js';
 import { readFleetgateVersion } from '../fleetgate-version.js';
@@ -81,6 +82,8 @@ export interface LogForwarderDeps {
   readonly random?: (() => number) | undefined;
   /** The queue of each downstream; defaults to a MemoryForwardQueue. */
   readonly createQueue?: LogQueueFactory | undefined;
+  /** Whole-or-nothing appends across the log downstreams (the fan-out passes its own). */
+  readonly appendLedger?: AppendLedger | undefined;
 }
 
 /** What a subclass decides: the encoding, the headers and the compression. */
@@ -102,8 +105,10 @@ export interface LogForwarder {
   admit(batch: LogBatch): GatewayError | undefined;
   /** Appends what `admit(batch)` just prepared (same synchronous turn). */
   append(batch: LogBatch): void;
-  /** `admit` then `append`; throws the refusal. */
-  enqueue(batch: LogBatch): void;
+  /** `admit`, `append` and `sync`, whole or nothing; throws the refusal. */
+  enqueue(batch: LogBatch): Promise<void>;
+  /** The producer side of the queue, for the fan-out's AppendLedger. */
+  readonly ledgerShards: readonly LedgerShard[];
   /** Resolves once what was appended is as durable as the queue's fsync policy promises. */
   sync(): Promise<void>;
   start(): void;
@@ -125,6 +130,7 @@ export class LogQueueForwarder implements LogForwarder {
   private readonly _logger: Logger;
   private readonly _instruments: LogForwardInstruments;
   private readonly _shard: RemoteWriteShard;
+  private readonly _ledger: AppendLedger;
   private readonly _writer = new ProtobufWriter(INITIAL_WRITER_BYTES);
   private _admitted: LogBatch | undefined;
   private _admittedRecords = 0;
@@ -146,6 +152,7 @@ export class LogQueueForwarder implements LogForwarder {
     this.name = downstreamNameOf(target);
     this.kind = encoding.kind;
     this._encoding = encoding;
+    this._ledger = deps.appendLedger ?? new AppendLedger();
     this._logger = deps.logger.child({
       component: 'forward',
       downstream: this.name,
@@ -234,18 +241,26 @@ export class LogQueueForwarder implements LogForwarder {
         `cannot append to ${this.name}: queue refused a fragment it had room for`
       );
     }
+    // The ledger releases it to the sender once the request is durable.
     this._instruments.addQueued(records);
-    this._shard.notifyAppended();
+  }
+
+  get ledgerShards(): readonly LedgerShard[] {
+    return [this._shard];
   }
 
   async sync(): Promise<void> {
     await this._shard.queue.sync?.();
   }
 
-  enqueue(batch: LogBatch): void {
+  enqueue(batch: LogBatch): Promise<void> {
     const error = this.admit(batch);
     if (error !== undefined) throw error;
-    this.append(batch);
+    return this._ledger.append(
+      [this._shard],
+      () => this.append(batch),
+      () => this.sync()
+    );
   }
 
   start(): void {

@@ -2,6 +2,9 @@
  * Builders shared by the forwarding tests: targets, batches, loggers that
  * keep their lines, metric reads. Test-only.
  */
+import { OverloadedError } from '../../errors.js';
+import type { ForwardQueue } from '../forward-queue.js';
+import { MemoryForwardQueue } from '../memory-forward-queue.js';
 import type { RemoteWriteTargetConfig } from '../../config/index.js';
 import {
   labelsFromRecord,
@@ -121,4 +124,41 @@ export async function metricValue(
     if (wanted.every(([k, v]) => entryLabels[k] === v)) return entry.value;
   }
   return 0;
+}
+
+/**
+ * Appends `fragment` and releases it at once, as an acknowledged request's
+ * AppendLedger does: for tests that drive a queue without a forwarder.
+ */
+export function appendReleased(
+  queue: ForwardQueue,
+  fragment: Uint8Array,
+  points: number
+): boolean {
+  const isAppended = queue.tryAppend(fragment, points);
+  queue.release(queue.tailSeq);
+  return isAppended;
+}
+
+/**
+ * A memory queue whose appends throw, as a disk queue's do on ENOSPC
+ * (OverloadedError `queue_unwritable`), while `isFailing()` says so.
+ */
+export function unwritableWhile(
+  capacity: { capacityPoints: number; capacityBytes: number },
+  isFailing: () => boolean
+): ForwardQueue {
+  const queue = new MemoryForwardQueue(capacity);
+  const append = queue.tryAppend.bind(queue);
+  queue.tryAppend = (fragment, points) => {
+    if (isFailing()) {
+      throw new OverloadedError(
+        'cannot append: ENOSPC',
+        'queue_unwritable',
+        1000
+      );
+    }
+    return append(fragment, points);
+  };
+  return queue;
 }

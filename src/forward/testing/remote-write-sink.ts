@@ -64,6 +64,7 @@ export class RemoteWriteSink {
   private readonly _server: Server;
   private readonly _replies: SinkReply[] = [];
   private readonly _hanging: ServerResponse[] = [];
+  private _defaultReply: SinkReply = { status: 204 };
 
   private constructor() {
     this._server = createServer((req, res) => {
@@ -78,7 +79,7 @@ export class RemoteWriteSink {
           status: 0,
         };
         this.requests.push(request);
-        const reply = this._replies.shift() ?? { status: 204 };
+        const reply = this._replies.shift() ?? this._defaultReply;
         if (reply === 'destroy') {
           req.socket.destroy();
           return;
@@ -109,6 +110,11 @@ export class RemoteWriteSink {
   /** Answers for the next requests, in order; after them every request gets 204. */
   reply(...replies: SinkReply[]): void {
     this._replies.push(...replies);
+  }
+
+  /** The answer once the scripted replies are used up (204 unless set): an outage is `{ status: 500 }`. */
+  replyByDefault(reply: SinkReply): void {
+    this._defaultReply = reply;
   }
 
   /** Requests answered with a 2xx. */
