@@ -36,7 +36,11 @@ import { Backoff } from '../backoff.js';
 import { downstreamNameOf } from '../downstream-name.js';
 import { readFleetgateVersion } from '../fleetgate-version.js';
 import type { ForwardQueue } from '../forward-queue.js';
-import type { ForwarderStats, ForwarderStopReport } from '../forwarder.js';
+import type {
+  Forwarder,
+  ForwarderStats,
+  ForwarderStopReport,
+} from '../forwarder.js';
 import { HttpExportClient } from '../http-export-client.js';
 import { MemoryForwardQueue } from '../memory-forward-queue.js';
 import {
@@ -98,22 +102,8 @@ export interface LogEncoding {
 }
 
 /** A log downstream as the fan-out sees it. */
-export interface LogForwarder {
-  readonly name: string;
+export interface LogForwarder extends Forwarder<LogBatch> {
   readonly kind: LogDownstreamKind;
-  /** Encodes `batch` and checks room, changing no queue; returns the refusal, or undefined when `append` may follow. */
-  admit(batch: LogBatch): GatewayError | undefined;
-  /** Appends what `admit(batch)` just prepared (same synchronous turn). */
-  append(batch: LogBatch): void;
-  /** `admit`, `append` and `sync`, whole or nothing; throws the refusal. */
-  enqueue(batch: LogBatch): Promise<void>;
-  /** The producer side of the queue, for the fan-out's AppendLedger. */
-  readonly ledgerShards: readonly LedgerShard[];
-  /** Resolves once what was appended is as durable as the queue's fsync policy promises. */
-  sync(): Promise<void>;
-  start(): void;
-  stop(drainTimeoutMs: number): Promise<ForwarderStopReport>;
-  stats(): ForwarderStats;
 }
 
 // Headers a configured `headers:` entry cannot set: the protocol owns them.
