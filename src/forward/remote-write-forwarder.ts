@@ -40,7 +40,7 @@ import { EncodedLabelsCache } from './encoded-labels-cache.js';
 import { hashLabels } from './hash-labels.js';
 import { MemoryForwardQueue } from './memory-forward-queue.js';
 import { RemoteWriteClient } from './remote-write-client.js';
-import { RemoteWriteShard } from './remote-write-shard.js';
+import { QueueSender } from './queue-sender.js';
 import { splitWriteRequest } from './split-write-request.js';
 
 /** The shard whose fragments carry the metadata entries. */
@@ -106,7 +106,7 @@ export class RemoteWriteForwarder implements Forwarder {
   readonly name: string;
   private readonly _logger: Logger;
   private readonly _instruments: ForwardInstruments;
-  private readonly _shards: RemoteWriteShard[] = [];
+  private readonly _shards: QueueSender[] = [];
   private readonly _ledger: AppendLedger;
   private readonly _writers: ProtobufWriter[] = [];
   private readonly _shardPoints: Float64Array;
@@ -160,7 +160,7 @@ export class RemoteWriteForwarder implements Forwarder {
       // A reopened durable queue starts with what the last run left unsent.
       this._instruments.addQueued(queue.points);
       this._shards.push(
-        new RemoteWriteShard({
+        new QueueSender({
           index: s,
           queue,
           client,

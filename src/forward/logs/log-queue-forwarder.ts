@@ -1,6 +1,6 @@
 /**
  * Forwarding of log records to one downstream through a ForwardQueue, with
- * the same sender loop as remote write (RemoteWriteShard): records are
+ * the same sender loop as remote write (QueueSender): records are
  * encoded once at enqueue time, inside the ingest request, into one byte
  * fragment (a run of top-level repeated entries, so any run of fragments
  * joins into one valid request body) and appended to the downstream's
@@ -48,7 +48,7 @@ import {
   MIN_QUEUE_FULL_RETRY_AFTER_MS,
   type QueueCapacity,
 } from '../remote-write-forwarder.js';
-import { RemoteWriteShard } from '../remote-write-shard.js';
+import { QueueSender } from '../queue-sender.js';
 import { LogForwardInstruments } from './log-forward-instruments.js';
 
 /** One `forward.loki` or `forward.otlp` entry (validated; durations in ms). */
@@ -119,7 +119,7 @@ export class LogQueueForwarder implements LogForwarder {
   private readonly _encoding: LogEncoding;
   private readonly _logger: Logger;
   private readonly _instruments: LogForwardInstruments;
-  private readonly _shard: RemoteWriteShard;
+  private readonly _shard: QueueSender;
   private readonly _ledger: AppendLedger;
   private readonly _writer = new ProtobufWriter(INITIAL_WRITER_BYTES);
   private _admitted: LogBatch | undefined;
@@ -171,7 +171,7 @@ export class LogQueueForwarder implements LogForwarder {
     const queue = (
       deps.createQueue ?? ((_k, _d, c) => new MemoryForwardQueue(c))
     )(encoding.kind, this.name, capacity);
-    this._shard = new RemoteWriteShard({
+    this._shard = new QueueSender({
       index: 0,
       queue,
       client,

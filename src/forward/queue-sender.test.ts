@@ -7,10 +7,10 @@ import { Backoff } from './backoff.js';
 import type { ExportResult } from './export-result.js';
 import { MemoryForwardQueue } from './memory-forward-queue.js';
 import {
-  RemoteWriteShard,
+  QueueSender,
   type ShardClient,
   type ShardInstruments,
-} from './remote-write-shard.js';
+} from './queue-sender.js';
 import { splitWriteRequest } from './split-write-request.js';
 import { buildBatch } from './testing/forward-fixtures.js';
 import { decodeWriteRequest } from './testing/remote-write-sink.js';
@@ -29,7 +29,7 @@ function fragmentOf(padBytes: readonly number[]): Uint8Array {
 }
 
 function harness(replies: ExportResult['status'][] = []): {
-  shard: RemoteWriteShard;
+  shard: QueueSender;
   queue: MemoryForwardQueue;
   bodies: Uint8Array[];
   refused: [string, number][];
@@ -65,7 +65,7 @@ function harness(replies: ExportResult['status'][] = []): {
     recordDelivered: points => delivered.push(points),
     recordRefused: (reason, points) => refused.push([reason, points]),
   };
-  const shard = new RemoteWriteShard({
+  const shard = new QueueSender({
     index: 0,
     queue,
     client,
@@ -84,13 +84,13 @@ function harness(replies: ExportResult['status'][] = []): {
   return { shard, queue, bodies, refused, delivered };
 }
 
-async function settle(shard: RemoteWriteShard): Promise<void> {
+async function settle(shard: QueueSender): Promise<void> {
   const loop = shard.run();
   shard.drain();
   await loop;
 }
 
-describe('RemoteWriteShard', () => {
+describe('QueueSender', () => {
   it('sends a fragment bigger than a send as several, and sets aside a series bigger than any send', async () => {
     const { shard, queue, bodies, refused, delivered } = harness();
     // 3 small series, one of 1000 bytes, 3 small: 300-byte sends.

@@ -1,5 +1,6 @@
 /**
- * The sender loop of one shard of a remote write downstream. It takes whole
+ * The sender loop of one queue shard of a downstream, remote write or logs
+ * (named for what it does: it sends what one queue holds). It takes whole
  * fragments from its queue (up to `max_samples_per_send` points, or less once
  * `batch_send_deadline` has passed), joins them into one WriteRequest body,
  * compresses it once and sends it until the outcome is final:
@@ -56,7 +57,7 @@ export type ShardInstruments = Pick<
 /** What wakes a waiting loop before its timer. */
 type WakeOn = 'any-append' | 'full-batch' | 'stop-only';
 
-export interface RemoteWriteShardOptions {
+export interface QueueSenderOptions {
   readonly index: number;
   readonly queue: ForwardQueue;
   readonly client: ShardClient;
@@ -86,10 +87,10 @@ export interface SplitPiece {
   readonly points: number;
 }
 
-export class RemoteWriteShard implements LedgerShard {
+export class QueueSender implements LedgerShard {
   readonly index: number;
   readonly queue: ForwardQueue;
-  private readonly _options: RemoteWriteShardOptions;
+  private readonly _options: QueueSenderOptions;
   private readonly _drainRate: DrainRate;
   private readonly _abort = new AbortController();
   // When the oldest unsent data started waiting; undefined while empty.
@@ -103,7 +104,7 @@ export class RemoteWriteShard implements LedgerShard {
   // Fragments still to send one per request after a refused batch.
   private _isolating = 0;
 
-  constructor(options: RemoteWriteShardOptions) {
+  constructor(options: QueueSenderOptions) {
     this._options = options;
     this.index = options.index;
     this.queue = options.queue;
@@ -323,7 +324,7 @@ export class RemoteWriteShard implements LedgerShard {
    */
   private async _sendSplit(
     fragment: Uint8Array,
-    split: NonNullable<RemoteWriteShardOptions['split']>
+    split: NonNullable<QueueSenderOptions['split']>
   ): Promise<number | undefined> {
     const { pieces, oversized } = split(
       fragment,
