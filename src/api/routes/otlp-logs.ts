@@ -8,13 +8,13 @@
  * over the rate limit or a full queue 429 with Retry-After.
  */
 import type { RequestHandler } from 'express';
-import { readBody } from '../../protocol/index.js';
 import { toRequestLimits, type Config } from '../../config/index.js';
 import { encodeExportLogsResponse } from '../../protocol/index.js';
 import { decodeLogsJson, decodeLogsProtobuf } from '../../protocol/index.js';
 import type { Identifier } from '../../pipeline/index.js';
 import type { LogsIngestService } from '../../pipeline/index.js';
 import { otlpFormatOf } from './otlp-metrics.js';
+import { readOtlpBody } from './read-otlp-body.js';
 
 /** What the route needs of the current runtime (IngestRuntime satisfies it). */
 export interface OtlpLogsRuntime {
@@ -48,18 +48,8 @@ export function otlpLogsHandler(deps: OtlpLogsRouteDeps): RequestHandler {
     const logs = deps.logs();
     const identity = runtime.identifier.identify(req.headers.authorization);
     const { server } = runtime.config;
-    const limits = {
-      maxBodyBytes: server.max_body_bytes,
-      maxDecompressedBytes: server.max_decompressed_bytes,
-      bodyTimeoutMs: server.body_timeout,
-      minBodyBytesPerSecond: server.min_body_rate,
-    };
-    const { body } = await readBody(
-      req,
-      req.headers['content-encoding'],
-      limits
-    );
     const requestLimits = toRequestLimits(runtime.config.request_limits);
+    const body = await readOtlpBody(req, format, 'logs', server, requestLimits);
     const batch =
       format === 'json'
         ? decodeLogsJson(body, requestLimits)

@@ -5,7 +5,6 @@
  * those), the rest lands.
  */
 import type { RequestHandler } from 'express';
-import { readBody } from '../../protocol/index.js';
 import { toRequestLimits } from '../../config/index.js';
 import { UnsupportedMediaTypeError } from '../../errors.js';
 import {
@@ -14,6 +13,7 @@ import {
   encodeExportMetricsResponse,
 } from '../../protocol/index.js';
 import { BatchPool } from '../../model/index.js';
+import { readOtlpBody } from './read-otlp-body.js';
 import type { IngestRuntime, IngestService } from '../ingest-service.js';
 
 export interface OtlpRouteDeps {
@@ -46,18 +46,14 @@ export function otlpMetricsHandler(deps: OtlpRouteDeps): RequestHandler {
     const runtime = deps.runtime();
     const identity = runtime.identifier.identify(req.headers.authorization);
     const { server } = runtime.config;
-    const limits = {
-      maxBodyBytes: server.max_body_bytes,
-      maxDecompressedBytes: server.max_decompressed_bytes,
-      bodyTimeoutMs: server.body_timeout,
-      minBodyBytesPerSecond: server.min_body_rate,
-    };
-    const { body } = await readBody(
-      req,
-      req.headers['content-encoding'],
-      limits
-    );
     const requestLimits = toRequestLimits(runtime.config.request_limits);
+    const body = await readOtlpBody(
+      req,
+      format,
+      'metrics',
+      server,
+      requestLimits
+    );
     const request =
       format === 'json'
         ? decodeMetricsJson(body, requestLimits)
