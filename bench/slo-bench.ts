@@ -248,7 +248,10 @@ class RecordingStore implements SnapshotTransport {
     this.bytes.set(kind, payload.length);
     let byReplica = this._snapshots.get(kind);
     if (byReplica === undefined)
-      this._snapshots.set(kind, (byReplica = new Map<string, ReplicaSnapshot>()));
+      this._snapshots.set(
+        kind,
+        (byReplica = new Map<string, ReplicaSnapshot>())
+      );
     byReplica.set(replicaId, { replicaId, payload, publishedAtMs: nowMs });
     return Promise.resolve();
   }

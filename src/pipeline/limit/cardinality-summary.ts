@@ -14,7 +14,10 @@
  *   metrics: [[metric, series, dropped], …]
  *   labels:  [[name, distinctValues, series, [[value, series], …]], …]
  */
-import { collectByKey, type SnapshotCodec } from '../../state/snapshot/index.js';
+import {
+  collectByKey,
+  type SnapshotCodec,
+} from '../../state/snapshot/index.js';
 import type { ActiveSeriesIndex } from './active-series-index.js';
 import type { SeriesTable } from './series-table.js';
 import type { TopOffenders } from './top-offenders.js';
