@@ -20,8 +20,9 @@ export interface RequestLimits {
   readonly maxLabelValueBytes: number;
   /**
    * Remote write label pairs (of series and exemplars), or OTLP attributes
-   * (of resources, scopes, points, exemplars and log records), in one
-   * request: the decode's cost grows with them, whatever their grouping.
+   * (of resources, scopes, points, exemplars and log records, counting each
+   * element of an array or kvlist value and of a log body), in one request:
+   * the decode's cost grows with them, whatever their grouping.
    */
   readonly maxLabelsPerRequest: number;
   /** Remote write: series (TimeSeries entries) in one request. */

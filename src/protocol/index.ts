@@ -93,3 +93,4 @@ export {
   encodeLokiPushRequest,
 } from './loki/index.js';
 export { countDataPoints } from './otlp/otlp-metrics-model.js';
+export { overRequestLimit } from './request-limits.js';

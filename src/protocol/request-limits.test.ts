@@ -551,3 +551,59 @@ describe('remote write caps on series served from the cache', () => {
     ).not.toThrow();
   });
 });
+
+describe('OTLP values nested in attributes and log bodies', () => {
+  const arrayOf = (n: number): Obj => ({
+    arrayValue: { values: new Array(n).fill({ stringValue: 'x' }) },
+  });
+  const kvlistOf = (n: number): Obj => ({
+    kvlistValue: { values: attributes(n) },
+  });
+
+  it.each<[string, Decode, (obj: Obj) => Uint8Array]>([
+    ['metrics JSON', decodeMetricsJson, json],
+    ['metrics protobuf', decodeMetricsProtobuf, encodeOtlpJsonAsProtobuf],
+  ])(
+    '%s counts array elements and kvlist entries against maxLabelsPerRequest',
+    (_, decode, encode) => {
+      // One attribute holding 3 elements, and one holding a kvlist of 2: 7 in all.
+      const body = encode(
+        metricsJson({
+          pointAttributes: [
+            { key: 'a', value: arrayOf(3) },
+            { key: 'k', value: kvlistOf(2) },
+          ],
+        })
+      );
+      expect(() =>
+        decode(body, limitsWith('maxLabelsPerRequest', 7))
+      ).not.toThrow();
+      expect(() => decode(body, limitsWith('maxLabelsPerRequest', 6))).toThrow(
+        'request_limits.max_labels_per_request (6)'
+      );
+    }
+  );
+
+  it.each<[string, Decode, (obj: Obj) => Uint8Array]>([
+    ['logs JSON', decodeLogsJson, json],
+    ['logs protobuf', decodeLogsProtobuf, encodeOtlpLogsJsonAsProtobuf],
+  ])(
+    '%s counts a log body kvlist against maxLabelsPerRequest',
+    (_, decode, encode) => {
+      const obj = logsJson({ records: 1 });
+      const record = (
+        ((obj['resourceLogs'] as Obj[])[0]!['scopeLogs'] as Obj[])[0]![
+          'logRecords'
+        ] as Obj[]
+      )[0]!;
+      record['body'] = kvlistOf(5);
+      const body = encode(obj);
+      expect(() =>
+        decode(body, limitsWith('maxLabelsPerRequest', 5))
+      ).not.toThrow();
+      expect(() => decode(body, limitsWith('maxLabelsPerRequest', 4))).toThrow(
+        'request_limits.max_labels_per_request (4)'
+      );
+    }
+  );
+});

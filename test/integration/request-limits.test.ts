@@ -155,69 +155,64 @@ describe('request caps through the built gateway (defaults)', () => {
     await gateway.stop();
   });
 
-  it('refuses the 2.6 MB-gzip OTLP/JSON request with 10^6 attributes by the JSON body cap', async () => {
+  it("builds the issue's OTLP/JSON request: 2.6 MB gzip, 60 MB raw", () => {
     const raw = millionAttributesJson(MILLION);
-    const body = gzipSync(raw);
-    // The issue's shape: 2.6 MB gzip, 60 MB raw (under the 64 MiB decompressed cap).
+    // Under the 64 MiB decompressed cap, so the JSON cap is the one reached.
     expect(raw.length).toBeLessThan(64 * MiB);
-    expect(body.length).toBeGreaterThan(2.5e6);
-    const { answer, health } = await postWhileCheckingHealth(
-      gateway,
-      '/v1/metrics',
-      body,
-      { 'content-type': 'application/json', 'content-encoding': 'gzip' }
-    );
-    expect(answer.status).toBe(413);
-    expect(answer.text).toContain(
-      'over request_limits.max_json_bytes (4194304)'
-    );
-    expect(health).toEqual(new Array(HEALTH_CHECKS).fill(200));
+    expect(gzipSync(raw).length).toBeGreaterThan(2.5e6);
   });
 
-  it('refuses the protobuf equivalent by the attributes-per-resource cap', async () => {
-    const raw = millionAttributesProtobuf(MILLION);
-    const { answer, health } = await postWhileCheckingHealth(
-      gateway,
+  const JSON_TYPE = 'application/json';
+  const PROTOBUF = 'application/x-protobuf';
+  it.each<[string, string, () => Uint8Array, string, number, string | RegExp]>([
+    [
+      'the 2.6 MB-gzip OTLP/JSON request with 10^6 attributes, by the JSON body cap',
       '/v1/metrics',
-      gzipSync(raw),
-      { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }
-    );
-    expect(answer.status).toBe(400);
-    expect(answer.text).toContain('resource has more than 1024 attributes');
-    expect(answer.text).toContain(
-      'request_limits.max_attributes_per_resource (1024)'
-    );
-    expect(health).toEqual(new Array(HEALTH_CHECKS).fill(200));
-  });
-
-  it('refuses 10^6 attributes spread over points by the per-request cap', async () => {
-    const raw = millionAttributesProtobuf(MILLION, 250);
-    const { answer, health } = await postWhileCheckingHealth(
-      gateway,
+      () => gzipSync(millionAttributesJson(MILLION)),
+      `${JSON_TYPE};gzip`,
+      413,
+      'over request_limits.max_json_bytes (4194304)',
+    ],
+    [
+      'its protobuf equivalent, by the attributes-per-resource cap',
       '/v1/metrics',
-      gzipSync(raw),
-      { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }
-    );
-    expect(answer.status).toBe(413);
-    expect(answer.text).toContain(
-      'request_limits.max_labels_per_request (200000)'
-    );
-    expect(health).toEqual(new Array(HEALTH_CHECKS).fill(200));
-  });
-
-  it('refuses a 10 MiB label value by the label value cap', async () => {
-    const { answer, health } = await postWhileCheckingHealth(
-      gateway,
+      () => gzipSync(millionAttributesProtobuf(MILLION)),
+      `${PROTOBUF};gzip`,
+      400,
+      'resource has more than 1024 attributes (before offset',
+    ],
+    [
+      '10^6 attributes spread over points, by the per-request cap',
+      '/v1/metrics',
+      () => gzipSync(millionAttributesProtobuf(MILLION, 250)),
+      `${PROTOBUF};gzip`,
+      413,
+      'over request_limits.max_labels_per_request (200000)',
+    ],
+    [
+      'a 10 MiB label value, by the label value cap',
       '/api/v1/write',
-      remoteWriteBody(10 * MiB),
-      { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' }
-    );
-    expect(answer.status).toBe(400);
-    expect(answer.text).toMatch(
-      /^cannot decode write request: series 0: label value of 10485760 bytes at offset \d+, over request_limits\.max_label_value_bytes \(65536\)/
-    );
-    expect(health).toEqual(new Array(HEALTH_CHECKS).fill(200));
-  });
+      () => remoteWriteBody(10 * MiB),
+      `${PROTOBUF};snappy`,
+      400,
+      /^cannot decode write request: series 0: label value of 10485760 bytes at offset \d+, over request_limits\.max_label_value_bytes \(65536\)/,
+    ],
+  ])(
+    'refuses %s, answering /-/healthy meanwhile',
+    async (_, path, build, typeAndEncoding, status, message) => {
+      const [type, encoding] = typeAndEncoding.split(';') as [string, string];
+      const { answer, health } = await postWhileCheckingHealth(
+        gateway,
+        path,
+        build(),
+        { 'content-type': type, 'content-encoding': encoding }
+      );
+      expect(answer.status).toBe(status);
+      if (typeof message === 'string') expect(answer.text).toContain(message);
+      else expect(answer.text).toMatch(message);
+      expect(health).toEqual(new Array(HEALTH_CHECKS).fill(200));
+    }
+  );
 
   it('counts the refusals and exports the event loop delay', async () => {
     const text = await (await fetch(`${gateway.url}/metrics`)).text();

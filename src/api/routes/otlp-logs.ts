@@ -15,7 +15,7 @@ import {
   encodeExportLogsResponse,
 } from '../../protocol/index.js';
 import {
-  OTLP_DOOR,
+  OTLP_LOGS_DOOR,
   readIngestRequest,
   type IngestRequestRuntime,
 } from './read-ingest-request.js';
@@ -34,7 +34,7 @@ export function otlpLogsHandler(deps: OtlpLogsRouteDeps): RequestHandler {
       req,
       res,
       deps.runtime,
-      OTLP_DOOR
+      OTLP_LOGS_DOOR
     );
     const batch =
       format === 'json'

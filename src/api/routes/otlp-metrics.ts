@@ -12,7 +12,7 @@ import {
   encodeExportMetricsResponse,
 } from '../../protocol/index.js';
 import type { IngestRuntime } from '../ingest-runtime.js';
-import { OTLP_DOOR, readIngestRequest } from './read-ingest-request.js';
+import { OTLP_METRICS_DOOR, readIngestRequest } from './read-ingest-request.js';
 
 export interface OtlpRouteDeps {
   runtime: () => IngestRuntime;
@@ -22,7 +22,7 @@ export function otlpMetricsHandler(deps: OtlpRouteDeps): RequestHandler {
   const pool = new BatchPool();
   return async (req, res) => {
     const { runtime, format, identity, body, requestLimits } =
-      await readIngestRequest(req, res, deps.runtime, OTLP_DOOR);
+      await readIngestRequest(req, res, deps.runtime, OTLP_METRICS_DOOR);
     const request =
       format === 'json'
         ? decodeMetricsJson(body, requestLimits)

@@ -9,11 +9,8 @@ import type { Request, Response } from 'express';
 import { toRequestLimits, type Config } from '../../config/index.js';
 import { UnsupportedMediaTypeError } from '../../errors.js';
 import type { Identifier, Identity } from '../../pipeline/index.js';
-import {
-  readBody,
-  type BodyLimits,
-  type RequestLimits,
-} from '../../protocol/index.js';
+import type { BodyLimits, RequestLimits } from '../../protocol/index.js';
+import { readOtlpBody } from './read-otlp-body.js';
 
 export type ServerLimits = Pick<
   Config['server'],
@@ -34,7 +31,12 @@ export interface IngestDoor<F> {
   /** Reads the format from the request (throws UnsupportedMediaTypeError) and marks the response for it. */
   detect(req: Request, res: Response): F;
   /** The decompressed body. */
-  read(req: Request, server: ServerLimits): Promise<Uint8Array>;
+  read(
+    req: Request,
+    format: F,
+    server: ServerLimits,
+    requestLimits: RequestLimits
+  ): Promise<Uint8Array>;
 }
 
 export interface IngestRequest<R, F> {
@@ -67,14 +69,14 @@ export async function readIngestRequest<R extends IngestRequestRuntime, F>(
   const format = door.detect(req, res);
   const runtime = runtimeInForce();
   const identity = runtime.identifier.identify(req.headers.authorization);
-  const body = await door.read(req, runtime.config.server);
-  return {
-    runtime,
+  const requestLimits = toRequestLimits(runtime.config.request_limits);
+  const body = await door.read(
+    req,
     format,
-    identity,
-    body,
-    requestLimits: toRequestLimits(runtime.config.request_limits),
-  };
+    runtime.config.server,
+    requestLimits
+  );
+  return { runtime, format, identity, body, requestLimits };
 }
 
 /** 'protobuf' or 'json' from a Content-Type; other types are 415. */
@@ -93,16 +95,21 @@ export function otlpFormatOf(
   );
 }
 
-/** OTLP/HTTP (metrics and logs): protobuf or JSON, identity or gzip. */
-export const OTLP_DOOR: IngestDoor<'protobuf' | 'json'> = {
-  detect: (req, res) => {
-    // Set before anything can fail, so even a 415 gets an OTLP error body.
-    res.locals['protocol'] = 'otlp_protobuf';
-    const format = otlpFormatOf(req.headers['content-type']);
-    res.locals['protocol'] = format === 'json' ? 'otlp_json' : 'otlp_protobuf';
-    return format;
-  },
-  read: async (req, server) =>
-    (await readBody(req, req.headers['content-encoding'], bodyLimitsOf(server)))
-      .body,
-};
+/** OTLP/HTTP: protobuf or JSON, identity or gzip; a JSON body is capped at `request_limits.max_json_bytes` (read-otlp-body.ts). */
+function otlpDoor(signal: 'metrics' | 'logs'): IngestDoor<'protobuf' | 'json'> {
+  return {
+    detect: (req, res) => {
+      // Set before anything can fail, so even a 415 gets an OTLP error body.
+      res.locals['protocol'] = 'otlp_protobuf';
+      const format = otlpFormatOf(req.headers['content-type']);
+      res.locals['protocol'] =
+        format === 'json' ? 'otlp_json' : 'otlp_protobuf';
+      return format;
+    },
+    read: (req, format, server, requestLimits) =>
+      readOtlpBody(req, format, signal, server, requestLimits),
+  };
+}
+
+export const OTLP_METRICS_DOOR = otlpDoor('metrics');
+export const OTLP_LOGS_DOOR = otlpDoor('logs');

@@ -50,7 +50,7 @@ const REMOTE_WRITE_DOOR: IngestDoor<'v1' | 'v2'> = {
     if (version === 'v2') setWritten(res, 0, 0, 0);
     return version;
   },
-  read: async (req, server) => {
+  read: async (req, _format, server) => {
     // Snappy is undone here, under its own cap: readBody passes it through.
     const { body } = await readBody(
       req,

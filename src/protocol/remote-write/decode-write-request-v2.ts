@@ -392,15 +392,18 @@ function checkLabelBytes(
   refCount: number
 ): void {
   const { symbolBounds, limits } = context;
+  // Named loads, not limits[cap]: this runs per label ref, cache hits too.
+  const maxNameBytes = limits.maxLabelNameBytes;
+  const maxValueBytes = limits.maxLabelValueBytes;
   for (let i = 0; i < refCount; i++) {
     const ref = refs[i]!;
     const length = symbolBounds[2 * ref + 1]! - symbolBounds[2 * ref]!;
-    const cap = i % 2 === 0 ? 'maxLabelNameBytes' : 'maxLabelValueBytes';
-    if (length > limits[cap]) {
+    const isName = i % 2 === 0;
+    if (length > (isName ? maxNameBytes : maxValueBytes)) {
       throw overRequestLimit(
         limits,
-        cap,
-        `label ${i >> 1} ${i % 2 === 0 ? 'name' : 'value'} (symbol ${ref}) of ${length} bytes`
+        isName ? 'maxLabelNameBytes' : 'maxLabelValueBytes',
+        `label ${i >> 1} ${isName ? 'name' : 'value'} (symbol ${ref}) of ${length} bytes`
       );
     }
   }

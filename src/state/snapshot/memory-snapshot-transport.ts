@@ -39,7 +39,8 @@ export class MemorySnapshotTransport implements SnapshotTransport {
     }
     this.publishes++;
     let held = this._kinds.get(kind);
-    if (held === undefined) this._kinds.set(kind, (held = new Map()));
+    if (held === undefined)
+      this._kinds.set(kind, (held = new Map<string, HeldSnapshot>()));
     held.set(replicaId, {
       replicaId,
       payload,

@@ -209,18 +209,24 @@ export function attributesField(
     items,
     path,
     0,
-    caps.labelBytes ? caps.limits : undefined
+    caps.labelBytes ? caps.limits : undefined,
+    caps.total
   );
   path.pop();
   return out;
 }
 
-/** KeyValues; with `labelLimits` (top-level metric attributes), key and string value bytes are capped. */
+/**
+ * KeyValues; with `labelLimits` (top-level metric attributes), key and
+ * string value bytes are capped; with `elements`, the array elements and
+ * kvlist entries inside the values are counted there.
+ */
 function readKeyValues(
   items: unknown[],
   path: JsonPath,
   depth: number,
-  labelLimits?: RequestLimits
+  labelLimits?: RequestLimits,
+  elements?: RequestItemCounter
 ): OtlpKeyValue[] {
   const out: OtlpKeyValue[] = [];
   for (let i = 0; i < items.length; i++) {
@@ -230,7 +236,7 @@ function readKeyValues(
     let decoded: OtlpAnyValue = null;
     if (value !== undefined && value !== null) {
       path.push('value');
-      decoded = readAnyValue(value, path, depth);
+      decoded = readAnyValue(value, path, depth, elements);
       path.pop();
     }
     const key = stringField(kv, 'key', path);
@@ -279,10 +285,12 @@ const ANY_VALUE_KEYS = [
   'bytesValue',
 ] as const;
 
+/** An AnyValue; with `elements`, its array elements and kvlist entries are counted there. */
 export function readAnyValue(
   value: unknown,
   path: JsonPath,
-  depth: number
+  depth: number,
+  elements?: RequestItemCounter
 ): OtlpAnyValue {
   if (depth >= MAX_ANY_VALUE_DEPTH)
     throw path.fail(
@@ -321,10 +329,11 @@ export function readAnyValue(
         path.push(key);
         const values = arrayField(objectValue(v, path), 'values', path);
         path.push('values');
+        elements?.add(values.length);
         const array: OtlpAnyValue[] = [];
         for (let i = 0; i < values.length; i++) {
           path.push(i);
-          array.push(readAnyValue(values[i], path, depth + 1));
+          array.push(readAnyValue(values[i], path, depth + 1, elements));
           path.pop();
         }
         path.pop();
@@ -336,7 +345,10 @@ export function readAnyValue(
         path.push(key);
         const values = arrayField(objectValue(v, path), 'values', path);
         path.push('values');
-        out = { kvlist: readKeyValues(values, path, depth + 1) };
+        elements?.add(values.length);
+        out = {
+          kvlist: readKeyValues(values, path, depth + 1, undefined, elements),
+        };
         path.pop();
         path.pop();
         break;

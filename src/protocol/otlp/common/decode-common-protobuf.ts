@@ -220,7 +220,8 @@ function checkAttributeCount(
   cap: AttributeCapName,
   owner: string
 ): void {
-  const max = caps.limits[cap];
+  // A switch, not `caps.limits[cap]`: a keyed load with varying keys is slow per attribute.
+  const max = capValue(caps.limits, cap);
   if (attributes.length === max) {
     throw overRequestLimit(
       caps.limits,
@@ -229,6 +230,19 @@ function checkAttributeCount(
     );
   }
   caps.attributes.add(1);
+}
+
+function capValue(limits: RequestLimits, cap: AttributeCapName): number {
+  switch (cap) {
+    case 'maxAttributesPerResource':
+      return limits.maxAttributesPerResource;
+    case 'maxAttributesPerScope':
+      return limits.maxAttributesPerScope;
+    case 'maxAttributesPerPoint':
+      return limits.maxAttributesPerPoint;
+    case 'maxAttributesPerLogRecord':
+      return limits.maxAttributesPerLogRecord;
+  }
 }
 
 /** The attribute caps of one decode call, with a fresh per-request total. */
@@ -274,23 +288,48 @@ export function addAttribute(
   );
 }
 
-/** Refuses a LEN field (a string about to be read) longer than `max` bytes. */
-function checkLength(
+/**
+ * readString, refusing a string longer than the cap by its length prefix,
+ * before decoding it (the same errors otherwise).
+ */
+function readCappedString(
   r: ProtobufReader,
+  tag: number,
+  parentEnd: number,
+  lenStrings: boolean,
   limits: RequestLimits,
   cap: 'maxLabelNameBytes' | 'maxLabelValueBytes',
   what: string
-): void {
+): string {
+  // The length prefix is read once: this runs per attribute.
+  expectWireType(r, tag, WireType.LENGTH_DELIMITED);
   const at = r.pos;
-  const length = r.uint32();
-  r.pos = at;
-  if (length > limits[cap]) {
+  const end = r.delimitedEnd();
+  const length = end - r.pos;
+  const max =
+    cap === 'maxLabelNameBytes'
+      ? limits.maxLabelNameBytes
+      : limits.maxLabelValueBytes;
+  if (length > max) {
     throw overRequestLimit(
       limits,
       cap,
       `${what} of ${length} bytes at offset ${at}`
     );
   }
+  if (lenStrings && end > parentEnd) {
+    throw new InvalidPayloadError(
+      `field ${tag >>> 3} of ${length} bytes at offset ${r.pos} overruns its enclosing message`
+    );
+  }
+  const value = decodeUtf8(r.buf, r.pos, end);
+  r.pos = end;
+  if (end > parentEnd) {
+    throw new InvalidPayloadError(
+      `string field ${tag >>> 3} ending at offset ${end} overruns its enclosing message`
+    );
+  }
+  return value;
 }
 
 // ---- common messages -------------------------------------------------------
@@ -390,29 +429,41 @@ export function readAttribute(
     end,
     0,
     lenStrings,
-    caps.labelBytes ? caps.limits : undefined
+    caps.labelBytes ? caps.limits : undefined,
+    caps.attributes
   );
 }
 
-/** A KeyValue; with `labelLimits`, key and string value bytes are capped. */
+/**
+ * A KeyValue; with `labelLimits`, key and string value bytes are capped;
+ * with `elements`, each array element and kvlist entry inside its value is
+ * counted there (they cost what attributes cost).
+ */
 export function readKeyValue(
   r: ProtobufReader,
   end: number,
   depth: number,
   lenStrings: boolean,
-  labelLimits?: RequestLimits
+  labelLimits?: RequestLimits,
+  elements?: RequestItemCounter
 ): OtlpKeyValue {
   const out: OtlpKeyValue = { key: '', value: null };
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        if (
-          labelLimits !== undefined &&
-          (tag & 7) === WireType.LENGTH_DELIMITED
-        )
-          checkLength(r, labelLimits, 'maxLabelNameBytes', 'attribute key');
-        out.key = readString(r, tag, end, lenStrings);
+        out.key =
+          labelLimits === undefined
+            ? readString(r, tag, end, lenStrings)
+            : readCappedString(
+                r,
+                tag,
+                end,
+                lenStrings,
+                labelLimits,
+                'maxLabelNameBytes',
+                'attribute key'
+              );
         break;
       case 2:
         out.value = readAnyValue(
@@ -420,7 +471,8 @@ export function readKeyValue(
           nested(r, tag, end),
           depth,
           lenStrings,
-          labelLimits
+          labelLimits,
+          elements
         );
         break;
       default:
@@ -431,13 +483,14 @@ export function readKeyValue(
   return out;
 }
 
-/** An AnyValue; with `labelLimits`, a string value's bytes are capped. */
+/** An AnyValue; `labelLimits` and `elements` as for readKeyValue. */
 export function readAnyValue(
   r: ProtobufReader,
   end: number,
   depth: number,
   lenStrings: boolean,
-  labelLimits?: RequestLimits
+  labelLimits?: RequestLimits,
+  elements?: RequestItemCounter
 ): OtlpAnyValue {
   if (depth >= MAX_ANY_VALUE_DEPTH) {
     throw new InvalidPayloadError(
@@ -450,12 +503,18 @@ export function readAnyValue(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        if (
-          labelLimits !== undefined &&
-          (tag & 7) === WireType.LENGTH_DELIMITED
-        )
-          checkLength(r, labelLimits, 'maxLabelValueBytes', 'attribute value');
-        value = readString(r, tag, end, lenStrings);
+        value =
+          labelLimits === undefined
+            ? readString(r, tag, end, lenStrings)
+            : readCappedString(
+                r,
+                tag,
+                end,
+                lenStrings,
+                labelLimits,
+                'maxLabelValueBytes',
+                'attribute value'
+              );
         break;
       case 2:
         expectWireType(r, tag, WireType.VARINT);
@@ -470,11 +529,23 @@ export function readAnyValue(
         value = r.double();
         break;
       case 5:
-        value = readValues(r, nested(r, tag, end), depth + 1, lenStrings);
+        value = readValues(
+          r,
+          nested(r, tag, end),
+          depth + 1,
+          lenStrings,
+          elements
+        );
         break;
       case 6:
         value = {
-          kvlist: readKeyValues(r, nested(r, tag, end), depth + 1, lenStrings),
+          kvlist: readKeyValues(
+            r,
+            nested(r, tag, end),
+            depth + 1,
+            lenStrings,
+            elements
+          ),
         };
         break;
       case 7: {
@@ -498,14 +569,25 @@ function readValues(
   r: ProtobufReader,
   end: number,
   depth: number,
-  lenStrings: boolean
+  lenStrings: boolean,
+  elements: RequestItemCounter | undefined
 ): OtlpAnyValue[] {
   const values: OtlpAnyValue[] = [];
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag >>> 3 === 1)
-      values.push(readAnyValue(r, nested(r, tag, end), depth, lenStrings));
-    else skipField(r, tag);
+    if (tag >>> 3 === 1) {
+      elements?.add(1);
+      values.push(
+        readAnyValue(
+          r,
+          nested(r, tag, end),
+          depth,
+          lenStrings,
+          undefined,
+          elements
+        )
+      );
+    } else skipField(r, tag);
   }
   checkEnd(r, end);
   return values;
@@ -516,14 +598,25 @@ function readKeyValues(
   r: ProtobufReader,
   end: number,
   depth: number,
-  lenStrings: boolean
+  lenStrings: boolean,
+  elements: RequestItemCounter | undefined
 ): OtlpKeyValue[] {
   const values: OtlpKeyValue[] = [];
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag >>> 3 === 1)
-      values.push(readKeyValue(r, nested(r, tag, end), depth, lenStrings));
-    else skipField(r, tag);
+    if (tag >>> 3 === 1) {
+      elements?.add(1);
+      values.push(
+        readKeyValue(
+          r,
+          nested(r, tag, end),
+          depth,
+          lenStrings,
+          undefined,
+          elements
+        )
+      );
+    } else skipField(r, tag);
   }
   checkEnd(r, end);
   return values;

@@ -203,7 +203,7 @@ function readLogRecord(
   const bodyValue = obj['body'];
   if (bodyValue !== undefined && bodyValue !== null) {
     path.push('body');
-    body = readAnyValue(bodyValue, path, 0);
+    body = readAnyValue(bodyValue, path, 0, caps.record.total);
     path.pop();
   }
   return {

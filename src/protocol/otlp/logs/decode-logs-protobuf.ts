@@ -54,7 +54,6 @@ import {
 import {
   LogBatch,
   emptyLogResource,
-  type LogAnyValue,
   type LogRecord,
   type LogScope,
 } from '../../../model/index.js';
@@ -217,7 +216,14 @@ function readLogRecord(
         out.severityText = readString(r, tag, end);
         break;
       case 5:
-        out.body = readAnyValue(r, nested(r, tag, end), 0);
+        out.body = readAnyValueCommon(
+          r,
+          nested(r, tag, end),
+          0,
+          true,
+          undefined,
+          caps.attributes
+        );
         break;
       case 6:
         addAttribute(
@@ -254,14 +260,6 @@ function readLogRecord(
   }
   checkEnd(r, end);
   return out;
-}
-
-function readAnyValue(
-  r: ProtobufReader,
-  end: number,
-  depth: number
-): LogAnyValue {
-  return readAnyValueCommon(r, end, depth, true);
 }
 
 // ---- field helpers ---------------------------------------------------------
