@@ -28,7 +28,6 @@ import {
 } from '../../../test/helpers/otlp-reference.js';
 import { defaultConfig } from '../../config/index.js';
 import { logsSchema } from '../../config/index.js';
-import { ClusterRegistry } from '../../fleet/index.js';
 import { LogForwardFanout } from '../../forward/index.js';
 import { parseLokiLabels } from '../../protocol/loki/testing/loki-reference.js';
 import { LogSink } from '../../forward/logs/testing/log-sink.js';
@@ -41,18 +40,10 @@ import { MemoryStateStore } from '../../state/index.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { createErrorHandler } from '../error-handler.js';
 import { otlpLogsHandler } from './otlp-logs.js';
+import { PROD_EU_TOKEN, prodEuRegistry } from '../testing/route-fixtures.js';
 
-const TOKEN = 'prod-eu-token-0123456789';
-const registry = new ClusterRegistry([
-  {
-    name: 'prod-eu',
-    region: 'eu-west-1',
-    env: 'prod',
-    team: 'payments',
-    token: TOKEN,
-    labels: {},
-  },
-]);
+const TOKEN = PROD_EU_TOKEN;
+const registry = prodEuRegistry();
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
 const MAX_BODY_BYTES = 64 * 1024;
 
