@@ -35,6 +35,21 @@ const CONFIG_LEAF = {
   message: 'config/ is a leaf: it imports no other room',
 };
 
+// The path goes one way (docs/architecture.md "Which way imports go"): the
+// codecs build on the batch and the config alone, and forward/ takes the
+// encoders it needs from protocol/, never from ingest/ or pipeline/.
+const PROTOCOL_BELOW = {
+  target: './src/protocol/**/!(*.test).ts',
+  from: './src',
+  except: ['./protocol', './model', './config', './errors.ts'],
+  message: 'protocol/ imports only model/, config/ and errors.ts',
+};
+const FORWARD_AFTER = {
+  target: './src/forward',
+  from: ['./src/ingest', './src/pipeline'],
+  message: 'forward/ imports nothing of ingest/ or pipeline/',
+};
+
 // Codecs stay pure: no transport, storage or logging in them (STYLE.md rule 2).
 const PURE_CODEC_IMPORTS = {
   patterns: [
@@ -151,7 +166,7 @@ export default tseslint.config(
     rules: {
       'import-x/no-restricted-paths': [
         'error',
-        { zones: [CONFIG_LEAF, ...ROOM_DOORS] },
+        { zones: [CONFIG_LEAF, PROTOCOL_BELOW, FORWARD_AFTER, ...ROOM_DOORS] },
       ],
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
     },
