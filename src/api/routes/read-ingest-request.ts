@@ -9,13 +9,9 @@ import type { Request, Response } from 'express';
 import { toRequestLimits, type Config } from '../../config/index.js';
 import { UnsupportedMediaTypeError } from '../../errors.js';
 import type { Identifier, Identity } from '../../pipeline/index.js';
-import type { BodyLimits, RequestLimits } from '../../protocol/index.js';
+import type { RequestLimits } from '../../protocol/index.js';
+import type { ServerLimits } from './body-limits-of.js';
 import { readOtlpBody } from './read-otlp-body.js';
-
-export type ServerLimits = Pick<
-  Config['server'],
-  'max_body_bytes' | 'max_decompressed_bytes' | 'body_timeout' | 'min_body_rate'
->;
 
 /** What the helper needs of the generation in force (IngestRuntime satisfies it). */
 export interface IngestRequestRuntime {
@@ -45,19 +41,6 @@ export interface IngestRequest<R, F> {
   readonly identity: Identity;
   readonly body: Uint8Array;
   readonly requestLimits: RequestLimits;
-}
-
-/** `server.*` caps as readBody takes them; `maxDecompressedBytes` defaults to `server.max_decompressed_bytes`. */
-export function bodyLimitsOf(
-  server: ServerLimits,
-  maxDecompressedBytes = server.max_decompressed_bytes
-): BodyLimits {
-  return {
-    maxBodyBytes: server.max_body_bytes,
-    maxDecompressedBytes,
-    bodyTimeoutMs: server.body_timeout,
-    minBodyBytesPerSecond: server.min_body_rate,
-  };
 }
 
 export async function readIngestRequest<R extends IngestRequestRuntime, F>(

@@ -15,11 +15,8 @@ import {
   type RequestLimits,
 } from '../../protocol/index.js';
 import type { IngestRuntime } from '../ingest-runtime.js';
-import {
-  bodyLimitsOf,
-  readIngestRequest,
-  type IngestDoor,
-} from './read-ingest-request.js';
+import { bodyLimitsOf } from './body-limits-of.js';
+import { readIngestRequest, type IngestDoor } from './read-ingest-request.js';
 
 export interface RemoteWriteRouteDeps {
   runtime: () => IngestRuntime;
