@@ -1,6 +1,54 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import n from 'eslint-plugin-n';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+// The rooms of src/ (docs/architecture.md): every folder directly under src/.
+const SRC = join(import.meta.dirname, 'src');
+const ROOMS = readdirSync(SRC, { withFileTypes: true })
+  .filter(entry => entry.isDirectory())
+  .map(entry => entry.name);
+
+// A room's index.ts files are its only doors: code outside the room (other
+// rooms, and main.ts / errors.ts at the top) imports a room through its
+// index.ts or a sub-room's (fleet/health/index.ts), never a file behind
+// them. Inside a room, files and tests import each other freely; tests in
+// other rooms may also take a room's test support (its testing/ folders).
+const ROOM_DOORS = ROOMS.map(room => ({
+  target: ['./src/*.ts', `./src/!(${room})/**`],
+  from: `${SRC}/${room}/**`,
+  except: [`${SRC}/${room}/**/index.ts`, `${SRC}/${room}/**/testing/**`],
+  message: `import src/${room} through a door (an index.ts)`,
+}));
+
+// config/ is a leaf: it may import errors.ts and nothing of another room, so
+// every room can read the config without a circle back through config. The
+// validators it needs from other rooms come in as ConfigChecks
+// (src/config-checks.ts); config's own tests may import those to run them.
+const CONFIG_LEAF = {
+  target: './src/config/**/!(*.test).ts',
+  from: './src',
+  except: ['./config', './errors.ts'],
+  message: 'config/ is a leaf: it imports no other room',
+};
+
+// The path goes one way (docs/architecture.md "Which way imports go"): the
+// codecs build on the batch and the config alone, and forward/ takes the
+// encoders it needs from protocol/, never from ingest/ or pipeline/.
+const PROTOCOL_BELOW = {
+  target: './src/protocol/**/!(*.test).ts',
+  from: './src',
+  except: ['./protocol', './model', './config', './errors.ts'],
+  message: 'protocol/ imports only model/, config/ and errors.ts',
+};
+const FORWARD_AFTER = {
+  target: './src/forward',
+  from: ['./src/ingest', './src/pipeline'],
+  message: 'forward/ imports nothing of ingest/ or pipeline/',
+};
 
 // Codecs stay pure: no transport, storage or logging in them (STYLE.md rule 2).
 const PURE_CODEC_IMPORTS = {
@@ -103,10 +151,30 @@ export default tseslint.config(
     ignores: ['**/*.test.ts', '**/*.bench.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [LAZY_SDK_NODE] }] },
   },
+  // The doors (docs/architecture.md): config/ a leaf, no import cycles, and
+  // other rooms only through a room's index.ts.
+  {
+    files: ['src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      // no-cycle follows imports by parsing the files they name: .ts
+      // files, with the TypeScript parser.
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createTypeScriptImportResolver()],
+    },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        { zones: [CONFIG_LEAF, PROTOCOL_BELOW, FORWARD_AFTER, ...ROOM_DOORS] },
+      ],
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+    },
+  },
   {
     files: [
-      'src/codec/**',
-      'src/ingest/**/decode-*.ts',
+      'src/protocol/**',
+      'src/ingest/**',
       'src/pipeline/**',
       'src/model/**',
     ],

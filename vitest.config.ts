@@ -7,9 +7,15 @@ import { defineConfig } from 'vitest/config';
  * moves its row here.
  */
 const COVERAGE_FLOORS = {
-  // The codecs (protobuf reader, remote write, OTLP).
-  'src/codec/**': { lines: 95, branches: 90, functions: 96, statements: 95 },
-  'src/ingest/**': { lines: 98, branches: 95, functions: 99, statements: 98 },
+  // The codecs (protobuf reader, remote write, OTLP, Loki; src/codec/ and
+  // the decoders of src/ingest/ until issue 12), measured 98.9 / 94.5 /
+  // 99.7 / 98.4 when they moved in.
+  'src/protocol/**': { lines: 98, branches: 94, functions: 99, statements: 98 },
+  // The converters (OTLP to series, delta to cumulative) that stayed:
+  // measured 99.2 / 94.8 / 100 / 98.7 after the move. Branches sit 0.2 below
+  // the floor the whole old room had; the decoders that carried it are in
+  // src/protocol/ now, at 94.5.
+  'src/ingest/**': { lines: 99, branches: 94, functions: 99, statements: 98 },
   'src/pipeline/**': { lines: 94, branches: 86, functions: 91, statements: 92 },
   'src/slo/**': { lines: 96, branches: 86, functions: 95, statements: 94 },
   'src/forward/**': { lines: 94, branches: 87, functions: 95, statements: 93 },

@@ -1,6 +1,6 @@
 /**
  * Bytes of memory per active series in the cardinality limiter's index, at
- * 1M series (DESIGN.md "Benchmarks, not timed tests"). Prints two figures:
+ * 1M series (docs/architecture.md "Benchmarks, not timed tests"). Prints two figures:
  * - tracking: the hash table alone (64-bit hash, last seen, metric id), the
  *   part every budget decision needs (target: at most 64 bytes per series);
  * - label stats: what keeping each series' label pairs adds for the

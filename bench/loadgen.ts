@@ -11,7 +11,7 @@
  * latency is measured at a load the gateway does not set itself.
  */
 import { Agent, request } from 'node:http';
-import { ProtobufWriter } from '../src/codec/index.js';
+import { ProtobufWriter } from '../src/protocol/wire/index.js';
 import {
   BENCH_CLUSTERS,
   benchClusters,

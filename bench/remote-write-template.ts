@@ -17,7 +17,7 @@ import {
   ProtobufReader,
   ProtobufWriter,
   snappyCompress,
-} from '../src/codec/index.js';
+} from '../src/protocol/wire/index.js';
 import type { BenchSeries } from './k8s-corpus.js';
 
 const WIRE_VARINT = 0;

@@ -32,7 +32,7 @@ const execFileAsync = promisify(execFile);
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SNAPPY_IMPLEMENTATION } from '../src/codec/index.js';
+import { SNAPPY_IMPLEMENTATION } from '../src/protocol/wire/index.js';
 import { REPO_ROOT, startGateway } from '../test/helpers/gateway-process.js';
 import { sleep, startVmagent, vmagentVersion } from '../test/helpers/peers.js';
 import {

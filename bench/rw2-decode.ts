@@ -13,7 +13,7 @@
  * Run: node dist/bench/rw2-decode.js [--rounds=20] [--no-cache] [--json]
  */
 import { Registry } from 'prom-client';
-import { ProtobufWriter } from '../src/codec/index.js';
+import { ProtobufWriter } from '../src/protocol/wire/index.js';
 import { EncodedLabelsCache } from '../src/forward/encoded-labels-cache.js';
 import { defaultConfig } from '../src/config/index.js';
 import { ClusterRegistry } from '../src/fleet/index.js';
@@ -22,7 +22,7 @@ import {
   decodeWriteRequestV2,
   encodeSeriesV1,
   type DecodeStats,
-} from '../src/ingest/remote-write/index.js';
+} from '../src/protocol/remote-write/index.js';
 import { SeriesBatch } from '../src/model/index.js';
 import {
   CardinalityLimiter,

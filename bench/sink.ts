@@ -14,7 +14,10 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import { ProtobufReader, snappyUncompress } from '../src/codec/index.js';
+import {
+  ProtobufReader,
+  snappyUncompress,
+} from '../src/protocol/wire/index.js';
 import { CLUSTER_ALIAS_LABEL } from './k8s-corpus.js';
 
 const MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;

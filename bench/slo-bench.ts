@@ -326,7 +326,7 @@ export async function runSloBench(
     clock.now += SCRAPE_MS;
     for (const request of requests) {
       advanceRequest(request, clock.now);
-      target.process(request.batch, request.context);
+      target.observe(request.batch, request.context);
     }
   };
   scrape(engine); // warm-up: every series matched once, counters created, first samples

@@ -33,7 +33,7 @@ function scrapeAll(): void {
   clock.now += SCRAPE_MS;
   for (const request of requests) {
     advanceRequest(request, clock.now);
-    engine.process(request.batch, request.context);
+    engine.observe(request.batch, request.context);
   }
 }
 
@@ -56,7 +56,7 @@ describe(`SLO stage, ${SLO_BENCH_SERIES_PER_REQUEST} series per request (50 SLOs
       // Each request's series get a new scrape once per pass over the corpus.
       advanceRequest(request, SLO_BENCH_T0 + (41 + round) * SCRAPE_MS);
       clock.now = SLO_BENCH_T0 + (41 + round) * SCRAPE_MS;
-      engine.process(request.batch, request.context);
+      engine.observe(request.batch, request.context);
     }
   );
 });

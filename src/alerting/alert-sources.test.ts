@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../config/index.js';
-import type { FleetEvaluation } from '../fleet/health/index.js';
+import type { FleetEvaluation } from '../fleet/index.js';
 import type { SloReport } from '../slo/index.js';
-import { generateSloRules } from '../slo/rules/index.js';
+import { generateSloRules } from '../slo/index.js';
 import { FleetAlertSource } from './fleet-alert-source.js';
 import { SloAlertSource } from './slo-alert-source.js';
 

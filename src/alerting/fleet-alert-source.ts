@@ -5,10 +5,10 @@
  * degraded cluster, FleetgateClusterDegraded (ticket) with its reasons. They
  * carry the cluster's env and team, which the Prometheus rules cannot see.
  */
-import type { FleetEvaluation } from '../fleet/health/index.js';
+import type { FleetEvaluation } from '../fleet/index.js';
 import type { AlertSource, GatewayAlert } from './alert-source.js';
 import { FiringSince, type FiringAlert } from './firing-since.js';
-import { runbookUrlOf, type RunbookUrlTemplate } from './runbook-url.js';
+import { runbookUrlOf, type RunbookUrlTemplate } from '../config/index.js';
 
 export interface FleetEvaluationSource {
   evaluate(): Promise<FleetEvaluation>;

@@ -43,4 +43,3 @@ export {
   FleetAlertSource,
   type FleetEvaluationSource,
 } from './fleet-alert-source.js';
-export { FLEETGATE_RUNBOOKS_URL, runbookUrlOf } from './runbook-url.js';

@@ -12,14 +12,11 @@
  */
 import { UNSET_LABEL_VALUE } from '../fleet/index.js';
 import type { SloReport } from '../slo/index.js';
-import {
-  sloAlertAnnotations,
-  sloAlertLabels,
-} from '../slo/rules/slo-alert-content.js';
-import { SLO_ALERT_NAMES, type SloScope } from '../slo/rules/slo-rule-names.js';
+import { sloAlertAnnotations, sloAlertLabels } from '../slo/index.js';
+import { SLO_ALERT_NAMES, type SloScope } from '../slo/index.js';
 import type { AlertSource, GatewayAlert } from './alert-source.js';
 import { FiringSince, type FiringAlert } from './firing-since.js';
-import type { RunbookUrlTemplate } from './runbook-url.js';
+import type { RunbookUrlTemplate } from '../config/index.js';
 
 export interface SloReportSource {
   reports(): Promise<readonly SloReport[]>;

@@ -13,9 +13,9 @@ import {
 } from '../telemetry/index.js';
 import { BatchPool } from '../model/index.js';
 import type { CardinalityQueries } from '../pipeline/index.js';
-import type { FleetTracker } from '../fleet/health/index.js';
-import type { KubernetesEventService } from '../fleet/events/index.js';
-import type { LogsIngestService } from '../pipeline/logs/index.js';
+import type { FleetTracker } from '../fleet/index.js';
+import type { KubernetesEventService } from '../fleet/index.js';
+import type { LogsIngestService } from '../pipeline/index.js';
 import { eventsHandler } from './routes/events.js';
 import type { SloQueries } from '../slo/index.js';
 import { sloHandler, slosListHandler } from './routes/slos.js';
@@ -27,7 +27,7 @@ import {
   cardinalityLabelValuesHandler,
   cardinalityMetricsHandler,
 } from './routes/cardinality.js';
-import { IngestService, type IngestRuntime } from './ingest-service.js';
+import type { IngestRuntime } from './ingest-runtime.js';
 import {
   healthyHandler,
   readyHandler,
@@ -92,8 +92,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const ingest = new IngestService(deps.metrics, deps.fleet);
-  const ingestDeps = { runtime: deps.runtime, ingest };
+  const ingestDeps = { runtime: deps.runtime };
   const health = { readiness: deps.readiness, reload: deps.reload };
   const m = deps.metrics;
 

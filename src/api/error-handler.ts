@@ -13,7 +13,7 @@ import {
   RequestTimeoutError,
   UnavailableError,
 } from '../errors.js';
-import { encodeRpcStatus } from '../ingest/otlp/index.js';
+import { encodeRpcStatus } from '../protocol/index.js';
 import type { Logger } from '../telemetry/index.js';
 import type { SelfMetrics } from '../telemetry/index.js';
 

@@ -1,11 +1,5 @@
 export { createApp, type AppDeps } from './create-app.js';
-export {
-  IngestService,
-  metricClusterOf,
-  type IngestRuntime,
-  type IngestOutcome,
-  type MetricsForwarder,
-} from './ingest-service.js';
+export { type IngestRuntime } from './ingest-runtime.js';
 export { type Readiness } from './routes/health.js';
 export { asGatewayError } from './error-handler.js';
 export {
@@ -13,3 +7,10 @@ export {
   type ConnectionSettings,
   type GatewayHttpServer,
 } from './http-server.js';
+export { createErrorHandler } from './error-handler.js';
+export {
+  type FleetClusterJson,
+  type FleetJson,
+  fleetClusterHandler,
+  fleetHandler,
+} from './routes/fleet.js';

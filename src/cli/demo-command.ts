@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { FleetJson } from '../api/routes/fleet.js';
+import type { FleetJson } from '../api/index.js';
 import { startGateway, type RunningGateway } from '../main.js';
 import { createLogger } from '../telemetry/index.js';
 import { renderFleet } from './fleet-command.js';

@@ -4,9 +4,9 @@
  * three planned anomalies (a cluster that goes silent, one whose clock is
  * 8 minutes ahead, one whose checkout service returns many 5xx).
  */
-import { encodeWriteRequestV1 } from '../ingest/remote-write/index.js';
+import { encodeWriteRequestV1 } from '../protocol/index.js';
 import { SeriesBatch, sortLabels } from '../model/index.js';
-import { snappyCompress } from '../codec/index.js';
+import { snappyCompress } from '../protocol/index.js';
 
 export interface DemoCluster {
   readonly name: string;

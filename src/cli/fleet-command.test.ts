@@ -2,10 +2,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fleetClusterHandler, fleetHandler } from '../api/routes/fleet.js';
-import { createErrorHandler } from '../api/error-handler.js';
+import { fleetClusterHandler, fleetHandler } from '../api/index.js';
+import { createErrorHandler } from '../api/index.js';
 import { ClusterRegistry } from '../fleet/index.js';
-import { FleetTracker } from '../fleet/health/index.js';
+import { FleetTracker } from '../fleet/index.js';
 import { SelfMetrics, silentLogger } from '../telemetry/index.js';
 import { runFleetCommand, type FleetCommandIo } from './fleet-command.js';
 

@@ -15,7 +15,7 @@
  * machine's clock: a CLI on a skewed laptop still reads right.
  */
 import { parseArgs } from 'node:util';
-import type { FleetClusterJson, FleetJson } from '../api/routes/fleet.js';
+import type { FleetClusterJson, FleetJson } from '../api/index.js';
 import { parseDuration } from '../config/index.js';
 
 export const DEFAULT_FLEET_URL = 'http://127.0.0.1:9201';

@@ -5,9 +5,10 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
+import { CONFIG_CHECKS } from '../config-checks.js';
 import { ConfigError } from '../errors.js';
 import { startGateway } from '../main.js';
-import { runSloRulesCommand } from '../slo/rules/index.js';
+import { runSloRulesCommand } from '../slo/index.js';
 import { runFleetCommand } from './fleet-command.js';
 import { runDemoCommand } from './demo-command.js';
 import { createLogger, startTracing } from '../telemetry/index.js';
@@ -81,7 +82,7 @@ async function checkConfig(args: string[]): Promise<number> {
     return 2;
   }
   try {
-    const config = await loadConfig(file);
+    const config = await loadConfig(file, process.env, CONFIG_CHECKS);
     process.stdout.write(
       `${file}: valid (${config.clusters.length} clusters, ${config.slos.length} SLOs, ${config.forward.remote_write.length} remote_write downstreams)\n`
     );
@@ -118,6 +119,7 @@ async function main(argv: string[]): Promise<number> {
         return runSloRulesCommand(rest.slice(1), {
           stdout: process.stdout,
           stderr: process.stderr,
+          configChecks: CONFIG_CHECKS,
         });
       }
       process.stderr.write(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
+import { CONFIG_CHECKS } from '../config-checks.js';
 import { defaultConfig, parseConfig } from './load-config.js';
 import { formatDuration, parseDuration } from './duration.js';
 
@@ -8,7 +9,7 @@ function issuesOf(
   env: Record<string, string> = {}
 ): readonly string[] {
   try {
-    parseConfig(text, env);
+    parseConfig(text, env, 'config', CONFIG_CHECKS);
   } catch (err) {
     if (err instanceof ConfigError) return err.issues;
     throw err;

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { configSchema, type Config } from './schema.js';
 import { loadSloFiles } from './slo-schema.js';
+import { withConfigChecks, type ConfigChecks } from './config-checks.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -72,11 +73,17 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${path}: ${issue.message}`;
 }
 
-/** Parses and validates config text. Throws ConfigError listing every problem. */
+/**
+ * Parses and validates config text. Throws ConfigError listing every problem.
+ * `checks` are the other rooms' validators (relabel rules, SLO specs); the
+ * composition root passes them (src/config-checks.ts), and without them
+ * only the shape is checked.
+ */
 export function parseConfig(
   text: string,
   env: Environment = process.env,
-  source = 'config'
+  source = 'config',
+  checks?: ConfigChecks
 ): Config {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
@@ -97,7 +104,9 @@ export function parseConfig(
   }
   const problems: string[] = [];
   const expanded = expandEnv(raw, env, problems);
-  const result = configSchema.safeParse(expanded);
+  const result = withConfigChecks(checks, () =>
+    configSchema.safeParse(expanded)
+  );
   if (!result.success)
     problems.push(
       ...result.error.issues.flatMap(i => describeIssue(i).split('\n'))
@@ -114,10 +123,11 @@ export function parseConfig(
 /** Reads a config file. A missing path means the embedded default. */
 export async function loadConfig(
   path: string | undefined,
-  env: Environment = process.env
+  env: Environment = process.env,
+  checks?: ConfigChecks
 ): Promise<Config> {
   if (path === undefined || path === '')
-    return parseConfig('{}', env, 'embedded default');
+    return parseConfig('{}', env, 'embedded default', checks);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -130,13 +140,13 @@ export async function loadConfig(
       }
     );
   }
-  const config = parseConfig(text, env, path);
+  const config = parseConfig(text, env, path, checks);
   if (config.slo_files.length === 0) return config;
   return {
     ...config,
     slos: [
       ...config.slos,
-      ...(await loadSloFiles(config.slo_files, path, config.slos)),
+      ...(await loadSloFiles(config.slo_files, path, config.slos, checks)),
     ],
   };
 }

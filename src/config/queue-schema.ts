@@ -76,7 +76,7 @@ const MIN_MAX_BYTES = 64 * 1024;
 
 export const queueSchema = z
   .object({
-    /** `disk` survives restarts and crashes (DESIGN.md: acknowledged = appended); `memory` does not. */
+    /** `disk` survives restarts and crashes (docs/architecture.md: acknowledged = appended); `memory` does not. */
     type: z.enum(QUEUE_TYPES).default('disk'),
     /** When appended data is fsync'd; `always` before the request is acknowledged. */
     fsync: z.enum(FSYNC_POLICIES).default('always'),

@@ -1,7 +1,7 @@
 /**
  * The top-level `request_limits` section: decode-time caps on one write
  * request, checked before any per-item work (#11). Defaults come from
- * ingest/request-limits.ts, where the decoders that apply them live; each
+ * config/request-limits.ts; the protocol decoders apply them; each
  * is explained in docs/request-limits.md.
  *
  * ```yaml
@@ -24,7 +24,7 @@ import { z } from 'zod';
 import {
   DEFAULT_REQUEST_LIMITS,
   type RequestLimits,
-} from '../ingest/request-limits.js';
+} from './request-limits.js';
 
 const cap = z.number().int().positive();
 const d = DEFAULT_REQUEST_LIMITS;

@@ -1,9 +1,9 @@
 /**
- * The configuration file's schema (zod). Keys and meanings follow DESIGN.md's
+ * The configuration file's schema (zod). Keys and meanings follow README.md's
  * sketch; every default lives here, so an empty file is the embedded default.
  */
 import { z } from 'zod';
-import { validateRelabelRule } from '../pipeline/relabel.js';
+import { activeConfigChecks } from './config-checks.js';
 import { parseDuration } from './duration.js';
 import { queueSchema } from './queue-schema.js';
 import { logsSchema } from './logs-schema.js';
@@ -73,7 +73,8 @@ const relabelRule = z
   .strict()
   .superRefine((rule, ctx) => {
     // Per rule, so every rule's problems are reported even when other keys are invalid too.
-    for (const problem of validateRelabelRule(rule)) {
+    const problems = activeConfigChecks()?.relabelRule(rule) ?? [];
+    for (const problem of problems) {
       const [key, ...rest] = problem.split(': ');
       ctx.addIssue({ code: 'custom', path: [key!], message: rest.join(': ') });
     }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { CONFIG_CHECKS } from '../config-checks.js';
+import { withConfigChecks } from './config-checks.js';
 import {
   loadSloFiles,
   parseSloFile,
@@ -13,13 +15,15 @@ import {
 
 /** The problems zod reports for a YAML `slos:` list, as `path: message`. */
 function problemsOf(yaml: string): string[] {
-  const result = slosSchema.safeParse(parseDocument(yaml).toJS());
+  const result = withConfigChecks(CONFIG_CHECKS, () =>
+    slosSchema.safeParse(parseDocument(yaml).toJS())
+  );
   if (result.success) return [];
   return result.error.issues.map(i => `${i.path.join('.')}: ${i.message}`);
 }
 
 describe('sloSpecSchema', () => {
-  it("accepts DESIGN.md's examples, with its defaults", () => {
+  it('accepts the documented configuration examples, with their defaults', () => {
     const result = slosSchema.parse(
       parseDocument(`
 - name: checkout-availability
@@ -157,7 +161,8 @@ describe('loadSloFiles()', () => {
     const err = await loadSloFiles(
       ['a.yaml', 'missing.yaml'],
       join(dir, 'fleetgate.yaml'),
-      [{ name: 'dup' }]
+      [{ name: 'dup' }],
+      CONFIG_CHECKS
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     const issues = (err as ConfigError).issues;

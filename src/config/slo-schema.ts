@@ -1,11 +1,11 @@
 /**
  * The `slos` section's schema with the keys the SLO engine adds to
- * DESIGN.md's sketch (all optional, so every existing file stays valid):
+ * README.md's configuration sketch (all optional, so every existing file stays valid):
  *
  * ```yaml
  * slos:
  *   - name: checkout-availability
- *     ...                          # as in DESIGN.md
+ *     ...                          # as in README.md
  *     alerting:                    # optional: replaces the default table
  *       windows:                   # (page 1h/5m 2%, 6h/30m 5%; ticket 1d/2h 10%, 3d/6h 10%)
  *         - severity: page
@@ -20,7 +20,8 @@
  *   - slos/checkout.yaml           # relative to the config file's folder
  * ```
  *
- * Every spec is checked by the SLO room's validateSloSpec, so check-config
+ * Every spec is checked by the SLO room's validateSloSpec (passed in as a
+ * ConfigChecks, config-checks.ts), so check-config
  * explains a bad selector (with its position), a latency selector that names
  * a metric or `le`, an objective out of (0, 1) (and spots percentages), an
  * alert window longer than what the SLO keeps. Whether a latency threshold
@@ -32,8 +33,11 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-// The module, not slo/index.js: config loading needs only the validator, not the engine.
-import { objectiveProblem, validateSloSpec } from '../slo/slo-definition.js';
+import {
+  activeConfigChecks,
+  withConfigChecks,
+  type ConfigChecks,
+} from './config-checks.js';
 import { parseDuration } from './duration.js';
 
 const duration = z.string().transform((text, ctx) => {
@@ -54,6 +58,14 @@ const labelName = z
     /^[a-zA-Z_][a-zA-Z0-9_]*$/,
     'invalid label name (want [a-zA-Z_][a-zA-Z0-9_]*)'
   );
+
+/** What is wrong with an objective, or undefined (it must be in (0, 1); 99.9 is read as a percentage slip). */
+export function objectiveProblem(objective: number): string | undefined {
+  if (objective > 0 && objective < 1) return undefined;
+  return objective > 1 && objective < 100
+    ? `must be between 0 and 1, got ${objective}: it looks like a percentage, write ${Number((objective / 100).toPrecision(12))}`
+    : `must be between 0 and 1 (e.g. 0.999), got ${objective}`;
+}
 
 /** One multi-window pair. `budget_consumed` or `factor` (validateSloSpec checks exactly one). */
 export const sloAlertWindowSchema = z
@@ -119,7 +131,8 @@ export const sloSpecSchema = z
   })
   .strict()
   .superRefine((spec, ctx) => {
-    for (const problem of validateSloSpec(spec)) {
+    const problems = activeConfigChecks()?.sloSpec(spec) ?? [];
+    for (const problem of problems) {
       if (problem.path[0] === 'objective') continue; // reported by the field itself
       ctx.addIssue({
         code: 'custom',
@@ -154,7 +167,8 @@ export type SloSpecConfig = z.output<typeof sloSpecSchema>;
 export async function loadSloFiles(
   paths: readonly string[],
   configPath: string | undefined,
-  inline: readonly { readonly name: string }[] = []
+  inline: readonly { readonly name: string }[] = [],
+  checks?: ConfigChecks
 ): Promise<SloSpecConfig[]> {
   const base =
     configPath === undefined || configPath === ''
@@ -174,7 +188,7 @@ export async function loadSloFiles(
       problems.push(`${path}: cannot read SLO file: ${(err as Error).message}`);
       continue;
     }
-    const parsed = parseSloFile(text, path);
+    const parsed = parseSloFile(text, path, checks);
     problems.push(...parsed.problems);
     parsed.specs.forEach((spec, i) => {
       const first = names.get(spec.name);
@@ -197,7 +211,8 @@ export async function loadSloFiles(
 /** Parses one SLO file's text; problems are prefixed with `source`. */
 export function parseSloFile(
   text: string,
-  source: string
+  source: string,
+  checks?: ConfigChecks
 ): { specs: SloSpecConfig[]; problems: string[] } {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
@@ -208,7 +223,9 @@ export function parseSloFile(
       ),
     };
   }
-  const result = sloFileSchema.safeParse(doc.toJS() ?? {});
+  const result = withConfigChecks(checks, () =>
+    sloFileSchema.safeParse(doc.toJS() ?? {})
+  );
   if (!result.success) {
     return {
       specs: [],

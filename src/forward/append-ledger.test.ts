@@ -3,7 +3,7 @@ import { OverloadedError } from '../errors.js';
 import { AppendLedger, type LedgerShard } from './append-ledger.js';
 import { MemoryForwardQueue } from './memory-forward-queue.js';
 
-/** A shard over a memory queue: what RemoteWriteShard does for the ledger, without a sender. */
+/** A shard over a memory queue: what QueueSender does for the ledger, without a sender. */
 class TestShard implements LedgerShard {
   readonly queue = new MemoryForwardQueue({
     capacityPoints: 1000,

@@ -25,7 +25,7 @@
  */
 import { OverloadedError } from '../errors.js';
 
-/** The producer side of one shard's queue (RemoteWriteShard). */
+/** The producer side of one shard's queue (QueueSender). */
 export interface LedgerShard {
   /** Sequence number of the next fragment appended (ForwardQueue.tailSeq). */
   readonly tailSeq: number;

@@ -5,8 +5,8 @@
  * identity through a WeakMap, so an entry lives exactly as long as the
  * decoder's series cache keeps the series. One cache serves every downstream.
  */
-import { ProtobufWriter } from '../codec/index.js';
-import { encodeLabelFieldsV1 } from '../ingest/remote-write/encode-write-request-v1.js';
+import { ProtobufWriter } from '../protocol/index.js';
+import { encodeLabelFieldsV1 } from '../protocol/index.js';
 
 export class EncodedLabelsCache {
   private readonly _bytes = new WeakMap<readonly string[], Uint8Array>();

@@ -33,7 +33,8 @@ export interface ForwarderStopReport {
   readonly isDrained: boolean;
 }
 
-export interface Forwarder {
+/** One downstream of a batch type (SeriesBatch for remote write, LogBatch for logs). */
+export interface Forwarder<B = SeriesBatch> {
   /** The `downstream` label value; unique among the forwarders of a fan-out. */
   readonly name: string;
 
@@ -44,7 +45,7 @@ export interface Forwarder {
    * or undefined when `append(batch)` may follow. Admit and append must run in
    * the same synchronous turn, with no other admit in between.
    */
-  admit(batch: SeriesBatch): GatewayError | undefined;
+  admit(batch: B): GatewayError | undefined;
 
   /**
    * Second phase: appends what `admit(batch)` prepared, held until released.
@@ -52,13 +53,13 @@ export interface Forwarder {
    * (OverloadedError `queue_unwritable`); run it inside AppendLedger.append,
    * which then cuts off what was appended.
    */
-  append(batch: SeriesBatch): void;
+  append(batch: B): void;
 
   /**
    * `admit` then `append` and `sync`, whole or nothing (an AppendLedger):
    * throws the admit error; resolves once durable and released.
    */
-  enqueue(batch: SeriesBatch): Promise<void>;
+  enqueue(batch: B): Promise<void>;
 
   /** The producer side of every shard's queue, for the fan-out's AppendLedger. */
   readonly ledgerShards: readonly LedgerShard[];

@@ -39,3 +39,5 @@ export { Backoff } from './backoff.js';
 export { hashLabels } from './hash-labels.js';
 export { downstreamNameOf } from './downstream-name.js';
 export { readFleetgateVersion } from './fleetgate-version.js';
+export { DiskQueuePool } from './disk-queue/disk-queue-pool.js';
+export { LogForwardFanout } from './logs/log-forward-fanout.js';

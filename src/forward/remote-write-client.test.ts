@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { snappyCompress } from '../codec/index.js';
+import { snappyCompress } from '../protocol/index.js';
 import { ConfigError } from '../errors.js';
-import { encodeWriteRequestV1 } from '../ingest/remote-write/encode-write-request-v1.js';
+import { encodeWriteRequestV1 } from '../protocol/index.js';
 import {
   RemoteWriteClient,
   RESPONSE_BODY_LOG_BYTES,

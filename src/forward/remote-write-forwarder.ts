@@ -16,16 +16,13 @@
  * the refused request is sent.
  */
 import type { RemoteWriteTargetConfig } from '../config/index.js';
-import { ProtobufWriter } from '../codec/index.js';
+import { ProtobufWriter } from '../protocol/index.js';
 import {
   OverloadedError,
   UnavailableError,
   type GatewayError,
 } from '../errors.js';
-import {
-  encodeMetadataV1,
-  encodeSeriesV1,
-} from '../ingest/remote-write/encode-write-request-v1.js';
+import { encodeMetadataV1, encodeSeriesV1 } from '../protocol/index.js';
 import type { MetricMetadata, SeriesBatch } from '../model/index.js';
 import type { Logger, SelfMetrics } from '../telemetry/index.js';
 import { AppendLedger, type LedgerShard } from './append-ledger.js';
@@ -43,7 +40,7 @@ import { EncodedLabelsCache } from './encoded-labels-cache.js';
 import { hashLabels } from './hash-labels.js';
 import { MemoryForwardQueue } from './memory-forward-queue.js';
 import { RemoteWriteClient } from './remote-write-client.js';
-import { RemoteWriteShard } from './remote-write-shard.js';
+import { QueueSender } from './queue-sender.js';
 import { splitWriteRequest } from './split-write-request.js';
 
 /** The shard whose fragments carry the metadata entries. */
@@ -113,7 +110,7 @@ export class RemoteWriteForwarder implements Forwarder {
   readonly name: string;
   private readonly _logger: Logger;
   private readonly _instruments: ForwardInstruments;
-  private readonly _shards: RemoteWriteShard[] = [];
+  private readonly _shards: QueueSender[] = [];
   private readonly _ledger: AppendLedger;
   private readonly _writers: ProtobufWriter[] = [];
   private readonly _shardPoints: Float64Array;
@@ -167,7 +164,7 @@ export class RemoteWriteForwarder implements Forwarder {
       // A reopened durable queue starts with what the last run left unsent.
       this._instruments.addQueued(queue.points);
       this._shards.push(
-        new RemoteWriteShard({
+        new QueueSender({
           index: s,
           queue,
           client,

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ProtobufWriter } from '../codec/index.js';
-import {
-  encodeMetadataV1,
-  encodeSeriesV1,
-} from '../ingest/remote-write/encode-write-request-v1.js';
+import { ProtobufWriter } from '../protocol/index.js';
+import { encodeMetadataV1, encodeSeriesV1 } from '../protocol/index.js';
 import { MetricType } from '../model/index.js';
 import { splitWriteRequest } from './split-write-request.js';
 import { buildBatch } from '../../test/helpers/forward-fixtures.js';

@@ -14,7 +14,7 @@
  * builds: it is returned as `oversized`, for the caller to set aside.
  * Points of a TimeSeries are its samples (field 2) plus histograms (field 4).
  */
-import type { FragmentSplit, SplitPiece } from './remote-write-shard.js';
+import type { FragmentSplit, SplitPiece } from './queue-sender.js';
 
 const WIRE_VARINT = 0;
 const WIRE_I64 = 1;

@@ -24,3 +24,14 @@ export {
   type SelectorSyntax,
 } from './series-selector.js';
 export { formatLe, formatGoFloat, parseLe } from './le-text.js';
+export {
+  type LogAnyValue,
+  LogBatch,
+  LogDropReason,
+  type LogKeyValue,
+  type LogRecord,
+  type LogResource,
+  type LogScope,
+  emptyLogResource,
+} from './log-batch.js';
+export { formatSeriesHash, hashSeries } from './series-hash.js';

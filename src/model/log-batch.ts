@@ -1,6 +1,6 @@
 /**
  * The batch of log records one OTLP logs request carries, shared by the
- * decoders (ingest/otlp/logs), the log pipeline (normalize, limit, taps) and
+ * decoders (protocol/otlp/logs), the log pipeline (normalize, limit, taps) and
  * the log forwarders (Loki, OTLP). It keeps OTLP's nesting by index rather
  * than by containment, so a stage can walk the records in one flat loop and
  * still reach each record's scope and resource:

@@ -38,3 +38,38 @@ export {
   CardinalityQueries,
   LabelLimits,
 } from './limit/index.js';
+export {
+  buildMetricsPipeline,
+  METRICS_STAGE_ORDER,
+  type PipelineParts,
+  type StageSpec,
+} from './build-pipeline.js';
+export {
+  notifyObservers,
+  notifyRefused,
+  type BatchObserver,
+  type ObservedWrite,
+  type SenderInfo,
+} from './batch-observer.js';
+export {
+  DEFAULT_QUERY_LIMIT,
+  MAX_LABEL_NAMES_PER_QUERY,
+  MAX_QUERY_LIMIT,
+} from './limit/cardinality-queries.js';
+export {
+  type CardinalitySketchAdd,
+  type CardinalityStore,
+} from './limit/cardinality-store.js';
+export {
+  type LabelMatcher,
+  parseSeriesSelector,
+} from './limit/series-selector.js';
+export { LogsIngestService } from './logs/logs-ingest-service.js';
+export {
+  MetricsIngestService,
+  metricClusterOf,
+  type IngestOutcome,
+  type MetricsForwarder,
+  type MetricsIngestCounters,
+  type MetricsIngestServiceDeps,
+} from './metrics/metrics-ingest-service.js';

@@ -55,13 +55,14 @@ export class StageTally {
 }
 
 /**
- * A step of the pipeline. Most stages are synchronous; a stage that must ask
+ * A step of a pipeline, over a batch type (SeriesBatch for metrics,
+ * LogBatch for logs) and the context its pipeline gives. Most stages are synchronous; a stage that must ask
  * shared state (rate limits, HA elections) returns a promise, and the runner
  * awaits only those. A stage refuses the whole request by throwing a
  * GatewayError (e.g. OverloadedError); it drops single series by marking
  * `batch.dropped` and tallying the reason.
  */
-export interface Stage {
+export interface Stage<B = SeriesBatch, C extends StageContext = StageContext> {
   readonly name: string;
-  process(batch: SeriesBatch, context: StageContext): void | Promise<void>;
+  process(batch: B, context: C): void | Promise<void>;
 }

@@ -67,3 +67,10 @@ export {
   sloStateSnapshotKind,
 } from './slo-snapshot.js';
 export { SloFleetView, type SloFleetStatus } from './slo-fleet-view.js';
+export { generateSloRules } from './rules/generate-slo-rules.js';
+export {
+  sloAlertAnnotations,
+  sloAlertLabels,
+} from './rules/slo-alert-content.js';
+export { SLO_ALERT_NAMES, type SloScope } from './rules/slo-rule-names.js';
+export { runSloRulesCommand } from './rules/slo-rules-command.js';

@@ -116,7 +116,7 @@ describe('compileSlo()', () => {
 });
 
 describe('validateSloSpec()', () => {
-  it('accepts the DESIGN.md examples', () => {
+  it('accepts the documented configuration examples', () => {
     expect(problems(RATIO)).toEqual([]);
     expect(problems(LATENCY)).toEqual([]);
   });

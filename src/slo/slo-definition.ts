@@ -5,7 +5,7 @@
  * latency threshold is one of the histogram's `le` buckets) is checked on
  * the data and reported in the SLO's warnings (see SloEngine).
  */
-import { formatDuration } from '../config/duration.js';
+import { formatDuration, objectiveProblem } from '../config/index.js';
 import {
   DEFAULT_ALERT_WINDOWS,
   resolveAlertPairs,
@@ -21,7 +21,7 @@ import {
   withMatchers,
   type SloSelector,
 } from './slo-selector.js';
-import { METRIC_NAME_LABEL } from '../model/labels.js';
+import { METRIC_NAME_LABEL } from '../model/index.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -223,14 +223,6 @@ export function compileSlo(spec: SloSpec): SloDefinition {
  * name or `le`, the objective is a ratio in (0, 1), windows fit what the
  * counters keep. Paths are below the SLO (`['sli', 'ratio', 'bad']`).
  */
-/** What is wrong with an objective, or undefined (it must be in (0, 1); 99.9 is read as a percentage slip). */
-export function objectiveProblem(objective: number): string | undefined {
-  if (objective > 0 && objective < 1) return undefined;
-  return objective > 1 && objective < 100
-    ? `must be between 0 and 1, got ${objective}: it looks like a percentage, write ${Number((objective / 100).toPrecision(12))}`
-    : `must be between 0 and 1 (e.g. 0.999), got ${objective}`;
-}
-
 export function validateSloSpec(spec: SloSpec): SloProblem[] {
   const problems: SloProblem[] = [];
   const problem = (path: (string | number)[], message: string): void => {

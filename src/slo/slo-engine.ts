@@ -1,5 +1,5 @@
 /**
- * Global SLOs computed as the data arrives (DESIGN.md; issue 5), in three
+ * Global SLOs computed as the data arrives (docs/architecture.md; issue 5), in three
  * parts that this engine wires together:
  * - the ingest stage (slo-ingest-stage.ts, the rules of counting): a
  *   read-only pipeline tap that turns counter samples into event counts
@@ -15,7 +15,7 @@
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import type { SeriesBatch } from '../model/index.js';
-import type { Stage, StageContext } from '../pipeline/index.js';
+import type { BatchObserver, StageContext } from '../pipeline/index.js';
 import type { SnapshotTransport } from '../state/index.js';
 import type { SloDefinition, SloSpec } from './slo-definition.js';
 import { SloIngestStage } from './slo-ingest-stage.js';
@@ -75,8 +75,8 @@ export interface SloEngineOptions {
   readonly onError?: ((err: unknown) => void) | undefined;
 }
 
-/** The SLO engine: a read-only Stage plus the queries over its state. */
-export class SloEngine implements Stage, SloQueries {
+/** The SLO engine: an after-acknowledgement tap (pipeline/batch-observer.ts says why) plus the queries over its state. */
+export class SloEngine implements BatchObserver<SeriesBatch>, SloQueries {
   readonly name = 'slo';
   readonly replicaId: string;
   private readonly _set: SloSet;
@@ -160,8 +160,8 @@ export class SloEngine implements Stage, SloQueries {
     this._queries.invalidate();
   }
 
-  /** Observes the batch; never mutates it (the stage is a read-only tap). */
-  process(batch: SeriesBatch, context: StageContext): void {
+  /** Counts an acknowledged batch's events; never mutates it. */
+  observe(batch: SeriesBatch, context: StageContext): void {
     this._ingest.process(batch, context);
   }
 

@@ -30,7 +30,7 @@ import {
 useEngineHarness();
 
 describe('SloEngine ingest (SloIngestStage)', () => {
-  describe('process()', () => {
+  describe('observe()', () => {
     it('adds nothing for the first sample of a series, as increase() does', async () => {
       const e = engine();
       const feed = new SeriesFeed();
@@ -111,7 +111,7 @@ describe('SloEngine ingest (SloIngestStage)', () => {
       a.ok = 90;
       a.bad = 10;
       const batch = scrape(e, feed, T0 + 2 * STEP_MS, [a]);
-      e.process(batch, contextOf()); // the sender retried
+      e.observe(batch, contextOf()); // the sender retried
       const report = await fleet(e);
       expect(ratio(report, '5m')).toBe(0.1);
       expect(e.stats().ignoredOutOfOrder).toBe(2);
@@ -125,7 +125,7 @@ describe('SloEngine ingest (SloIngestStage)', () => {
       const stale = feed.batch(
         a.points(T0 + 2 * STEP_MS).map(p => ({ ...p, value: Number.NaN }))
       );
-      e.process(stale, contextOf());
+      e.observe(stale, contextOf());
       a.ok = 9;
       a.bad = 1;
       scrape(e, feed, T0 + 3 * STEP_MS, [a]);
@@ -158,7 +158,7 @@ describe('SloEngine ingest (SloIngestStage)', () => {
         values: [...batch.values.subarray(0, 2)],
         dropped: [...batch.dropped.subarray(0, 2)],
       });
-      e.process(batch, contextOf());
+      e.observe(batch, contextOf());
       const after = JSON.stringify({
         labels: batch.labels,
         values: [...batch.values.subarray(0, 2)],
@@ -180,7 +180,7 @@ describe('SloEngine ingest (SloIngestStage)', () => {
       for (let i = 1; i <= 10; i++) {
         a.ok += 10;
         vi.setSystemTime(T0 + i * STEP_MS);
-        e.process(
+        e.observe(
           feed.batch([
             ...a.points(T0 + i * STEP_MS),
             { ...unrelated, t: T0 + i * STEP_MS },
@@ -222,7 +222,7 @@ describe('SloEngine ingest (SloIngestStage)', () => {
       vi.setSystemTime(T0 + 2 * STEP_MS);
       const batch = feed.batch(a.points(T0 + 2 * STEP_MS));
       batch.dropped[1] = DropReason.CARDINALITY; // the code="500" series
-      e.process(batch, contextOf());
+      e.observe(batch, contextOf());
       expect(ratio(await fleet(e), '5m')).toBe(0);
     });
   });
@@ -264,7 +264,7 @@ describe('SloEngine ingest (SloIngestStage)', () => {
       const feed = new SeriesFeed();
       for (let i = 1; i <= 5; i++) {
         vi.setSystemTime(T0 + i * STEP_MS);
-        e.process(
+        e.observe(
           feed.batch([
             ...histogram('a', i, T0 + i * STEP_MS),
             ...histogram('b', 2 * i, T0 + i * STEP_MS),
@@ -297,7 +297,7 @@ describe('SloEngine ingest (SloIngestStage)', () => {
       const feed = new SeriesFeed();
       for (let i = 1; i <= 3; i++) {
         vi.setSystemTime(T0 + i * STEP_MS);
-        e.process(feed.batch(histogram('a', i, T0 + i * STEP_MS)), contextOf());
+        e.observe(feed.batch(histogram('a', i, T0 + i * STEP_MS)), contextOf());
       }
       const report = await fleet(e, LATENCY.name);
       expect(report.warnings).toEqual([
@@ -367,7 +367,7 @@ describe('SloEngine ingest (SloIngestStage)', () => {
         for (let i = 1; i <= 5; i++) {
           const t = T0 + i * STEP_MS;
           vi.setSystemTime(t);
-          e.process(
+          e.observe(
             feed.histogramBatch([point('a', i, t), point('b', 3 * i, t)]),
             contextOf()
           );
@@ -386,7 +386,7 @@ describe('SloEngine ingest (SloIngestStage)', () => {
         const feed = new SeriesFeed();
         const send = (p: ReturnType<typeof point>, t: number): void => {
           vi.setSystemTime(t);
-          e.process(feed.histogramBatch([p]), contextOf());
+          e.observe(feed.histogramBatch([p]), contextOf());
         };
         for (let i = 1; i <= 3; i++)
           send(point('a', i, T0 + i * STEP_MS), T0 + i * STEP_MS);
@@ -412,7 +412,7 @@ describe('SloEngine ingest (SloIngestStage)', () => {
         for (let i = 1; i <= 3; i++) {
           const t = T0 + i * STEP_MS;
           vi.setSystemTime(t);
-          e.process(
+          e.observe(
             feed.histogramBatch([point('a', i, t, { resetHint: 3 })]),
             contextOf()
           );
@@ -427,7 +427,7 @@ describe('SloEngine ingest (SloIngestStage)', () => {
         for (let i = 1; i <= 3; i++) {
           const t = T0 + i * STEP_MS;
           vi.setSystemTime(t);
-          e.process(feed.histogramBatch([point('a', i, t)]), contextOf());
+          e.observe(feed.histogramBatch([point('a', i, t)]), contextOf());
         }
         const report = await fleet(e, 'off-bound');
         expect(report.windows['5m']!.error_ratio).toBeCloseTo(0.2, 12);

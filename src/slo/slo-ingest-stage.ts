@@ -1,6 +1,7 @@
 /**
- * The SLO engine's ingest stage: a read-only pipeline tap (placed after
- * the cardinality limiter, so it sees exactly what is forwarded) that turns
+ * The SLO engine's ingest step: a read-only tap that SloEngine runs after
+ * acknowledgement (pipeline/batch-observer.ts says why), so it sees exactly
+ * what is forwarded; it turns
  * counter samples into event counts per (SLO, cluster) in time buckets
  * (slo-counters.ts). The hot path: per sample it allocates nothing; per
  * series it matches once.
@@ -31,7 +32,7 @@
  *   the previous one is treated like a first sample (decision): the
  *   increase across the gap is not counted (unless the start timestamp
  *   shows a restart in the gap). With several replicas a cluster is routed
- *   to one replica at a time (DESIGN.md); when routing moves it away and
+ *   to one replica at a time (docs/architecture.md); when routing moves it away and
  *   back, this keeps the first replica from counting, across its gap, what
  *   the other replica counted. Prometheus' `increase()` does count across
  *   such a gap when both ends are in its range;
@@ -56,7 +57,7 @@
  */
 import type { SeriesBatch } from '../model/index.js';
 import { formatLe, getLabel, metricNameOf, parseLe } from '../model/index.js';
-import { formatSeriesHash, hashSeries } from '../model/series-hash.js';
+import { formatSeriesHash, hashSeries } from '../model/index.js';
 import type { Stage, StageContext } from '../pipeline/index.js';
 import type { SloCounters } from './slo-counters.js';
 import { matchesSloSelector } from './slo-selector.js';

@@ -3,7 +3,7 @@
  * sums, local or merged over the replicas (the engine says which), with
  * the API's parameters checked here.
  */
-import { parseDuration } from '../config/duration.js';
+import { parseDuration } from '../config/index.js';
 import { InvalidPayloadError } from '../errors.js';
 import { buildSloReport, type SloReport, type SloSums } from './slo-report.js';
 import type { SloRuntime, SloSet } from './slo-set.js';

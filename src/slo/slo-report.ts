@@ -1,5 +1,5 @@
 /**
- * The figures of an SLO as the API and /metrics show them (DESIGN.md, "JSON
+ * The figures of an SLO as the API and /metrics show them (docs/architecture.md, "JSON
  * shapes"), computed from event sums per window:
  * - `error_ratio` = bad / total over the window (null without traffic);
  * - `burn_rate` = error_ratio / (1 − objective);
@@ -13,7 +13,7 @@
  * Fleet-wide figures are computed from events summed over clusters, never
  * from an average of ratios (PROTOCOLS.md §4 item 17).
  */
-import { formatDuration } from '../config/duration.js';
+import { formatDuration } from '../config/index.js';
 import type { SloDefinition } from './slo-definition.js';
 
 export interface SloWindowFigures {

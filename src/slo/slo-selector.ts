@@ -18,13 +18,13 @@
 // The leaf module, not pipeline/index.js: config/ validates SLO specs with
 // this parser, and pipeline/index.js would pull the whole pipeline (and a
 // config import cycle) into config loading, as schema.ts avoids for relabel.
-import { compileRelabelRegex } from '../pipeline/relabel-regex.js';
-import { METRIC_NAME_LABEL } from '../model/labels.js';
+import { compileRelabelRegex } from '../pipeline/index.js';
+import { METRIC_NAME_LABEL } from '../model/index.js';
 import {
   parseSelectorWith,
   type SelectorOp,
   type SelectorSyntax,
-} from '../model/series-selector.js';
+} from '../model/index.js';
 
 export type MatchOp = SelectorOp;
 

@@ -31,7 +31,7 @@ import type {
   EventAppendResult,
   EventQuery,
   KubernetesEvent,
-} from '../fleet/events/index.js';
+} from '../fleet/index.js';
 import {
   DEFAULT_EVENT_DEDUPE_TTL_MS,
   DEFAULT_MAX_EVENTS_PER_CLUSTER,

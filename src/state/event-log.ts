@@ -12,7 +12,7 @@ import type {
   EventQuery,
   EventStore,
   KubernetesEvent,
-} from '../fleet/events/index.js';
+} from '../fleet/index.js';
 import type { StoreHealth } from './state-store.js';
 
 /** Observations kept per cluster (the Redis stream's MAXLEN ~). */

@@ -1,7 +1,7 @@
 /**
  * Degraded mode of the Redis-backed state (RedisStateStore, RedisEventLog),
  * in one place: per call, whether Redis or the owner's local fallback
- * answers, and the health that follows from it (DESIGN.md "State": a Redis
+ * answers, and the health that follows from it (docs/architecture.md "State": a Redis
  * outage never stops ingestion).
  *
  * - Until the client is first ready, calls wait: at most `connectGraceMs`,

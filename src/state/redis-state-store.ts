@@ -12,7 +12,7 @@
  * - Snapshots: one hash per kind, replicaId → `{p, t, e}` JSON; expired
  *   entries are filtered and deleted by the read script.
  *
- * Degraded mode (DESIGN.md "State": a Redis outage never stops ingestion;
+ * Degraded mode (docs/architecture.md "State": a Redis outage never stops ingestion;
  * the machinery is redis-health-gate.ts, shared with RedisEventLog). The
  * client has no offline queue, a short command timeout and one retry, and
  * every call also has its own deadline, so a call never waits on Redis for

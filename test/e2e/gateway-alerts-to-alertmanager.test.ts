@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { snappyCompress } from '../../src/codec/index.js';
+import { snappyCompress } from '../../src/protocol/wire/index.js';
 import {
   ALERTMANAGER_CONFIG_FILE,
   getAlertmanagerAlerts,

@@ -13,7 +13,7 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { snappyCompress } from '../../src/codec/index.js';
+import { snappyCompress } from '../../src/protocol/index.js';
 import { LOOPBACK_HOST } from './free-port.js';
 import { sleep } from './peers.js';
 import { encodeV1Request } from './remote-write-reference.js';

@@ -17,7 +17,7 @@
  *
  * Nothing here imports vitest.
  */
-import { snappyCompress } from '../../src/codec/index.js';
+import { snappyCompress } from '../../src/protocol/index.js';
 import type { SeriesLabels } from './fault-proxy.js';
 import { sleep } from './peers.js';
 import { encodeV1Request } from './remote-write-reference.js';

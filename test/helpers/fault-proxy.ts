@@ -22,7 +22,7 @@
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { snappyCompress, snappyUncompress } from '../../src/codec/index.js';
+import { snappyCompress, snappyUncompress } from '../../src/protocol/index.js';
 import { LOOPBACK_HOST } from './free-port.js';
 import {
   decodeV1Request,

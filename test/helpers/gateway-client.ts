@@ -8,7 +8,7 @@
  * Nothing here imports vitest.
  */
 import { performance } from 'node:perf_hooks';
-import { snappyCompress } from '../../src/codec/index.js';
+import { snappyCompress } from '../../src/protocol/wire/index.js';
 import { scrapeMetrics, type ExpositionSample } from './peers.js';
 import { redisCli } from './redis-server.js';
 import { encodeV1Request } from './remote-write-reference.js';

@@ -14,9 +14,9 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { snappyUncompress } from '../../src/codec/index.js';
-import { decodeLogsProtobuf } from '../../src/ingest/otlp/logs/index.js';
-import type { LogBatch } from '../../src/model/log-batch.js';
+import { snappyUncompress } from '../../src/protocol/index.js';
+import { decodeLogsProtobuf } from '../../src/protocol/index.js';
+import type { LogBatch } from '../../src/model/index.js';
 import {
   referenceDecodeLokiPush,
   type ReferenceLokiStream,

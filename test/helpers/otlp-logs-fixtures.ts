@@ -5,7 +5,7 @@
  * and the batch.
  */
 import type { LogBatch } from '../../src/model/log-batch.js';
-import { decodeLogsJson } from '../../src/ingest/otlp/logs/decode-logs-json.js';
+import { decodeLogsJson } from '../../src/protocol/index.js';
 
 /** A value as written in a spec: string, number (integer → intValue), boolean, array, object (kvlist), null. */
 export type SpecValue =

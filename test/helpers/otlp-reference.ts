@@ -21,7 +21,7 @@ import type {
   OtlpMetricData,
   OtlpMetricsRequest,
   OtlpNumberDataPoint,
-} from '../../src/ingest/otlp/otlp-metrics-model.js';
+} from '../../src/protocol/otlp/otlp-metrics-model.js';
 
 const PROTO_ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),

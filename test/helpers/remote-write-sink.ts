@@ -15,7 +15,7 @@ import {
   ProtobufReader,
   snappyUncompress,
   WireType,
-} from '../../src/codec/index.js';
+} from '../../src/protocol/index.js';
 
 export interface SinkSample {
   readonly value: number;

@@ -110,7 +110,7 @@ export function scrape(
 ): SeriesBatch {
   vi.setSystemTime(t);
   const batch = feed.batch(services.flatMap(s => s.points(t)));
-  e.process(batch, contextOf());
+  e.observe(batch, contextOf());
   return batch;
 }
 

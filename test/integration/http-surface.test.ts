@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { snappyCompress } from '../../src/codec/index.js';
+import { snappyCompress } from '../../src/protocol/wire/index.js';
 import { startGateway, type RunningGateway } from '../../src/main.js';
 import { silentLogger } from '../../src/telemetry/index.js';
 import {

@@ -4,7 +4,7 @@
  * on replica B too (per-replica snapshots merged through Redis).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { snappyCompress } from '../../src/codec/index.js';
+import { snappyCompress } from '../../src/protocol/wire/index.js';
 import {
   startGateway,
   type GatewayProcess,

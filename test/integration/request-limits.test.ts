@@ -8,7 +8,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { snappyCompress } from '../../src/codec/index.js';
+import { snappyCompress } from '../../src/protocol/wire/index.js';
 import {
   startGateway,
   type GatewayProcess,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config/index.js';
+import { CONFIG_CHECKS } from '../../src/config-checks.js';
 import {
   generateSloRules,
   runSloRulesCommand,
@@ -133,7 +134,7 @@ describe('fleetgate slo rules with promtool', () => {
   });
 
   it('keeps alerts/slo/example-slos.yml what the generator writes from example-config.yml', async () => {
-    const config = await loadConfig(EXAMPLE_CONFIG, {});
+    const config = await loadConfig(EXAMPLE_CONFIG, {}, CONFIG_CHECKS);
     const want = generateSloRules(config.slos);
     const have = await readFile(EXAMPLE_RULES, 'utf8');
     expect(

@@ -8,12 +8,12 @@
  * pooled capacity is back to the normal request's within 45 s.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { snappyUncompress, snappyCompress } from '../../src/codec/index.js';
+import { snappyUncompress, snappyCompress } from '../../src/protocol/index.js';
 import {
   SeriesLabelCache,
   decodeWriteRequestV1,
   encodeWriteRequestV1,
-} from '../../src/ingest/remote-write/index.js';
+} from '../../src/protocol/index.js';
 import { BatchPool, SeriesBatch } from '../../src/model/index.js';
 
 const EXTREME_SERIES = 100_000;

@@ -12,9 +12,9 @@ import {
   decodeMetricsJson,
   decodeMetricsProtobuf,
   DEFAULT_REQUEST_LIMITS,
-} from '../../src/ingest/otlp/index.js';
+} from '../../src/protocol/index.js';
 import { OtlpLabelBuilder } from '../../src/ingest/otlp/otlp-label-builder.js';
-import type { OtlpKeyValue } from '../../src/ingest/otlp/index.js';
+import type { OtlpKeyValue } from '../../src/protocol/index.js';
 import { encodeOtlpJsonAsProtobuf } from '../helpers/otlp-reference.js';
 
 const MILLION = 1_000_000;

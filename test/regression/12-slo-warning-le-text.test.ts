@@ -6,7 +6,7 @@
  * one formatter (model/le-text.ts) writes both.
  */
 import { describe, expect, it } from 'vitest';
-import { formatPrometheusFloat } from '../../src/ingest/otlp/index.js';
+import { formatPrometheusFloat } from '../../src/protocol/index.js';
 import { SloEngine } from '../../src/slo/index.js';
 import { contextOf, DAY_MS, SeriesFeed, T0 } from '../helpers/slo-fixtures.js';
 
@@ -30,7 +30,7 @@ describe('a latency SLO over small bucket bounds', () => {
     const les = bounds.map(formatPrometheusFloat);
     expect(les).toEqual(['0.0000001', '0.0000005', '+Inf']);
     const feed = new SeriesFeed();
-    engine.process(
+    engine.observe(
       feed.batch(
         les.map(le => ({
           labels: {

@@ -12,7 +12,7 @@ import {
   CardinalityQueries,
   type CardinalitySketchAdd,
   type CardinalityStore,
-} from '../../pipeline/limit/index.js';
+} from '../../pipeline/index.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { createErrorHandler } from '../error-handler.js';
 import {

@@ -19,7 +19,7 @@ import {
   parseSeriesSelector,
   type CardinalityQueries,
   type LabelMatcher,
-} from '../../pipeline/limit/index.js';
+} from '../../pipeline/index.js';
 
 export interface CardinalityRouteDeps {
   /** The queries over the live limiter's index (the limiter survives reloads). */

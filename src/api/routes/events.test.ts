@@ -7,7 +7,7 @@ import {
   KubernetesEventService,
   type EventQuery,
   type KubernetesEvent,
-} from '../../fleet/events/index.js';
+} from '../../fleet/index.js';
 import {
   EVENT_T0,
   coreEvent,
@@ -16,7 +16,7 @@ import {
   k8sObjectsPullEndRecord,
   k8sObjectsWatchRecord,
 } from '../../../test/helpers/receiver-records.js';
-import { MemoryEventLog } from '../../state/event-log-memory.js';
+import { MemoryEventLog } from '../../state/index.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { createErrorHandler } from '../error-handler.js';
 import {

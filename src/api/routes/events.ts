@@ -1,6 +1,6 @@
 /**
  * GET /api/v1/events: the fleet's recent Kubernetes events, newest first,
- * in the API envelope (DESIGN.md "JSON shapes"):
+ * in the API envelope (docs/architecture.md "JSON shapes"):
  * `{"status":"success","data":{"events":[{cluster, type, reason, namespace,
  * object: {kind, name}, count, first_seen, last_seen, message,
  * reporting_component}, …]}}`, times in RFC 3339.
@@ -23,7 +23,7 @@ import {
   parseRfc3339Ms,
   type EventQuery,
   type KubernetesEvent,
-} from '../../fleet/events/index.js';
+} from '../../fleet/index.js';
 
 /** What the route reads events from (KubernetesEventService). */
 export interface EventReader {

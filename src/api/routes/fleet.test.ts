@@ -3,10 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterRegistry } from '../../fleet/index.js';
-import {
-  FleetTracker,
-  type FleetTrackerOptions,
-} from '../../fleet/health/index.js';
+import { FleetTracker, type FleetTrackerOptions } from '../../fleet/index.js';
 import { MemorySnapshotTransport } from '../../state/index.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { createErrorHandler } from '../error-handler.js';

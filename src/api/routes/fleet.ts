@@ -1,6 +1,6 @@
 /**
  * GET /api/v1/fleet and GET /api/v1/fleet/clusters/{cluster}: the fleet
- * health view (DESIGN.md "JSON shapes"), in Prometheus' API envelope.
+ * health view (docs/architecture.md "JSON shapes"), in Prometheus' API envelope.
  * Times are RFC 3339 (UTC), durations in seconds, rates per second; absent
  * values are null, so every key is always there. An unknown cluster is a
  * 404 with the JSON error shape (from the error handler).
@@ -15,8 +15,8 @@ import type {
   Signal,
   SloStatus,
   StateCounts,
-} from '../../fleet/health/index.js';
-import { SIGNALS } from '../../fleet/health/index.js';
+} from '../../fleet/index.js';
+import { SIGNALS } from '../../fleet/index.js';
 import { formatDuration } from '../../config/index.js';
 
 /** What the handlers read; FleetTracker fits. */

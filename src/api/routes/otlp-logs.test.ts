@@ -27,32 +27,23 @@ import {
   referenceToObject,
 } from '../../../test/helpers/otlp-reference.js';
 import { defaultConfig } from '../../config/index.js';
-import { logsSchema } from '../../config/logs-schema.js';
-import { ClusterRegistry } from '../../fleet/index.js';
-import { LogForwardFanout } from '../../forward/logs/index.js';
+import { logsSchema } from '../../config/index.js';
+import { LogForwardFanout } from '../../forward/index.js';
 import { parseLokiLabels } from '../../../test/helpers/loki-reference.js';
 import { LogSink } from '../../../test/helpers/log-sink.js';
 import { otlpLogsJsonBody } from '../../../test/helpers/otlp-logs-fixtures.js';
 import { encodeOtlpLogsJsonAsProtobuf } from '../../../test/helpers/otlp-logs-reference.js';
 import { otlpLogsRequest } from '../../../test/helpers/otlp-logs-fixtures.js';
 import { Identifier, type Identity } from '../../pipeline/index.js';
-import { LogsIngestService } from '../../pipeline/logs/index.js';
-import { MemoryStateStore } from '../../state/memory-state-store.js';
+import { LogsIngestService } from '../../pipeline/index.js';
+import { MemoryStateStore } from '../../state/index.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { createErrorHandler } from '../error-handler.js';
 import { otlpLogsHandler } from './otlp-logs.js';
+import { PROD_EU_TOKEN, prodEuRegistry } from '../testing/route-fixtures.js';
 
-const TOKEN = 'prod-eu-token-0123456789';
-const registry = new ClusterRegistry([
-  {
-    name: 'prod-eu',
-    region: 'eu-west-1',
-    env: 'prod',
-    team: 'payments',
-    token: TOKEN,
-    labels: {},
-  },
-]);
+const TOKEN = PROD_EU_TOKEN;
+const registry = prodEuRegistry();
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -103,8 +94,11 @@ describe('otlpLogsHandler()', () => {
       observers: [
         {
           name: 'test',
-          observe: (batch, identity) =>
-            void observed.push({ identity, records: batch.liveRecordCount() }),
+          observe: (batch, write) =>
+            void observed.push({
+              identity: write.identity,
+              records: batch.liveRecordCount(),
+            }),
         },
       ],
     });

@@ -8,51 +8,34 @@
  * over the rate limit or a full queue 429 with Retry-After.
  */
 import type { RequestHandler } from 'express';
-import { toRequestLimits, type Config } from '../../config/index.js';
-import { encodeExportLogsResponse } from '../../ingest/otlp/index.js';
+import type { LogsIngestService } from '../../pipeline/index.js';
 import {
   decodeLogsJson,
   decodeLogsProtobuf,
-} from '../../ingest/otlp/logs/index.js';
-import type { Identifier } from '../../pipeline/index.js';
-import type { LogsIngestService } from '../../pipeline/logs/index.js';
-import { otlpFormatOf } from './otlp-metrics.js';
-import { readOtlpBody } from './read-otlp-body.js';
-
-/** What the route needs of the current runtime (IngestRuntime satisfies it). */
-export interface OtlpLogsRuntime {
-  readonly identifier: Identifier;
-  readonly config: {
-    readonly server: Pick<
-      Config['server'],
-      | 'max_body_bytes'
-      | 'max_decompressed_bytes'
-      | 'body_timeout'
-      | 'min_body_rate'
-    >;
-    readonly request_limits: Config['request_limits'];
-  };
-}
+  encodeExportLogsResponse,
+} from '../../protocol/index.js';
+import {
+  OTLP_LOGS_DOOR,
+  readIngestRequest,
+  type IngestRequestRuntime,
+} from './read-ingest-request.js';
 
 export interface OtlpLogsRouteDeps {
   /** The runtime of the current configuration (swapped on reload). */
-  runtime: () => OtlpLogsRuntime;
+  runtime: () => IngestRequestRuntime;
   /** The logs service of the current configuration (swapped on reload). */
   logs: () => LogsIngestService;
 }
 
 export function otlpLogsHandler(deps: OtlpLogsRouteDeps): RequestHandler {
   return async (req, res) => {
-    // Set before anything can fail, so even a 415 gets an OTLP error body.
-    res.locals['protocol'] = 'otlp_protobuf';
-    const format = otlpFormatOf(req.headers['content-type']);
-    res.locals['protocol'] = format === 'json' ? 'otlp_json' : 'otlp_protobuf';
-    const runtime = deps.runtime();
     const logs = deps.logs();
-    const identity = runtime.identifier.identify(req.headers.authorization);
-    const { server } = runtime.config;
-    const requestLimits = toRequestLimits(runtime.config.request_limits);
-    const body = await readOtlpBody(req, format, 'logs', server, requestLimits);
+    const { format, identity, body, requestLimits } = await readIngestRequest(
+      req,
+      res,
+      deps.runtime,
+      OTLP_LOGS_DOOR
+    );
     const batch =
       format === 'json'
         ? decodeLogsJson(body, requestLimits)

@@ -5,57 +5,26 @@
  * those), the rest lands.
  */
 import type { RequestHandler } from 'express';
-import { toRequestLimits } from '../../config/index.js';
-import { UnsupportedMediaTypeError } from '../../errors.js';
+import type { BatchPool } from '../../model/index.js';
 import {
   decodeMetricsJson,
   decodeMetricsProtobuf,
   encodeExportMetricsResponse,
-} from '../../ingest/otlp/index.js';
-import type { BatchPool } from '../../model/index.js';
-import { readOtlpBody } from './read-otlp-body.js';
-import type { IngestRuntime, IngestService } from '../ingest-service.js';
+} from '../../protocol/index.js';
+import type { IngestRuntime } from '../ingest-runtime.js';
+import { OTLP_METRICS_DOOR, readIngestRequest } from './read-ingest-request.js';
 
 export interface OtlpRouteDeps {
   runtime: () => IngestRuntime;
-  ingest: IngestService;
   /** Batches reused across requests; the app owns the pool (and its metric). */
   batches: BatchPool;
-}
-
-/** 'protobuf' or 'json' from a Content-Type; other types are 415. */
-export function otlpFormatOf(
-  contentType: string | undefined
-): 'protobuf' | 'json' {
-  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (
-    mediaType === 'application/x-protobuf' ||
-    mediaType === 'application/protobuf'
-  )
-    return 'protobuf';
-  if (mediaType === 'application/json') return 'json';
-  throw new UnsupportedMediaTypeError(
-    `cannot read OTLP request: unsupported Content-Type ${JSON.stringify(contentType ?? '')} (want application/x-protobuf or application/json)`
-  );
 }
 
 export function otlpMetricsHandler(deps: OtlpRouteDeps): RequestHandler {
   const pool = deps.batches;
   return async (req, res) => {
-    res.locals['protocol'] = 'otlp_protobuf';
-    const format = otlpFormatOf(req.headers['content-type']);
-    res.locals['protocol'] = format === 'json' ? 'otlp_json' : 'otlp_protobuf';
-    const runtime = deps.runtime();
-    const identity = runtime.identifier.identify(req.headers.authorization);
-    const { server } = runtime.config;
-    const requestLimits = toRequestLimits(runtime.config.request_limits);
-    const body = await readOtlpBody(
-      req,
-      format,
-      'metrics',
-      server,
-      requestLimits
-    );
+    const { runtime, format, identity, body, requestLimits } =
+      await readIngestRequest(req, res, deps.runtime, OTLP_METRICS_DOOR);
     const request =
       format === 'json'
         ? decodeMetricsJson(body, requestLimits)
@@ -67,8 +36,7 @@ export function otlpMetricsHandler(deps: OtlpRouteDeps): RequestHandler {
     let message: string;
     try {
       const converted = runtime.otlpConverter.convert(request, batch, scope);
-      const outcome = await deps.ingest.acceptMetrics(
-        runtime,
+      const outcome = await runtime.metrics.accept(
         batch,
         identity,
         'otlp',

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PayloadTooLargeError, RequestLimitError } from '../../errors.js';
-import { DEFAULT_REQUEST_LIMITS } from '../../ingest/otlp/index.js';
+import { DEFAULT_REQUEST_LIMITS } from '../../protocol/index.js';
 import { readOtlpBody } from './read-otlp-body.js';
 
 const SERVER = {

@@ -6,25 +6,19 @@
  * time. Past that cap the refusal names it, as the decoder's would.
  */
 import type { IncomingMessage } from 'node:http';
-import { readBody } from '../../codec/index.js';
-import type { Config } from '../../config/index.js';
 import { PayloadTooLargeError } from '../../errors.js';
 import {
   overRequestLimit,
+  readBody,
   type RequestLimits,
-} from '../../ingest/otlp/index.js';
+} from '../../protocol/index.js';
+import { bodyLimitsOf, type ServerLimits } from './body-limits-of.js';
 
 export async function readOtlpBody(
   req: IncomingMessage,
   format: 'protobuf' | 'json',
   signal: 'metrics' | 'logs',
-  server: Pick<
-    Config['server'],
-    | 'max_body_bytes'
-    | 'max_decompressed_bytes'
-    | 'body_timeout'
-    | 'min_body_rate'
-  >,
+  server: ServerLimits,
   requestLimits: RequestLimits
 ): Promise<Uint8Array> {
   const jsonCapped =
@@ -34,12 +28,12 @@ export async function readOtlpBody(
     ? requestLimits.maxJsonBytes
     : server.max_decompressed_bytes;
   try {
-    const { body } = await readBody(req, req.headers['content-encoding'], {
-      maxBodyBytes: server.max_body_bytes,
-      maxDecompressedBytes,
-      bodyTimeoutMs: server.body_timeout,
-      minBodyBytesPerSecond: server.min_body_rate,
-    });
+    const { body } = await readBody(
+      req,
+      req.headers['content-encoding'],
+      // The connection bounds (conn, docs/connections.md) hold for OTLP too.
+      bodyLimitsOf(server, maxDecompressedBytes)
+    );
     return body;
   } catch (err) {
     if (

@@ -4,21 +4,22 @@
  * failure too, so a sender can tell a 1.x receiver from a real 2.0 one.
  */
 import type { RequestHandler, Response } from 'express';
-import { readBody, snappyUncompress } from '../../codec/index.js';
-import { toRequestLimits } from '../../config/index.js';
+import type { BatchPool } from '../../model/index.js';
 import {
   SeriesLabelCache,
   decodeWriteRequestV1,
   decodeWriteRequestV2,
+  readBody,
   remoteWriteVersionOf,
+  snappyUncompress,
   type RequestLimits,
-} from '../../ingest/remote-write/index.js';
-import type { BatchPool } from '../../model/index.js';
-import type { IngestRuntime, IngestService } from '../ingest-service.js';
+} from '../../protocol/index.js';
+import type { IngestRuntime } from '../ingest-runtime.js';
+import { bodyLimitsOf } from './body-limits-of.js';
+import { readIngestRequest, type IngestDoor } from './read-ingest-request.js';
 
 export interface RemoteWriteRouteDeps {
   runtime: () => IngestRuntime;
-  ingest: IngestService;
   /** Batches reused across requests; the app owns the pool (and its metric). */
   batches: BatchPool;
 }
@@ -40,6 +41,26 @@ function setWritten(
   res.setHeader(WRITTEN_HEADERS[2], String(exemplars));
 }
 
+/** Remote write: the content type picks 1.0 or 2.0; the body is snappy (a missing Content-Encoding is read as snappy too). */
+const REMOTE_WRITE_DOOR: IngestDoor<'v1' | 'v2'> = {
+  detect: (req, res) => {
+    res.locals['protocol'] = 'remote_write';
+    const version = remoteWriteVersionOf(req.headers['content-type']);
+    if (version === 'v2') setWritten(res, 0, 0, 0);
+    return version;
+  },
+  read: async (req, _format, server) => {
+    // Snappy is undone here, under its own cap: readBody passes it through.
+    const { body } = await readBody(
+      req,
+      req.headers['content-encoding'] ?? 'snappy',
+      bodyLimitsOf(server, server.max_body_bytes),
+      ['snappy']
+    );
+    return snappyUncompress(body, server.max_decompressed_bytes);
+  },
+};
+
 export function remoteWriteHandler(deps: RemoteWriteRouteDeps): RequestHandler {
   const pool = deps.batches;
   // Known series skip label decoding and every stage's per-series work (see SeriesBatch.stable).
@@ -47,27 +68,8 @@ export function remoteWriteHandler(deps: RemoteWriteRouteDeps): RequestHandler {
   // The limits the cached series were checked against; new limits, new cache.
   let cachedUnder: RequestLimits | undefined;
   return async (req, res) => {
-    res.locals['protocol'] = 'remote_write';
-    const version = remoteWriteVersionOf(req.headers['content-type']);
-    if (version === 'v2') setWritten(res, 0, 0, 0);
-    const runtime = deps.runtime();
-    const identity = runtime.identifier.identify(req.headers.authorization);
-    const { server } = runtime.config;
-    // Remote write always uses snappy; a missing header is read as snappy too.
-    const limits = {
-      maxBodyBytes: server.max_body_bytes,
-      maxDecompressedBytes: server.max_body_bytes,
-      bodyTimeoutMs: server.body_timeout,
-      minBodyBytesPerSecond: server.min_body_rate,
-    };
-    const { body } = await readBody(
-      req,
-      req.headers['content-encoding'] ?? 'snappy',
-      limits,
-      ['snappy']
-    );
-    const raw = snappyUncompress(body, server.max_decompressed_bytes);
-    const requestLimits = toRequestLimits(runtime.config.request_limits);
+    const { runtime, format, identity, body, requestLimits } =
+      await readIngestRequest(req, res, deps.runtime, REMOTE_WRITE_DOOR);
     if (requestLimits !== cachedUnder) {
       if (cachedUnder !== undefined) seriesCache = new SeriesLabelCache();
       cachedUnder = requestLimits;
@@ -75,21 +77,17 @@ export function remoteWriteHandler(deps: RemoteWriteRouteDeps): RequestHandler {
     const receivedAtMs = Date.now();
     const batch = pool.acquire();
     try {
-      if (version === 'v2')
-        decodeWriteRequestV2(raw, batch, seriesCache, requestLimits);
-      else decodeWriteRequestV1(raw, batch, seriesCache, requestLimits);
-      const protocol = version === 'v2' ? 'remote_write_v2' : 'remote_write_v1';
-      const outcome = await deps.ingest.acceptMetrics(
-        runtime,
+      if (format === 'v2')
+        decodeWriteRequestV2(body, batch, seriesCache, requestLimits);
+      else decodeWriteRequestV1(body, batch, seriesCache, requestLimits);
+      const outcome = await runtime.metrics.accept(
         batch,
         identity,
-        protocol,
+        format === 'v2' ? 'remote_write_v2' : 'remote_write_v1',
         receivedAtMs,
-        {
-          userAgent: req.headers['user-agent'],
-        }
+        { userAgent: req.headers['user-agent'] }
       );
-      if (version === 'v2')
+      if (format === 'v2')
         setWritten(
           res,
           outcome.samplesWritten,

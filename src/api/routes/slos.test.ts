@@ -98,7 +98,7 @@ function engineWithTraffic(): SloEngine {
         t,
       },
     ]);
-    engine.process(feed.batch(points), contextOf());
+    engine.observe(feed.batch(points), contextOf());
   }
   return engine;
 }
@@ -115,7 +115,7 @@ afterEach(async () => {
 });
 
 describe('GET /api/v1/slos/{name}', () => {
-  it("answers DESIGN.md's shape: fleet figures, windows, alerts, clusters by budget burned", async () => {
+  it('answers the documented shape: fleet figures, windows, alerts, clusters by budget burned', async () => {
     const base = await serve(engineWithTraffic());
     const res = await fetch(`${base}/api/v1/slos/checkout-availability`);
     expect(res.status).toBe(200);

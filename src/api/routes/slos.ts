@@ -1,5 +1,5 @@
 /**
- * GET /api/v1/slos and GET /api/v1/slos/{name} (DESIGN.md, "JSON shapes"),
+ * GET /api/v1/slos and GET /api/v1/slos/{name} (docs/architecture.md, "JSON shapes"),
  * in Prometheus' envelope `{"status":"success","data":…}`.
  *
  * Parameters (each at most once):

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { MemoryEventLog } from '../../state/event-log-memory.js';
+import { MemoryEventLog } from '../../state/index.js';
 import type { EventStore } from './event-store.js';
 import { KubernetesEventService } from './kubernetes-event-service.js';
 import {

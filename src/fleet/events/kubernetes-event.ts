@@ -1,7 +1,7 @@
 /**
  * A Kubernetes event as fleetgate keeps it: one observation of one Event
  * object (core/v1 or events.k8s.io/v1) of one cluster, whichever collector
- * receiver carried it. The API renders it as DESIGN.md's event JSON shape
+ * receiver carried it. The API renders it as docs/architecture.md's event JSON shape
  * (api/routes/events.ts); times stay numbers until then.
  */
 

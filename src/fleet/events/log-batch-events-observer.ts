@@ -7,7 +7,7 @@ import {
   LogDropReason,
   type LogBatch,
   type LogRecord,
-} from '../../model/log-batch.js';
+} from '../../model/index.js';
 import type { LogRecordView } from './log-record-view.js';
 import type { KubernetesEventService } from './kubernetes-event-service.js';
 

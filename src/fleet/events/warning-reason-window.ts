@@ -8,7 +8,7 @@
  *
  * Counts are observations this replica appended (one per new count or
  * version of an event), so with the load balancer routing each cluster to
- * one replica (DESIGN.md "Replicas and routing") they cover the cluster.
+ * one replica (docs/architecture.md "Replicas and routing") they cover the cluster.
  */
 
 /** Reason under which warnings past the distinct-reason bound are counted. */

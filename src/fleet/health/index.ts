@@ -89,3 +89,7 @@ export {
   RATE_WINDOW_MS,
 } from './window-counts.js';
 export { LogBatchFleetObserver } from './log-batch-fleet-observer.js';
+export {
+  MetricsBatchFleetObserver,
+  type FleetWriteFacts,
+} from './metrics-batch-fleet-observer.js';

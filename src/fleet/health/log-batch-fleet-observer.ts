@@ -3,7 +3,7 @@
  * batch's live records per canonical cluster as that cluster's `logs` signal
  * (last seen, lines per second).
  */
-import { LogDropReason, type LogBatch } from '../../model/log-batch.js';
+import { LogDropReason, type LogBatch } from '../../model/index.js';
 import type { FleetTracker } from './fleet-tracker.js';
 
 export class LogBatchFleetObserver {

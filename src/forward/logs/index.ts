@@ -13,10 +13,6 @@ export {
   type LogEncoding,
 } from './log-queue-forwarder.js';
 export {
-  encodeLokiStreams,
-  encodeLokiPushRequest,
-} from './encode-loki-push.js';
-export {
   LogForwardInstruments,
   FORWARDED_LOG_RECORDS_METRIC,
   SET_ASIDE_LOG_RECORDS_METRIC,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { logsSchema } from '../../config/logs-schema.js';
+import { logsSchema } from '../../config/index.js';
 import { ConfigError, OverloadedError } from '../../errors.js';
 import { buildLogBatch } from '../../../test/helpers/otlp-logs-fixtures.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';

@@ -15,7 +15,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { SelfMetrics } from '../../telemetry/index.js';
 import type { RetryReason } from '../export-result.js';
-import type { ShardInstruments } from '../remote-write-shard.js';
+import type { ShardInstruments } from '../queue-sender.js';
 
 export const FORWARDED_LOG_RECORDS_METRIC =
   'fleetgate_forward_log_records_total';

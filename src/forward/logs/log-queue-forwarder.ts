@@ -1,6 +1,6 @@
 /**
  * Forwarding of log records to one downstream through a ForwardQueue, with
- * the same sender loop as remote write (RemoteWriteShard): records are
+ * the same sender loop as remote write (QueueSender): records are
  * encoded once at enqueue time, inside the ingest request, into one byte
  * fragment (a run of top-level repeated entries, so any run of fragments
  * joins into one valid request body) and appended to the downstream's
@@ -22,21 +22,25 @@
  */
 import { Buffer } from 'node:buffer';
 import type { Config } from '../../config/index.js';
-import type { LogForwardConfig } from '../../config/logs-schema.js';
-import { ProtobufWriter } from '../../codec/protobuf-writer.js';
+import type { LogForwardConfig } from '../../config/index.js';
+import { ProtobufWriter } from '../../protocol/index.js';
 import {
   OverloadedError,
   UnavailableError,
   type GatewayError,
 } from '../../errors.js';
-import type { LogBatch } from '../../model/log-batch.js';
+import type { LogBatch } from '../../model/index.js';
 import type { Logger, SelfMetrics } from '../../telemetry/index.js';
 import { AppendLedger, type LedgerShard } from '../append-ledger.js';
 import { Backoff } from '../backoff.js';
 import { downstreamNameOf } from '../downstream-name.js';
 import { readFleetgateVersion } from '../fleetgate-version.js';
 import type { ForwardQueue } from '../forward-queue.js';
-import type { ForwarderStats, ForwarderStopReport } from '../forwarder.js';
+import type {
+  Forwarder,
+  ForwarderStats,
+  ForwarderStopReport,
+} from '../forwarder.js';
 import { HttpExportClient } from '../http-export-client.js';
 import { MemoryForwardQueue } from '../memory-forward-queue.js';
 import {
@@ -44,7 +48,7 @@ import {
   MIN_QUEUE_FULL_RETRY_AFTER_MS,
   type QueueCapacity,
 } from '../remote-write-forwarder.js';
-import { RemoteWriteShard } from '../remote-write-shard.js';
+import { QueueSender } from '../queue-sender.js';
 import { LogForwardInstruments } from './log-forward-instruments.js';
 
 /** One `forward.loki` or `forward.otlp` entry (validated; durations in ms). */
@@ -98,22 +102,8 @@ export interface LogEncoding {
 }
 
 /** A log downstream as the fan-out sees it. */
-export interface LogForwarder {
-  readonly name: string;
+export interface LogForwarder extends Forwarder<LogBatch> {
   readonly kind: LogDownstreamKind;
-  /** Encodes `batch` and checks room, changing no queue; returns the refusal, or undefined when `append` may follow. */
-  admit(batch: LogBatch): GatewayError | undefined;
-  /** Appends what `admit(batch)` just prepared (same synchronous turn). */
-  append(batch: LogBatch): void;
-  /** `admit`, `append` and `sync`, whole or nothing; throws the refusal. */
-  enqueue(batch: LogBatch): Promise<void>;
-  /** The producer side of the queue, for the fan-out's AppendLedger. */
-  readonly ledgerShards: readonly LedgerShard[];
-  /** Resolves once what was appended is as durable as the queue's fsync policy promises. */
-  sync(): Promise<void>;
-  start(): void;
-  stop(drainTimeoutMs: number): Promise<ForwarderStopReport>;
-  stats(): ForwarderStats;
 }
 
 // Headers a configured `headers:` entry cannot set: the protocol owns them.
@@ -129,7 +119,7 @@ export class LogQueueForwarder implements LogForwarder {
   private readonly _encoding: LogEncoding;
   private readonly _logger: Logger;
   private readonly _instruments: LogForwardInstruments;
-  private readonly _shard: RemoteWriteShard;
+  private readonly _shard: QueueSender;
   private readonly _ledger: AppendLedger;
   private readonly _writer = new ProtobufWriter(INITIAL_WRITER_BYTES);
   private _admitted: LogBatch | undefined;
@@ -181,7 +171,7 @@ export class LogQueueForwarder implements LogForwarder {
     const queue = (
       deps.createQueue ?? ((_k, _d, c) => new MemoryForwardQueue(c))
     )(encoding.kind, this.name, capacity);
-    this._shard = new RemoteWriteShard({
+    this._shard = new QueueSender({
       index: 0,
       queue,
       client,

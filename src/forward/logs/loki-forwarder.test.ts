@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { logsSchema, type LogsConfig } from '../../config/logs-schema.js';
+import { logsSchema, type LogsConfig } from '../../config/index.js';
 import { OverloadedError, UnavailableError } from '../../errors.js';
 import { buildLogBatch } from '../../../test/helpers/otlp-logs-fixtures.js';
-import type { LogBatch } from '../../model/log-batch.js';
+import type { LogBatch } from '../../model/index.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { MemoryForwardQueue } from '../memory-forward-queue.js';
 import { captureLogger } from '../../../test/helpers/forward-fixtures.js';

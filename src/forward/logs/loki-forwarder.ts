@@ -11,10 +11,10 @@
  * too much metadata) with 400 after storing the valid ones: setting the
  * batch aside then loses only what Loki itself refused.
  */
-import { snappyCompress } from '../../codec/snappy.js';
-import type { LogsConfig } from '../../config/logs-schema.js';
-import { LokiStreamMapper } from '../../pipeline/logs/index.js';
-import { encodeLokiStreams } from './encode-loki-push.js';
+import { snappyCompress } from '../../protocol/index.js';
+import type { LogsConfig } from '../../config/index.js';
+import { LokiStreamMapper } from '../../protocol/index.js';
+import { encodeLokiStreams } from '../../protocol/index.js';
 import {
   LogQueueForwarder,
   type LogForwarderDeps,

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { logsSchema } from '../../config/logs-schema.js';
+import { logsSchema } from '../../config/index.js';
 import { buildLogBatch } from '../../../test/helpers/otlp-logs-fixtures.js';
 import { referenceDecodeOtlpLogs } from '../../../test/helpers/otlp-logs-reference.js';
-import { encodeExportLogsRequest } from '../../ingest/otlp/logs/index.js';
-import type { LogBatch } from '../../model/log-batch.js';
+import { encodeExportLogsRequest } from '../../protocol/index.js';
+import type { LogBatch } from '../../model/index.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { SET_ASIDE_LOG_RECORDS_METRIC } from './log-forward-instruments.js';
 import type { LogTargetConfig } from './log-queue-forwarder.js';

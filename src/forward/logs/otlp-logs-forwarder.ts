@@ -13,8 +13,8 @@
  * `partial_success` counts as delivered: the downstream has decided.
  */
 import { gzipSync } from 'node:zlib';
-import type { LogsConfig } from '../../config/logs-schema.js';
-import { encodeResourceLogs } from '../../ingest/otlp/logs/index.js';
+import type { LogsConfig } from '../../config/index.js';
+import { encodeResourceLogs } from '../../protocol/index.js';
 import {
   LogQueueForwarder,
   type LogForwarderDeps,

@@ -123,6 +123,19 @@ describe('DeltaToCumulative', () => {
     });
   });
 
+  describe('clear()', () => {
+    it('drops every series, so each starts afresh', () => {
+      state.addSum('a', 0, 100, 4);
+      state.addSum('b', 0, 100, 5);
+      state.clear();
+      expect(state.size).toBe(0);
+      expect(state.addSum('a', 100, 200, 1)).toMatchObject({
+        total: 1,
+        startMs: 100,
+      });
+    });
+  });
+
   describe('addHistogram()', () => {
     it('adds bucket counts, count and sum', () => {
       state.addHistogram('h', 0, 100, [1, 5], [1, 0, 2], 3, 10);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BucketSpan, NativeHistogram } from '../../model/series-batch.js';
+import type { BucketSpan, NativeHistogram } from '../../model/index.js';
 import { createRandom } from '../../../test/helpers/otlp-reference.js';
 import {
   addBuckets,

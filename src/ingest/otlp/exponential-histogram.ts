@@ -12,7 +12,7 @@
  *   new span, which costs fewer bytes (the same rule as Prometheus).
  * - `zero_threshold`, when unset, is 1e-128 as the spec says.
  */
-import type { BucketSpan, NativeHistogram } from '../../model/series-batch.js';
+import type { BucketSpan, NativeHistogram } from '../../model/index.js';
 import { STALE_NAN } from './stale-nan.js';
 
 /** Finest and coarsest schema Prometheus accepts for exponential buckets. */

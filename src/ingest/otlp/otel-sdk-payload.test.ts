@@ -18,10 +18,10 @@ import {
 } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { describe, expect, it } from 'vitest';
-import { formatSeries, metricNameOf } from '../../model/labels.js';
-import { SeriesBatch } from '../../model/series-batch.js';
-import { decodeMetricsJson } from './decode-metrics-json.js';
-import { decodeMetricsProtobuf } from './decode-metrics-protobuf.js';
+import { formatSeries, metricNameOf } from '../../model/index.js';
+import { SeriesBatch } from '../../model/index.js';
+import { decodeMetricsJson } from '../../protocol/index.js';
+import { decodeMetricsProtobuf } from '../../protocol/index.js';
 import { DeltaToCumulative } from './delta-to-cumulative.js';
 import { OtlpMetricsConverter } from './otlp-metrics-converter.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { labelsFromRecord, labelsToRecord } from '../../model/labels.js';
+import { labelsFromRecord, labelsToRecord } from '../../model/index.js';
 import { createRandom } from '../../../test/helpers/otlp-reference.js';
-import type { OtlpKeyValue } from './otlp-metrics-model.js';
+import type { OtlpKeyValue } from '../../protocol/index.js';
 import { OtlpLabelBuilder, withLabels } from './otlp-label-builder.js';
-import { sanitizeLabelName } from './prometheus-naming.js';
+import { sanitizeLabelName } from '../../protocol/index.js';
 
 /**
  * The builder's contract written the slow, obvious way: attributes grouped

@@ -18,10 +18,10 @@
  * seen before. One builder is reused for every point (conversion is
  * synchronous).
  */
-import { sortLabels } from '../../model/labels.js';
-import { formatAnyValue } from './format-any-value.js';
-import type { OtlpKeyValue } from './otlp-metrics-model.js';
-import { sanitizeLabelName } from './prometheus-naming.js';
+import { sortLabels } from '../../model/index.js';
+import { formatAnyValue } from '../../protocol/index.js';
+import type { OtlpKeyValue } from '../../protocol/index.js';
+import { sanitizeLabelName } from '../../protocol/index.js';
 
 /** Label-name cache size; names are a small set, values are never cached. */
 const MAX_CACHED_LABEL_NAMES = 4096;

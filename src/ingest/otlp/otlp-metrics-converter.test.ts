@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { formatSeries, metricNameOf } from '../../model/labels.js';
-import { MetricType, SeriesBatch } from '../../model/series-batch.js';
+import { formatSeries, metricNameOf } from '../../model/index.js';
+import { MetricType, SeriesBatch } from '../../model/index.js';
 import {
   createRandom,
   exampleMetricsJson,
   randomOtlpJsonRequest,
 } from '../../../test/helpers/otlp-reference.js';
-import { decodeMetricsJson } from './decode-metrics-json.js';
+import { decodeMetricsJson } from '../../protocol/index.js';
 import { DeltaToCumulative } from './delta-to-cumulative.js';
 import {
   MAX_CONVERT_ERRORS,

@@ -24,14 +24,14 @@
  * A point that cannot be converted is counted in `rejectedPoints` with a
  * message; the rest of the request still lands (OTLP partial success).
  */
-import { METRIC_NAME_LABEL, seriesKeyOf } from '../../model/labels.js';
+import { METRIC_NAME_LABEL, seriesKeyOf } from '../../model/index.js';
 import {
   MetricType,
   type Exemplar,
   type MetricMetadata,
   type NativeHistogram,
   type SeriesBatch,
-} from '../../model/series-batch.js';
+} from '../../model/index.js';
 import type { DeltaToCumulative } from './delta-to-cumulative.js';
 import {
   downscaleBuckets,
@@ -41,7 +41,7 @@ import {
   toNativeHistogram,
   type ExponentialHistogramShape,
 } from './exponential-histogram.js';
-import { formatAnyValue } from './format-any-value.js';
+import { formatAnyValue } from '../../protocol/index.js';
 import { OtlpLabelBuilder, withLabels } from './otlp-label-builder.js';
 import {
   AggregationTemporality,
@@ -57,13 +57,13 @@ import {
   type OtlpResource,
   type OtlpScopeMetrics,
   type OtlpSummaryDataPoint,
-} from './otlp-metrics-model.js';
+} from '../../protocol/index.js';
 import {
   buildMetricName,
   buildUnitName,
   formatPrometheusFloat,
   type MetricNameKind,
-} from './prometheus-naming.js';
+} from '../../protocol/index.js';
 import { STALE_NAN } from './stale-nan.js';
 
 export interface OtlpMetricsConverterOptions {

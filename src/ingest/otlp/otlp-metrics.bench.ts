@@ -6,9 +6,9 @@
  */
 import { bench, describe } from 'vitest';
 import { encodeOtlpJsonAsProtobuf } from '../../../test/helpers/otlp-reference.js';
-import { SeriesBatch } from '../../model/series-batch.js';
-import { decodeMetricsJson } from './decode-metrics-json.js';
-import { decodeMetricsProtobuf } from './decode-metrics-protobuf.js';
+import { SeriesBatch } from '../../model/index.js';
+import { decodeMetricsJson } from '../../protocol/index.js';
+import { decodeMetricsProtobuf } from '../../protocol/index.js';
 import { DeltaToCumulative } from './delta-to-cumulative.js';
 import { OtlpMetricsConverter } from './otlp-metrics-converter.js';
 

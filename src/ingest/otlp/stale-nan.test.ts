@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeriesBatch } from '../../model/series-batch.js';
+import { SeriesBatch } from '../../model/index.js';
 import { STALE_NAN, isStaleNaN } from './stale-nan.js';
 
 function bitsOf(value: number): bigint {

@@ -1,6 +1,6 @@
 /**
  * HA deduplication with Mimir's HA tracker semantics (PROTOCOLS.md §2.15,
- * DESIGN.md "Replicas and routing"): a cluster scraped by a Prometheus HA
+ * docs/architecture.md "Replicas and routing"): a cluster scraped by a Prometheus HA
  * pair sends everything twice, told apart by a replica label. One replica
  * per cluster is elected; its data lands without the replica label, the
  * other's is dropped (counted, never an error: the request is still

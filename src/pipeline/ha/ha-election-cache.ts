@@ -19,7 +19,7 @@
  *   that, when the leader's samples go elsewhere or stopped, it asks the
  *   store at most once per FOLLOWER_RECHECK_MS, so a failover is seen at
  *   most that late. A follower whose leader sends through this gateway
- *   (the routing DESIGN.md asks for) costs no store call at all.
+ *   (the routing docs/architecture.md asks for) costs no store call at all.
  * - concurrent asks for the same (cluster, replica) share one store call.
  *
  * Because leases are renewed every T/3 rather than on every request, the

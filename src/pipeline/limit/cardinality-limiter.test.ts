@@ -21,7 +21,7 @@ import type {
   CardinalitySketchAdd,
   CardinalityStore,
 } from './cardinality-store.js';
-import type { ReplicaSnapshot } from '../../state/index.js';
+import type { ReplicaSnapshot } from '../../state/snapshot/index.js';
 
 /** In-test shared store: exact sets where Redis keeps HyperLogLogs. */
 class FakeStore implements CardinalityStore {

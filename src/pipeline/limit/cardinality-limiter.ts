@@ -1,5 +1,5 @@
 /**
- * Cardinality budgets that name their offenders (DESIGN.md; PROTOCOLS.md
+ * Cardinality budgets that name their offenders (docs/architecture.md; PROTOCOLS.md
  * §2.13 step 4, §2.15, §4 items 1–5).
  *
  * For each live series: hash it once (model/series-hash.ts), look it up in
@@ -38,7 +38,7 @@ import {
   metricNameOf,
   type SeriesBatch,
 } from '../../model/index.js';
-import { formatSeriesHash, hashSeries } from '../../model/series-hash.js';
+import { formatSeriesHash, hashSeries } from '../../model/index.js';
 import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
 import type { Stage, StageContext } from '../stage.js';
 import { ActiveSeriesIndex } from './active-series-index.js';

@@ -19,7 +19,7 @@
  *   summary merged with the other replicas' published summaries
  *   (cardinality-summary.ts), summed per cluster. That is exact when each
  *   series is seen by one replica (the load balancer routes a cluster to one
- *   replica, DESIGN.md "Replicas and routing"); a series seen by two replicas
+ *   replica, docs/architecture.md "Replicas and routing"); a series seen by two replicas
  *   (e.g. for one active window after a failover) counts twice. Every
  *   replica computes the same answer from the same summaries, up to one
  *   publish interval of staleness. Value lists are truncated to the top

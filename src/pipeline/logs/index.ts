@@ -15,14 +15,6 @@ export {
   type LogRateRefusal,
 } from './log-rate-limiter.js';
 export {
-  LokiStreamMapper,
-  MAX_LOKI_LABEL_VALUE_BYTES,
-  quoteLabelValue,
-  type LokiStream,
-  type LokiEntry,
-} from './loki-stream-mapper.js';
-export { levelOf, type LogLevel } from './severity-level.js';
-export {
   LogIngestMetrics,
   RECEIVED_LOG_RECORDS_METRIC,
   RECEIVED_LOG_BYTES_METRIC,

@@ -5,7 +5,7 @@ import {
   buildLogBatch,
   type SpecValue,
 } from '../../../test/helpers/otlp-logs-fixtures.js';
-import type { LogAnyValue } from '../../model/log-batch.js';
+import type { LogAnyValue } from '../../model/index.js';
 import type { Identity } from '../identify.js';
 import { StageTally } from '../stage.js';
 import { LogNormalizer } from './log-normalizer.js';

@@ -13,17 +13,18 @@
  * decides it).
  */
 import type { ClusterRegistry } from '../../fleet/index.js';
-import { formatAnyValue } from '../../ingest/otlp/format-any-value.js';
-import type { LogBatch, LogKeyValue } from '../../model/log-batch.js';
+import { formatAnyValue } from '../../protocol/index.js';
+import type { LogBatch, LogKeyValue } from '../../model/index.js';
 import {
   CanonicalLabelResolver,
   createCanonicalValues,
   type NormalizeOptions,
 } from '../canonical-label-resolver.js';
 import type { Identity } from '../identify.js';
-import type { StageTally } from '../stage.js';
+import type { Stage, StageContext, StageTally } from '../stage.js';
 
-export class LogNormalizer {
+export class LogNormalizer implements Stage<LogBatch> {
+  readonly name = 'normalize';
   private readonly _resolver: CanonicalLabelResolver;
   // Scratch reused across resources (no per-resource allocation but the output list).
   private readonly _sent: (string | undefined)[] = [
@@ -38,6 +39,10 @@ export class LogNormalizer {
   /** `options`: `normalize.aliases` and `normalize.unknown_cluster` from the config. */
   constructor(registry: ClusterRegistry, options: NormalizeOptions) {
     this._resolver = new CanonicalLabelResolver(registry, options);
+  }
+
+  process(batch: LogBatch, context: StageContext): void {
+    this.normalize(batch, context.identity, context.tally);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { logsSchema } from '../../config/logs-schema.js';
+import { logsSchema } from '../../config/index.js';
 import { OverloadedError } from '../../errors.js';
-import { MemoryStateStore } from '../../state/memory-state-store.js';
+import { MemoryStateStore } from '../../state/index.js';
 import {
   LOG_INGESTION_RATE_BUCKET_PREFIX,
   LogRateLimiter,

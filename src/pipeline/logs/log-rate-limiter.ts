@@ -10,10 +10,13 @@
  * logs and retries; nothing is dropped here. Each cluster has its own
  * bucket, so one cluster's flood never starves another.
  */
-import type { LogLimitsConfig } from '../../config/logs-schema.js';
+import type { LogLimitsConfig } from '../../config/index.js';
 import { OverloadedError } from '../../errors.js';
 import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
 import type { ClusterRateLimit, TokenBucketStore } from '../rate/index.js';
+import type { Stage } from '../stage.js';
+import type { LogBatch } from '../../model/index.js';
+import type { LogStageContext } from './log-stage-context.js';
 
 /** OverloadedError.reason and the `reason` label of refused log volume. */
 export const LOG_RATE_LIMITED_REASON = 'log_rate_limited';
@@ -34,15 +37,25 @@ export interface LogRateRefusal {
   readonly bytes: number;
 }
 
-export class LogRateLimiter {
+export class LogRateLimiter implements Stage<LogBatch, LogStageContext> {
+  readonly name = 'log_rate';
   private readonly _store: TokenBucketStore;
+  private readonly _onRefused: (refusal: LogRateRefusal) => void;
   private readonly _default: ClusterRateLimit;
   private readonly _perCluster = new Map<string, ClusterRateLimit>();
   private readonly _isUnlimited: boolean;
 
-  /** `limits`: `logs.limits` (bytes/s and burst bytes; rate 0 = unlimited), overridden per cluster. */
-  constructor(limits: LogLimitsConfig, store: TokenBucketStore) {
+  /**
+   * @param limits `logs.limits` (bytes/s and burst bytes; rate 0 = unlimited), overridden per cluster.
+   * @param onRefused told about each refusal the stage makes (for the caller's metrics).
+   */
+  constructor(
+    limits: LogLimitsConfig,
+    store: TokenBucketStore,
+    onRefused: (refusal: LogRateRefusal) => void = () => undefined
+  ) {
     this._store = store;
+    this._onRefused = onRefused;
     this._default = rateOf(
       limits.ingestion_rate_bytes,
       limits.ingestion_burst_bytes
@@ -63,6 +76,20 @@ export class LogRateLimiter {
   /** Whether no cluster has a limit (then `take` never asks the store). */
   get isUnlimited(): boolean {
     return this._isUnlimited;
+  }
+
+  /** As a stage: charges the volume the line-length stage added up. */
+  process(
+    _batch: LogBatch,
+    context: LogStageContext
+  ): Promise<void> | undefined {
+    if (this._isUnlimited) return undefined;
+    return this.take(
+      context.volumes,
+      context.identity.kind === 'anonymous',
+      context.receivedAtMs,
+      this._onRefused
+    );
   }
 
   /** The limit of a cluster (bytes/s and burst; rate 0 = unlimited). */

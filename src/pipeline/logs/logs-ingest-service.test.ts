@@ -1,15 +1,15 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import { defaultConfig } from '../../config/index.js';
-import { logsSchema } from '../../config/logs-schema.js';
+import { logsSchema } from '../../config/index.js';
 import { OverloadedError } from '../../errors.js';
 import { ClusterRegistry } from '../../fleet/index.js';
 import {
   buildLogBatch,
   type ResourceSpec,
 } from '../../../test/helpers/otlp-logs-fixtures.js';
-import { LogDropReason, type LogBatch } from '../../model/log-batch.js';
-import { MemoryStateStore } from '../../state/memory-state-store.js';
+import { LogDropReason, type LogBatch } from '../../model/index.js';
+import { MemoryStateStore } from '../../state/index.js';
 import type { Identity } from '../identify.js';
 import {
   LOG_LABEL_CONFLICTS_METRIC,
@@ -212,19 +212,21 @@ describe('LogsIngestService', () => {
   });
 
   describe('observers', () => {
-    it('see each accepted batch, normalized, with the identity', async () => {
+    it('see each accepted batch, normalized, with the identity and arrival time', async () => {
       const seen: {
         clusters: string[];
         dropped: number[];
         identity: Identity;
+        receivedAtMs: number;
       }[] = [];
       const tap: LogBatchObserver = {
         name: 'kubernetes_events',
-        observe: (batch, identity) => {
+        observe: (batch, write) => {
           seen.push({
             clusters: batch.resources.map(r => r.cluster),
             dropped: [...batch.dropped],
-            identity,
+            identity: write.identity,
+            receivedAtMs: write.receivedAtMs,
           });
         },
       };
@@ -238,6 +240,7 @@ describe('LogsIngestService', () => {
           clusters: ['prod-eu'],
           dropped: [0, LogDropReason.LINE_TOO_LONG],
           identity: prodEu,
+          receivedAtMs: NOW,
         },
       ]);
     });

@@ -20,21 +20,24 @@
  * keeps the service it started with.
  */
 import type { Registry } from 'prom-client';
-import type { LogsConfig } from '../../config/logs-schema.js';
+import type { LogsConfig } from '../../config/index.js';
 import type { ClusterRegistry } from '../../fleet/index.js';
-import { formatAnyValue } from '../../ingest/otlp/format-any-value.js';
-import {
-  LogDropReason,
-  type LogAnyValue,
-  type LogBatch,
-} from '../../model/log-batch.js';
+import type { LogBatch } from '../../model/index.js';
 import type { NormalizeOptions } from '../canonical-label-resolver.js';
 import type { Identity } from '../identify.js';
 import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
 import type { TokenBucketStore } from '../rate/index.js';
+import { Pipeline } from '../pipeline.js';
 import { StageTally } from '../stage.js';
+import {
+  notifyObservers,
+  type BatchObserver,
+  type ObservedWrite,
+} from '../batch-observer.js';
 import { LogIngestMetrics } from './log-ingest-metrics.js';
+import { LogLineLimit } from './log-line-limit.js';
 import { LogNormalizer } from './log-normalizer.js';
+import type { LogStageContext } from './log-stage-context.js';
 import {
   LOG_RATE_LIMITED_REASON,
   LogRateLimiter,
@@ -44,17 +47,8 @@ import {
 /** `reason` label of records refused for their size. */
 export const LINE_TOO_LONG_REASON = 'line_too_long';
 
-/** A read-only tap on accepted log batches (e.g. the Kubernetes events extractor). */
-export interface LogBatchObserver {
-  /** Bounded name, for `fleetgate_log_observer_errors_total{observer}` and logs. */
-  readonly name: string;
-  /**
-   * Sees one accepted, normalized batch: each resource has its canonical
-   * attributes and `cluster`; refused records are marked in `batch.dropped`
-   * (skip those). Must not change the batch. Awaited before the response.
-   */
-  observe(batch: LogBatch, identity: Identity): void | Promise<void>;
-}
+/** A read-only tap on accepted log batches (e.g. the Kubernetes events extractor); resources carry their canonical attributes and `cluster`. */
+export type LogBatchObserver = BatchObserver<LogBatch>;
 
 /** Where accepted batches go; LogForwardFanout implements it. */
 export interface LogBatchForwarder {
@@ -96,8 +90,7 @@ export interface LogsIngestOutcome {
 }
 
 export class LogsIngestService {
-  private readonly _normalizer: LogNormalizer;
-  private readonly _limiter: LogRateLimiter;
+  private readonly _pipeline: Pipeline<LogBatch, LogStageContext>;
   private readonly _metrics: LogIngestMetrics;
   private readonly _maxLineBytes: number;
   private readonly _forwarder: LogBatchForwarder | undefined;
@@ -106,9 +99,19 @@ export class LogsIngestService {
     ((err: unknown, observer: string) => void) | undefined;
 
   constructor(deps: LogsIngestServiceDeps) {
-    this._normalizer = new LogNormalizer(deps.registry, deps.normalize);
-    this._limiter = new LogRateLimiter(deps.logs.limits, deps.store);
-    this._metrics = new LogIngestMetrics(deps.metricsRegistry);
+    const metrics = new LogIngestMetrics(deps.metricsRegistry);
+    this._metrics = metrics;
+    // Steps 1 to 3 above, in order.
+    this._pipeline = new Pipeline<LogBatch, LogStageContext>([
+      new LogNormalizer(deps.registry, deps.normalize),
+      new LogLineLimit(deps.logs.max_line_bytes),
+      new LogRateLimiter(deps.logs.limits, deps.store, refusal => {
+        metrics.refusedBytes.inc(
+          { cluster: refusal.metricCluster, reason: LOG_RATE_LIMITED_REASON },
+          refusal.bytes
+        );
+      }),
+    ]);
     this._maxLineBytes = deps.logs.max_line_bytes;
     this._forwarder = deps.forwarder;
     this._observers = [...(deps.observers ?? [])];
@@ -134,39 +137,18 @@ export class LogsIngestService {
   ): Promise<LogsIngestOutcome> {
     batch.receivedAtMs = receivedAtMs;
     const tally = new StageTally();
-    this._normalizer.normalize(batch, identity, tally);
-
     const volumes = new Map<string, LogVolume>();
     const tooLong = new Map<string, number>();
-    let rejected = 0;
-    const { records, dropped } = batch;
-    for (let i = 0; i < records.length; i++) {
-      if (dropped[i] !== LogDropReason.NONE) continue;
-      const record = records[i]!;
-      const cluster = batch.resourceOf(record).cluster;
-      const bytes = bodyBytes(record.body);
-      if (bytes > this._maxLineBytes) {
-        dropped[i] = LogDropReason.LINE_TOO_LONG;
-        tooLong.set(cluster, (tooLong.get(cluster) ?? 0) + 1);
-        rejected++;
-        continue;
-      }
-      let volume = volumes.get(cluster);
-      if (volume === undefined) {
-        volume = { records: 0, bytes: 0 };
-        volumes.set(cluster, volume);
-      }
-      volume.records++;
-      volume.bytes += bytes;
-    }
-
-    const isAnonymous = identity.kind === 'anonymous';
-    await this._limiter.take(volumes, isAnonymous, receivedAtMs, refusal => {
-      this._metrics.refusedBytes.inc(
-        { cluster: refusal.metricCluster, reason: LOG_RATE_LIMITED_REASON },
-        refusal.bytes
-      );
+    await this._pipeline.run(batch, {
+      identity,
+      protocol: 'otlp',
+      receivedAtMs,
+      tally,
+      volumes,
+      tooLong,
     });
+    let rejected = 0;
+    for (const count of tooLong.values()) rejected += count;
 
     let accepted = 0;
     for (const volume of volumes.values()) accepted += volume.records;
@@ -176,7 +158,8 @@ export class LogsIngestService {
     }
 
     this._count(identity, volumes, tooLong, tally);
-    await this._observe(batch, identity);
+    const observed = this._observe(batch, identity, receivedAtMs, tally);
+    if (observed !== undefined) await observed;
     return {
       acceptedRecords: accepted,
       rejectedRecords: rejected,
@@ -219,19 +202,24 @@ export class LogsIngestService {
     }
   }
 
-  private async _observe(batch: LogBatch, identity: Identity): Promise<void> {
-    const observers = this._observers;
-    if (observers.length === 0) return;
-    await Promise.all(
-      observers.map(async observer => {
-        try {
-          await observer.observe(batch, identity);
-        } catch (err) {
-          this._metrics.observerErrors.inc({ observer: observer.name });
-          this._onObserverError?.(err, observer.name);
-        }
-      })
-    );
+  private _observe(
+    batch: LogBatch,
+    identity: Identity,
+    receivedAtMs: number,
+    tally: StageTally
+  ): Promise<void> | undefined {
+    if (this._observers.length === 0) return undefined;
+    const write: ObservedWrite = {
+      identity,
+      protocol: 'otlp',
+      receivedAtMs,
+      tally,
+      sender: {},
+    };
+    return notifyObservers(this._observers, batch, write, (err, observer) => {
+      this._metrics.observerErrors.inc({ observer });
+      this._onObserverError?.(err, observer);
+    });
   }
 
   private _message(tooLong: ReadonlyMap<string, number>): string {
@@ -243,12 +231,4 @@ export class LogsIngestService {
     }
     return parts.join('; ');
   }
-}
-
-/** UTF-8 bytes of a body's text: what becomes the Loki line, and the rate-limited volume. */
-function bodyBytes(body: LogAnyValue): number {
-  if (body === null) return 0;
-  return Buffer.byteLength(
-    typeof body === 'string' ? body : formatAnyValue(body)
-  );
 }

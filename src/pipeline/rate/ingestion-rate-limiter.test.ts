@@ -8,7 +8,7 @@ import {
   SeriesBatch,
   labelsFromRecord,
 } from '../../model/index.js';
-import type { StateStore } from '../../state/state-store.js';
+import type { StateStore } from '../../state/index.js';
 import type { Identity } from '../identify.js';
 import { StageTally, type StageContext } from '../stage.js';
 import {

@@ -8,7 +8,7 @@
  *
  * Over the limit, the whole request is refused with a retryable
  * OverloadedError (503 for remote write, 429 for OTLP, with Retry-After;
- * DESIGN.md "Status codes for senders"), so the sender keeps its data and
+ * docs/architecture.md "Status codes for senders"), so the sender keeps its data and
  * retries. Nothing is dropped here.
  *
  * Fairness: each cluster has its own bucket, so one cluster's flood empties

@@ -18,7 +18,7 @@
 import {
   DEFAULT_RUNBOOK_URL_TEMPLATE,
   runbookUrlOf,
-} from '../../alerting/runbook-url.js';
+} from '../../config/index.js';
 import {
   SLO_ALERT_NAMES,
   SLO_CLUSTER_LABELS,

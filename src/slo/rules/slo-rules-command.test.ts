@@ -1,3 +1,4 @@
+import { CONFIG_CHECKS } from '../../config-checks.js';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,7 @@ async function run(
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
     env,
+    configChecks: CONFIG_CHECKS,
   });
   return { code, stdout, stderr };
 }

@@ -6,7 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadConfig, type Environment } from '../../config/index.js';
+import {
+  loadConfig,
+  type ConfigChecks,
+  type Environment,
+} from '../../config/index.js';
 import { ConfigError } from '../../errors.js';
 import { generateSloRules } from './generate-slo-rules.js';
 
@@ -16,6 +20,8 @@ export interface CommandIo {
   readonly stderr: { write(text: string): unknown };
   /** For `${VAR}` in the config and FLEETGATE_CONFIG. Default process.env. */
   readonly env?: Environment | undefined;
+  /** The validators the config is loaded with (src/config-checks.ts). */
+  readonly configChecks?: ConfigChecks | undefined;
 }
 
 /** The command's help text. */
@@ -91,7 +97,7 @@ export async function runSloRulesCommand(
   let text: string;
   let sloCount: number;
   try {
-    const config = await loadConfig(configPath, env);
+    const config = await loadConfig(configPath, env, io.configChecks);
     sloCount = config.slos.length;
     text = generateSloRules(config.slos, {
       groupInterval: values['group-interval'],

@@ -1,5 +1,5 @@
 /**
- * Snapshots between worker threads (DESIGN.md "workers": each worker owns
+ * Snapshots between worker threads (docs/architecture.md "workers": each worker owns
  * a shard of the clusters and its views merge per-worker snapshots the
  * same way replicas merge theirs). A worker's PortSnapshotTransport sends
  * publishes and reads over a MessagePort to the SnapshotHub on the main

@@ -71,12 +71,12 @@ describe('SnapshotExchange', () => {
 
     it('decodes a publisher again only when it published again', async () => {
       const transport = new MemorySnapshotTransport();
-      const decode = vi.fn(COUNT_CODEC.decode);
+      const decode = vi.fn((payload: string) => COUNT_CODEC.decode(payload));
       const a = new SnapshotExchange({
         transport,
         kind: 'counts',
         replicaId: 'a',
-        codec: { encode: COUNT_CODEC.encode, decode },
+        codec: { encode: (s: { n: number }) => COUNT_CODEC.encode(s), decode },
         what: 'count',
       });
       await transport.publishSnapshot('counts', 'b', '{"n":1}', 1000, 0);

@@ -1,5 +1,5 @@
 /**
- * The transport of the snapshot-and-merge contract (docs: DESIGN.md
+ * The transport of the snapshot-and-merge contract (docs/architecture.md
  * "State"): each stateful view (SLO counters, fleet records, cardinality)
  * publishes its own snapshot under a kind, and reads every publisher's live
  * snapshot of that kind to merge them.

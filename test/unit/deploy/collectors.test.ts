@@ -26,7 +26,7 @@ import { REPO_ROOT } from './dashboard-model.js';
 const COLLECTORS_DIR = join(REPO_ROOT, 'collectors');
 const PROMTOOL_TIMEOUT_MS = 60_000;
 
-/** fleetgate's routes (DESIGN.md "Public surface"). */
+/** fleetgate's routes (docs/architecture.md "Public surface"). */
 const REMOTE_WRITE_PATH = '/api/v1/write';
 const OTLP_PATHS = {
   metrics: ['/v1/metrics', '/otlp/v1/metrics'],
