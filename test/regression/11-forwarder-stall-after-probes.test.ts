@@ -13,7 +13,7 @@
  * - the 100,000 series are one metric, and `limits.max_series_per_metric`
  *   is 50,000 by default: the cardinality stage drops the other 50,000
  *   series and the request is answered 204 (a policy drop is not an error,
- *   DESIGN.md), counted in `fleetgate_series_dropped_total{reason=
+ *   docs/architecture.md, "Status codes for senders"), counted in `fleetgate_series_dropped_total{reason=
  *   "series_limit_metric"}`. Those are the 50,000 "acknowledged" samples
  *   that were never queued: so the queue gauge was right to read 0, and
  *   there was nothing to replay;
@@ -96,6 +96,13 @@ describe('issue 11 finding 3: the probe sequence, then a 500-outage', () => {
     gateway = await startGateway(
       JSON.stringify({
         clusters: [{ name: 'probe', region: 'r', env: 'test', token: TOKEN }],
+        // The decode-time caps now refuse a 100,000-series request with 413 by
+        // default; raised here so the request reaches the budget it was about.
+        request_limits: {
+          max_series_per_request: WIDE_SERIES,
+          max_points_per_request: WIDE_SERIES,
+          max_labels_per_request: WIDE_SERIES * 4,
+        },
         forward: {
           queue: { type: 'disk' },
           remote_write: [

@@ -10,6 +10,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { snappyUncompress, snappyCompress } from '../../src/protocol/index.js';
 import {
+  DEFAULT_REQUEST_LIMITS,
   SeriesLabelCache,
   decodeWriteRequestV1,
   encodeWriteRequestV1,
@@ -19,6 +20,13 @@ import { BatchPool, SeriesBatch } from '../../src/model/index.js';
 const EXTREME_SERIES = 100_000;
 const NORMAL_SERIES = 2_000;
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** A config that lets the extreme request through the decode-time caps (the defaults refuse it with 413). */
+const EXTREME_LIMITS = {
+  ...DEFAULT_REQUEST_LIMITS,
+  maxSeriesPerRequest: EXTREME_SERIES,
+  maxPointsPerRequest: EXTREME_SERIES,
+  maxLabelsPerRequest: EXTREME_SERIES * 8,
+};
 
 /** A snappy remote write 1.0 body of `count` pod series, starting at `first`. */
 function requestBody(first: number, count: number): Uint8Array {
@@ -57,7 +65,8 @@ describe('finding 5: memory after extreme requests', () => {
       decodeWriteRequestV1(
         snappyUncompress(body, MAX_BODY_BYTES),
         batch,
-        cache
+        cache,
+        EXTREME_LIMITS
       );
     } finally {
       pool.release(batch);
