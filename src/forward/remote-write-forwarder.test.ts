@@ -1,3 +1,6 @@
+/**
+ * Why this file is long: the forwarder's whole contract (sharding, retries, Retry-After, 4xx set aside, splitting, back-pressure) against one sink fixture.
+ */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RemoteWriteTargetConfig } from '../config/index.js';
 import { OverloadedError, UnavailableError } from '../errors.js';

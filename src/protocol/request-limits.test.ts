@@ -2,6 +2,8 @@
  * Every decode-time cap on every decoder it applies to, at its boundary: a
  * request exactly at the cap decodes, one item more is refused with a
  * RequestLimitError whose message names the config key and its value.
+ *
+ * Why this file is long: every cap at its boundary on every decoder it applies to (remote write 1.0 and 2.0, OTLP metrics and logs, protobuf and JSON).
  */
 import { describe, expect, it } from 'vitest';
 import {

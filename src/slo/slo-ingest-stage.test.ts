@@ -1,4 +1,6 @@
-// About 520 lines: every counting rule of the ingest stage (slo-ingest-stage.ts header) has its case here, next to the others.
+/**
+ * Why this file is long: every counting rule of the ingest stage (slo-ingest-stage.ts header) has its case here, next to the others.
+ */
 import { describe, expect, it, vi } from 'vitest';
 import { DropReason } from '../model/index.js';
 import type { SloSpec } from './slo-definition.js';

@@ -36,7 +36,7 @@
  * merge the last shared read with local ones, and elections start from the
  * last leader Redis named, so an outage does not flip the HA leader.
  *
- * About 600 lines, kept in one file: every StateStore method is a pair of
+ * Why this file is long: about 600 lines, kept in one file, as every StateStore method is a pair of
  * a Lua-backed Redis call and its degraded local answer, and the pairs share
  * one connection, health gate and replay.
  */

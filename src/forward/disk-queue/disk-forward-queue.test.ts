@@ -1,3 +1,6 @@
+/**
+ * Why this file is long: one suite per behaviour of the queue (append, fsync policies, replay, torn tails, full disk, rollback), all over one temporary-directory fixture.
+ */
 import { spawnSync } from 'node:child_process';
 import {
   cpSync,

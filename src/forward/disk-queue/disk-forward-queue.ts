@@ -31,6 +31,8 @@
  * (`fleetgate_queue_corrupt_records_total`) and logged; later segments are
  * kept. What survives is replayed from the cursor on: at least once, in
  * order.
+ *
+ * Why this file is long: append, sync, peek, commit and rollback share one in-memory record index and one set of open segment files; split apart, each part would reach into the others.
  */
 import {
   closeSync,

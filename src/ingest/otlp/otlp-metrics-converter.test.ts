@@ -1,3 +1,6 @@
+/**
+ * Why this file is long: one group of cases per row of otlp-metrics-converter.ts's mapping table.
+ */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { formatSeries, metricNameOf } from '../../model/index.js';
 import { MetricType, SeriesBatch } from '../../model/index.js';

@@ -25,7 +25,7 @@
  * /metrics, not ingested), so a budget can never hide its own drop counter
  * (VictoriaMetrics#1561).
  *
- * About 550 lines, kept in one file: process() and the admission path share
+ * Why this file is long: about 550 lines, kept in one file, as process() and the admission path share
  * the per-batch scratch (hashes, memo) that keeps them allocation-free; the
  * queries (cardinality-queries.ts), summaries and shared budget live apart.
  */

@@ -12,6 +12,8 @@
  * A value of the wrong JSON type is an error naming its path, e.g.
  * `resourceMetrics[0].scopeMetrics[1].metrics[2].sum.dataPoints[0].asInt: want an integer, got "x"`.
  * The path is kept on a stack of segments and rendered only on error.
+ *
+ * Why this file is long: one reader per message of the OTLP metrics schema, each keeping the path its errors name; they are one recursive descent.
  */
 import {
   DEFAULT_REQUEST_LIMITS,

@@ -41,6 +41,8 @@
  * | AnyValue                      | 1 string, 2 bool V, 3 int V, 4 double I64, 5 array,    |
  * |                               | 6 kvlist, 7 bytes                                      |
  * | ArrayValue / KeyValueList     | 1 values LEN                                           |
+ *
+ * Why this file is long: one reader per message of the field table above; they are one recursive descent over one buffer.
  */
 import {
   ProtobufReader,

@@ -1,3 +1,6 @@
+/**
+ * Why this file is long: one case per wire rule of the 2.0 decoder, and the malformed inputs it must refuse.
+ */
 import { describe, expect, it } from 'vitest';
 import { ProtobufWriter } from '../wire/protobuf-writer.js';
 import { InvalidPayloadError } from '../../errors.js';

@@ -33,6 +33,8 @@
  * series is then neither decoded nor validated again and gets the stable
  * array later stages memoize on; a hit costs a few array reads and a compare
  * of one number per label ref, whatever the length of its names and values.
+ *
+ * Why this file is long: one reader per message of the field table above, sharing the symbol table and the request counters.
  */
 import { isUtf8 } from 'node:buffer';
 import { decodeUtf8, ProtobufReader } from '../wire/protobuf-reader.js';

@@ -1,4 +1,6 @@
-// Over 500 lines: the generated rule groups are checked group by group against one config, which the cases share.
+/**
+ * Why this file is long: the generated rule groups are checked group by group against one config, which the cases share.
+ */
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig, type SloConfig } from '../../config/index.js';

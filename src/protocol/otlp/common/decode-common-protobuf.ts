@@ -13,6 +13,8 @@
  *
  * The value types are the metrics model's; the log model's LogAnyValue and
  * LogKeyValue have the same shape, so the results are assignable to both.
+ *
+ * Why this file is long: the common OTLP messages nest into each other (AnyValue holds ArrayValue and KeyValueList, which hold AnyValue again), so their readers are one recursive descent.
  */
 import {
   InvalidPayloadError,
