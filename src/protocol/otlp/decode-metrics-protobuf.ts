@@ -43,7 +43,7 @@
  * | ArrayValue / KeyValueList     | 1 values LEN                                           |
  */
 import {
-  ProtobufReader,
+  type ProtobufReader,
   readRepeatedScalar,
   RepeatedScalar,
   WireType,
@@ -64,22 +64,21 @@ import {
   readResourceInto,
   type AttributeCaps,
   readScopeInto,
+  decodeRequest,
+  readEnvelope,
   readString as readStringCommon,
   skipField,
-  wrapError as wrapErrorCommon,
 } from './common/decode-common-protobuf.js';
 import {
   type OtlpBuckets,
   type OtlpExemplar,
   type OtlpExponentialHistogramDataPoint,
   type OtlpHistogramDataPoint,
-  type OtlpInstrumentationScope,
   type OtlpKeyValue,
   type OtlpMetric,
   type OtlpMetricData,
   type OtlpMetricsRequest,
   type OtlpNumberDataPoint,
-  type OtlpResource,
   type OtlpResourceMetrics,
   type OtlpScopeMetrics,
   type OtlpSummaryDataPoint,
@@ -117,112 +116,66 @@ export function decodeMetricsProtobuf(
       'data points'
     ),
   };
-  // A plain Uint8Array view: a Node Buffer's own `subarray` (used per
-  // string) builds a FastBuffer and costs several times more. Measured in
-  // otlp-metrics.bench.ts.
-  const r = new ProtobufReader(
-    new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
-  );
-  try {
-    const resourceMetrics: OtlpResourceMetrics[] = [];
-    const end = body.length;
-    while (r.pos < end) {
-      const tag = r.tag();
-      if (tag >>> 3 === 1) {
-        resourceMetrics.push(readResourceMetrics(r, nested(r, tag, end), caps));
-      } else {
-        skipField(r, tag);
-      }
-    }
-    return { resourceMetrics };
-  } catch (err) {
-    throw wrapError(err);
-  }
+  const resourceMetrics: OtlpResourceMetrics[] = [];
+  decodeRequest(body, 'metrics', readResourceMetrics, resourceMetrics, caps);
+  return { resourceMetrics };
 }
 
 function readResourceMetrics(
   r: ProtobufReader,
   end: number,
+  into: OtlpResourceMetrics[],
   caps: DecodeCaps
-): OtlpResourceMetrics {
+): void {
   const out: OtlpResourceMetrics = {
     resource: { attributes: [], droppedAttributesCount: 0 },
     scopeMetrics: [],
     schemaUrl: '',
   };
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        out.resource = readResource(r, nested(r, tag, end), caps);
-        break;
-      case 2:
-        out.scopeMetrics.push(readScopeMetrics(r, nested(r, tag, end), caps));
-        break;
-      case 3:
-        out.schemaUrl = readString(r, tag, end);
-        break;
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
-  return out;
-}
-
-function readResource(
-  r: ProtobufReader,
-  end: number,
-  caps: DecodeCaps
-): OtlpResource {
-  const out: OtlpResource = { attributes: [], droppedAttributesCount: 0 };
-  readResourceInto(r, end, out, false, caps);
-  return out;
+  out.schemaUrl = readEnvelope(
+    r,
+    end,
+    out.resource,
+    readResourceInto,
+    readScopeMetrics,
+    out.scopeMetrics,
+    false,
+    caps
+  );
+  into.push(out);
 }
 
 function readScopeMetrics(
   r: ProtobufReader,
   end: number,
+  into: OtlpScopeMetrics[],
   caps: DecodeCaps
-): OtlpScopeMetrics {
+): void {
   const out: OtlpScopeMetrics = {
     scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 },
     metrics: [],
     schemaUrl: '',
   };
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        out.scope = readScope(r, nested(r, tag, end), caps);
-        break;
-      case 2:
-        out.metrics.push(readMetric(r, nested(r, tag, end), caps));
-        break;
-      case 3:
-        out.schemaUrl = readString(r, tag, end);
-        break;
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
-  return out;
+  out.schemaUrl = readEnvelope(
+    r,
+    end,
+    out.scope,
+    readScopeInto,
+    readMetricInto,
+    out.metrics,
+    false,
+    caps
+  );
+  into.push(out);
 }
 
-function readScope(
+function readMetricInto(
   r: ProtobufReader,
   end: number,
+  into: OtlpMetric[],
   caps: DecodeCaps
-): OtlpInstrumentationScope {
-  const out: OtlpInstrumentationScope = {
-    name: '',
-    version: '',
-    attributes: [],
-    droppedAttributesCount: 0,
-  };
-  readScopeInto(r, end, out, false, caps);
-  return out;
+): void {
+  into.push(readMetric(r, end, caps));
 }
 
 function readMetric(
@@ -792,8 +745,4 @@ function readId(
   name: string
 ): string {
   return readIdCommon(r, tag, parentEnd, want, 'exemplar', name);
-}
-
-function wrapError(err: unknown): unknown {
-  return wrapErrorCommon(err, 'metrics');
 }

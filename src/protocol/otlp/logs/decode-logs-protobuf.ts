@@ -26,11 +26,11 @@
  * |                          | 6 kvlist, 7 bytes                                       |
  * | ArrayValue/KeyValueList  | 1 values LEN                                            |
  *
- * The field helpers and the AnyValue/KeyValue/Resource/InstrumentationScope
- * readers are shared with decode-metrics-protobuf.ts
- * (common/decode-common-protobuf.ts).
+ * The field helpers, the AnyValue/KeyValue/Resource/InstrumentationScope
+ * readers and the request/resource/scope envelopes are shared with
+ * decode-metrics-protobuf.ts (common/decode-common-protobuf.ts).
  */
-import { ProtobufReader, WireType } from '../../wire/protobuf-reader.js';
+import { type ProtobufReader, WireType } from '../../wire/protobuf-reader.js';
 import {
   DEFAULT_REQUEST_LIMITS,
   RequestItemCounter,
@@ -47,9 +47,10 @@ import {
   readResourceInto,
   type AttributeCaps,
   readScopeInto,
+  decodeRequest,
+  readEnvelope,
   readString as readStringCommon,
   skipField,
-  wrapError as wrapErrorCommon,
 } from '../common/decode-common-protobuf.js';
 import {
   LogBatch,
@@ -89,23 +90,9 @@ export function decodeLogsProtobuf(
       'log records'
     ),
   };
-  // A plain Uint8Array view: a Node Buffer's own `subarray` is slower per string.
-  const r = new ProtobufReader(
-    new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
-  );
   const batch = new LogBatch();
-  try {
-    const end = body.length;
-    while (r.pos < end) {
-      const tag = r.tag();
-      if (tag >>> 3 === 1)
-        readResourceLogs(r, nested(r, tag, end), batch, caps);
-      else skipField(r, tag);
-    }
-    return batch;
-  } catch (err) {
-    throw wrapError(err);
-  }
+  decodeRequest(body, 'logs', readResourceLogs, batch, caps);
+  return batch;
 }
 
 /**
@@ -120,60 +107,63 @@ function readResourceLogs(
   caps: DecodeCaps
 ): void {
   const resource = emptyLogResource();
-  const index = batch.addResource(resource);
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        readResourceInto(r, nested(r, tag, end), resource, true, caps);
-        break;
-      case 2:
-        readScopeLogs(r, nested(r, tag, end), batch, index, caps);
-        break;
-      case 3:
-        resource.schemaUrl = readString(r, tag, end);
-        break;
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
+  const context: ScopeContext = { batch, owner: batch.addResource(resource) };
+  resource.schemaUrl = readEnvelope(
+    r,
+    end,
+    resource,
+    readResourceInto,
+    readScopeLogs,
+    context,
+    true,
+    caps
+  );
+}
+
+/** Where a ScopeLogs or LogRecord goes: the batch, and the index of its resource or scope. */
+interface ScopeContext {
+  readonly batch: LogBatch;
+  readonly owner: number;
 }
 
 function readScopeLogs(
   r: ProtobufReader,
   end: number,
-  batch: LogBatch,
-  resource: number,
+  parent: ScopeContext,
   caps: DecodeCaps
 ): void {
   const scope: LogScope = {
-    resource,
+    resource: parent.owner,
     name: '',
     version: '',
     attributes: [],
     droppedAttributesCount: 0,
     schemaUrl: '',
   };
-  const index = batch.addScope(scope);
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        readScopeInto(r, nested(r, tag, end), scope, true, caps);
-        break;
-      case 2:
-        caps.records.add(1);
-        batch.addRecord(readLogRecord(r, nested(r, tag, end), index, caps));
-        break;
-      case 3:
-        scope.schemaUrl = readString(r, tag, end);
-        break;
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
+  const context: ScopeContext = {
+    batch: parent.batch,
+    owner: parent.batch.addScope(scope),
+  };
+  scope.schemaUrl = readEnvelope(
+    r,
+    end,
+    scope,
+    readScopeInto,
+    addLogRecord,
+    context,
+    true,
+    caps
+  );
+}
+
+function addLogRecord(
+  r: ProtobufReader,
+  end: number,
+  context: ScopeContext,
+  caps: DecodeCaps
+): void {
+  caps.records.add(1);
+  context.batch.addRecord(readLogRecord(r, end, context.owner, caps));
 }
 
 function readLogRecord(
@@ -276,8 +266,4 @@ function readId(
   name: string
 ): string {
   return readIdCommon(r, tag, parentEnd, want, 'log record', name);
-}
-
-function wrapError(err: unknown): unknown {
-  return wrapErrorCommon(err, 'logs');
 }
