@@ -51,18 +51,19 @@ import {
 export { bytesToHex } from './common/decode-common-protobuf.js';
 import {
   DEFAULT_REQUEST_LIMITS,
-  RequestItemCounter,
   type RequestLimits,
 } from '../request-limits.js';
 import {
   addAttribute,
-  attributeCaps,
+  decodeCaps,
+  type DecodeCaps,
+  SPAN_ID_BYTES,
+  TRACE_ID_BYTES,
   checkEnd,
   expectWireType,
   nested,
   readId as readIdCommon,
   readResourceInto,
-  type AttributeCaps,
   readScopeInto,
   decodeRequest,
   readEnvelope,
@@ -85,14 +86,6 @@ import {
   type OtlpValueAtQuantile,
 } from './otlp-metrics-model.js';
 
-const TRACE_ID_BYTES = 16;
-const SPAN_ID_BYTES = 8;
-
-/** The caps of one decode call, passed down with the reader. */
-interface DecodeCaps extends AttributeCaps {
-  readonly points: RequestItemCounter;
-}
-
 /**
  * Decodes an OTLP/HTTP protobuf metrics body. An empty body is an empty
  * request. The returned model does not reference `body`.
@@ -108,14 +101,7 @@ export function decodeMetricsProtobuf(
   body: Uint8Array,
   limits: RequestLimits = DEFAULT_REQUEST_LIMITS
 ): OtlpMetricsRequest {
-  const caps: DecodeCaps = {
-    ...attributeCaps(limits, true),
-    points: new RequestItemCounter(
-      limits,
-      'maxPointsPerRequest',
-      'data points'
-    ),
-  };
+  const caps = decodeCaps(limits, true, 'maxPointsPerRequest', 'data points');
   const resourceMetrics: OtlpResourceMetrics[] = [];
   decodeRequest(body, 'metrics', readResourceMetrics, resourceMetrics, caps);
   return { resourceMetrics };
@@ -251,7 +237,7 @@ function readNumberData(
     const tag = r.tag();
     const field = tag >>> 3;
     if (field === 1) {
-      caps.points.add(1);
+      caps.items.add(1);
       dataPoints.push(readNumberDataPoint(r, nested(r, tag, end), caps));
     } else if (type === 'sum' && field === 2) {
       expectWireType(r, tag, WireType.VARINT);
@@ -280,7 +266,7 @@ function readHistogram(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        caps.points.add(1);
+        caps.items.add(1);
         dataPoints.push(readHistogramDataPoint(r, nested(r, tag, end), caps));
         break;
       case 2:
@@ -306,7 +292,7 @@ function readExponentialHistogram(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        caps.points.add(1);
+        caps.items.add(1);
         dataPoints.push(readExponentialDataPoint(r, nested(r, tag, end), caps));
         break;
       case 2:
@@ -330,7 +316,7 @@ function readSummary(
   while (r.pos < end) {
     const tag = r.tag();
     if (tag >>> 3 === 1) {
-      caps.points.add(1);
+      caps.items.add(1);
       dataPoints.push(readSummaryDataPoint(r, nested(r, tag, end), caps));
     } else skipField(r, tag);
   }

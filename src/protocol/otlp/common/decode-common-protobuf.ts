@@ -264,6 +264,29 @@ export function attributeCaps(
   };
 }
 
+/** The caps of one decode call, passed down with the reader: attributes, and the request's data points or log records. */
+export interface DecodeCaps extends AttributeCaps {
+  /** Data points (metrics) or log records (logs) of the request so far. */
+  readonly items: RequestItemCounter;
+}
+
+/** The caps of one decode call, with fresh per-request totals. */
+export function decodeCaps(
+  limits: RequestLimits,
+  labelBytes: boolean,
+  itemCap: 'maxPointsPerRequest' | 'maxLogRecordsPerRequest',
+  itemNoun: string
+): DecodeCaps {
+  return {
+    ...attributeCaps(limits, labelBytes),
+    items: new RequestItemCounter(limits, itemCap, itemNoun),
+  };
+}
+
+/** The byte lengths of OTLP trace and span ids. */
+export const TRACE_ID_BYTES = 16;
+export const SPAN_ID_BYTES = 8;
+
 type AttributeCapName =
   | 'maxAttributesPerResource'
   | 'maxAttributesPerScope'

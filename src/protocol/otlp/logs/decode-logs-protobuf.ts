@@ -33,19 +33,20 @@
 import { type ProtobufReader, WireType } from '../../wire/protobuf-reader.js';
 import {
   DEFAULT_REQUEST_LIMITS,
-  RequestItemCounter,
   type RequestLimits,
 } from '../../request-limits.js';
 import {
   addAttribute,
-  attributeCaps,
+  decodeCaps,
+  type DecodeCaps,
+  SPAN_ID_BYTES,
+  TRACE_ID_BYTES,
   checkEnd,
   expectWireType,
   nested,
   readAnyValue as readAnyValueCommon,
   readId as readIdCommon,
   readResourceInto,
-  type AttributeCaps,
   readScopeInto,
   decodeRequest,
   readEnvelope,
@@ -58,14 +59,6 @@ import {
   type LogRecord,
   type LogScope,
 } from '../../../model/index.js';
-
-const TRACE_ID_BYTES = 16;
-const SPAN_ID_BYTES = 8;
-
-/** The caps of one decode call, passed down with the reader. */
-interface DecodeCaps extends AttributeCaps {
-  readonly records: RequestItemCounter;
-}
 
 /**
  * Decodes an OTLP/HTTP protobuf logs body. An empty body is an empty
@@ -82,14 +75,12 @@ export function decodeLogsProtobuf(
   body: Uint8Array,
   limits: RequestLimits = DEFAULT_REQUEST_LIMITS
 ): LogBatch {
-  const caps: DecodeCaps = {
-    ...attributeCaps(limits, false),
-    records: new RequestItemCounter(
-      limits,
-      'maxLogRecordsPerRequest',
-      'log records'
-    ),
-  };
+  const caps = decodeCaps(
+    limits,
+    false,
+    'maxLogRecordsPerRequest',
+    'log records'
+  );
   const batch = new LogBatch();
   decodeRequest(body, 'logs', readResourceLogs, batch, caps);
   return batch;
@@ -162,7 +153,7 @@ function addLogRecord(
   context: ScopeContext,
   caps: DecodeCaps
 ): void {
-  caps.records.add(1);
+  caps.items.add(1);
   context.batch.addRecord(readLogRecord(r, end, context.owner, caps));
 }
 
