@@ -368,30 +368,17 @@ export function readResourceInto(
   lenStrings: boolean,
   caps: AttributeCaps
 ): void {
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        addAttribute(
-          r,
-          tag,
-          end,
-          lenStrings,
-          caps,
-          into.attributes,
-          'maxAttributesPerResource',
-          'resource'
-        );
-        break;
-      case 2:
-        expectWireType(r, tag, WireType.VARINT);
-        into.droppedAttributesCount = r.uint32();
-        break;
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
+  readAttributedInto(
+    r,
+    end,
+    into,
+    undefined,
+    1,
+    'maxAttributesPerResource',
+    'resource',
+    lenStrings,
+    caps
+  );
 }
 
 /** `InstrumentationScope`, merged into `into`. */
@@ -407,33 +394,49 @@ export function readScopeInto(
   lenStrings: boolean,
   caps: AttributeCaps
 ): void {
+  readAttributedInto(
+    r,
+    end,
+    into,
+    into,
+    3,
+    'maxAttributesPerScope',
+    'scope',
+    lenStrings,
+    caps
+  );
+}
+
+/**
+ * A message with attributes and their dropped count in two consecutive
+ * fields from `attributesField` (Resource: 1 and 2; InstrumentationScope: 3
+ * and 4, after `named`'s name 1 and version 2), merged into `into`.
+ */
+function readAttributedInto(
+  r: ProtobufReader,
+  end: number,
+  into: { attributes: OtlpKeyValue[]; droppedAttributesCount: number },
+  named: { name: string; version: string } | undefined,
+  attributesField: number,
+  cap: AttributeCapName,
+  owner: string,
+  lenStrings: boolean,
+  caps: AttributeCaps
+): void {
   while (r.pos < end) {
     const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        into.name = readString(r, tag, end, lenStrings);
-        break;
-      case 2:
-        into.version = readString(r, tag, end, lenStrings);
-        break;
-      case 3:
-        addAttribute(
-          r,
-          tag,
-          end,
-          lenStrings,
-          caps,
-          into.attributes,
-          'maxAttributesPerScope',
-          'scope'
-        );
-        break;
-      case 4:
-        expectWireType(r, tag, WireType.VARINT);
-        into.droppedAttributesCount = r.uint32();
-        break;
-      default:
-        skipField(r, tag);
+    const field = tag >>> 3;
+    if (field === attributesField) {
+      addAttribute(r, tag, end, lenStrings, caps, into.attributes, cap, owner);
+    } else if (field === attributesField + 1) {
+      expectWireType(r, tag, WireType.VARINT);
+      into.droppedAttributesCount = r.uint32();
+    } else if (named !== undefined && field === 1) {
+      named.name = readString(r, tag, end, lenStrings);
+    } else if (named !== undefined && field === 2) {
+      named.version = readString(r, tag, end, lenStrings);
+    } else {
+      skipField(r, tag);
     }
   }
   checkEnd(r, end);
@@ -640,22 +643,24 @@ export function readAnyValue(
         value = r.double();
         break;
       case 5:
-        value = readValues(
+        value = readListValues(
           r,
           nested(r, tag, end),
           depth + 1,
           lenStrings,
-          elements
+          elements,
+          readAnyValue
         );
         break;
       case 6:
         value = {
-          kvlist: readKeyValues(
+          kvlist: readListValues(
             r,
             nested(r, tag, end),
             depth + 1,
             lenStrings,
-            elements
+            elements,
+            readKeyValue
           ),
         };
         break;
@@ -675,50 +680,33 @@ export function readAnyValue(
   return value;
 }
 
-/** `ArrayValue.values`. */
-function readValues(
+/**
+ * The repeated field 1 of `ArrayValue` (AnyValues, with readAnyValue) or
+ * `KeyValueList` (KeyValues, with readKeyValue), each element counted in
+ * `elements`.
+ */
+function readListValues<T>(
   r: ProtobufReader,
   end: number,
   depth: number,
   lenStrings: boolean,
-  elements: RequestItemCounter | undefined
-): OtlpAnyValue[] {
-  const values: OtlpAnyValue[] = [];
+  elements: RequestItemCounter | undefined,
+  readElement: (
+    r: ProtobufReader,
+    end: number,
+    depth: number,
+    lenStrings: boolean,
+    labelLimits: undefined,
+    elements: RequestItemCounter | undefined
+  ) => T
+): T[] {
+  const values: T[] = [];
   while (r.pos < end) {
     const tag = r.tag();
     if (tag >>> 3 === 1) {
       elements?.add(1);
       values.push(
-        readAnyValue(
-          r,
-          nested(r, tag, end),
-          depth,
-          lenStrings,
-          undefined,
-          elements
-        )
-      );
-    } else skipField(r, tag);
-  }
-  checkEnd(r, end);
-  return values;
-}
-
-/** `KeyValueList.values`. */
-function readKeyValues(
-  r: ProtobufReader,
-  end: number,
-  depth: number,
-  lenStrings: boolean,
-  elements: RequestItemCounter | undefined
-): OtlpKeyValue[] {
-  const values: OtlpKeyValue[] = [];
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag >>> 3 === 1) {
-      elements?.add(1);
-      values.push(
-        readKeyValue(
+        readElement(
           r,
           nested(r, tag, end),
           depth,
