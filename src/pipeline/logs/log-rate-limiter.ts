@@ -16,7 +16,6 @@ import { UNREGISTERED_CLUSTER } from '../normalize-labels.js';
 import {
   ClusterRateLimiter,
   type ClusterRateLimit,
-  type ConfiguredRateLimit,
   type RateLimitUnit,
   type TokenBucketStore,
 } from '../rate/index.js';
@@ -54,13 +53,6 @@ export class LogRateLimiter {
 
   /** `limits`: `logs.limits` (bytes/s and burst bytes; rate 0 = unlimited), overridden per cluster. */
   constructor(limits: LogLimitsConfig, store: TokenBucketStore) {
-    const perCluster: Record<string, ConfiguredRateLimit> = {};
-    for (const [name, override] of Object.entries(limits.per_cluster)) {
-      perCluster[name] = {
-        ratePerSecond: override.ingestion_rate_bytes,
-        burst: override.ingestion_burst_bytes,
-      };
-    }
     this._buckets = new ClusterRateLimiter(
       LOG_BYTES,
       store,
@@ -68,7 +60,13 @@ export class LogRateLimiter {
         ratePerSecond: limits.ingestion_rate_bytes,
         burst: limits.ingestion_burst_bytes,
       },
-      perCluster
+      Object.entries(limits.per_cluster).map(([name, override]) => [
+        name,
+        {
+          ratePerSecond: override.ingestion_rate_bytes,
+          burst: override.ingestion_burst_bytes,
+        },
+      ])
     );
   }
 

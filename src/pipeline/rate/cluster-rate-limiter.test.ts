@@ -35,7 +35,11 @@ describe('ClusterRateLimiter', () => {
       WIDGETS,
       store,
       { ratePerSecond: 100, burst: 0 },
-      { a: { ratePerSecond: 10 }, b: { burst: 7 }, c: { ratePerSecond: 0 } }
+      Object.entries({
+        a: { ratePerSecond: 10 },
+        b: { burst: 7 },
+        c: { ratePerSecond: 0 },
+      })
     );
     expect(limiter.limitOf('unknown')).toEqual({
       ratePerSecond: 100,
@@ -50,12 +54,13 @@ describe('ClusterRateLimiter', () => {
   it('is unlimited only when every cluster is', () => {
     const { store } = scriptedStore({});
     const none = { ratePerSecond: 0, burst: 0 };
-    expect(new ClusterRateLimiter(WIDGETS, store, none, {}).isUnlimited).toBe(
+    expect(new ClusterRateLimiter(WIDGETS, store, none, []).isUnlimited).toBe(
       true
     );
     expect(
-      new ClusterRateLimiter(WIDGETS, store, none, { a: { ratePerSecond: 1 } })
-        .isUnlimited
+      new ClusterRateLimiter(WIDGETS, store, none, [
+        ['a', { ratePerSecond: 1 }],
+      ]).isUnlimited
     ).toBe(false);
   });
 
@@ -65,7 +70,7 @@ describe('ClusterRateLimiter', () => {
       WIDGETS,
       store,
       { ratePerSecond: 5, burst: 5 },
-      { free: { ratePerSecond: 0 } }
+      [['free', { ratePerSecond: 0 }]]
     );
     const volumes = new Map([
       ['free', 50],
@@ -84,7 +89,7 @@ describe('ClusterRateLimiter', () => {
       WIDGETS,
       store,
       { ratePerSecond: 5, burst: 8 },
-      {}
+      []
     );
     const volumes = new Map([
       ['a', 9],
@@ -113,7 +118,7 @@ describe('ClusterRateLimiter', () => {
       WIDGETS,
       store,
       { ratePerSecond: 5, burst: 8 },
-      {}
+      []
     );
     const refusal = await limiter.takeOne('a', limiter.limitOf('a'), 9, 0);
     expect(refusal?.retryAfterMs).toBe(1);
@@ -133,7 +138,7 @@ describe('ClusterRateLimiter', () => {
       WIDGETS,
       store,
       { ratePerSecond: 5, burst: 8 },
-      {}
+      []
     );
     await expect(
       limiter.takeEach(new Map([['a', 3]]), n => n, 0)

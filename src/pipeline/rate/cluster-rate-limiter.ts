@@ -85,21 +85,20 @@ export class ClusterRateLimiter {
 
   /**
    * @param fleetWide the limit of every cluster without an override (rate 0 = unlimited).
-   * @param perCluster overrides by canonical cluster name; a missing rate or
-   *   burst falls back to the fleet-wide one.
+   * @param perCluster overrides, by canonical cluster name; a missing rate
+   *   or burst falls back to the fleet-wide one.
    */
   constructor(
     unit: RateLimitUnit,
     store: TokenBucketStore,
     fleetWide: ClusterRateLimit,
-    perCluster: Readonly<Record<string, ConfiguredRateLimit>>
+    perCluster: Iterable<readonly [string, ConfiguredRateLimit]>
   ) {
     this._unit = unit;
     this._store = store;
     this._default = rateOf(fleetWide.ratePerSecond, fleetWide.burst);
     let isUnlimited = this._default.ratePerSecond === 0;
-    for (const name of Object.keys(perCluster)) {
-      const override = perCluster[name]!;
+    for (const [name, override] of perCluster) {
       const rate = rateOf(
         override.ratePerSecond ?? fleetWide.ratePerSecond,
         override.burst ?? fleetWide.burst

@@ -23,7 +23,6 @@ import type { Stage, StageContext } from '../stage.js';
 import {
   ClusterRateLimiter,
   type ClusterRateLimit,
-  type ConfiguredRateLimit,
   type RateLimitUnit,
   type RateRefusal,
   type TokenBucketStore,
@@ -68,18 +67,17 @@ export class IngestionRateLimiter implements Stage {
     store: TokenBucketStore,
     registry: Registry
   ) {
-    const perCluster: Record<string, ConfiguredRateLimit> = {};
-    for (const [name, override] of Object.entries(limits.per_cluster)) {
-      perCluster[name] = {
-        ratePerSecond: override.ingestion_rate,
-        burst: override.ingestion_burst,
-      };
-    }
     this._buckets = new ClusterRateLimiter(
       SAMPLES,
       store,
       { ratePerSecond: limits.ingestion_rate, burst: limits.ingestion_burst },
-      perCluster
+      Object.entries(limits.per_cluster).map(([name, override]) => [
+        name,
+        {
+          ratePerSecond: override.ingestion_rate,
+          burst: override.ingestion_burst,
+        },
+      ])
     );
     this._metrics = new RateMetrics(registry);
   }
