@@ -44,6 +44,13 @@ const PROTOCOL_BELOW = {
   except: ['./protocol', './model', './config', './errors.ts'],
   message: 'protocol/ imports only model/, config/ and errors.ts',
 };
+// http-client/ sits below forward/ and alerting/, which both post with it.
+const HTTP_CLIENT_BELOW = {
+  target: './src/http-client/**/!(*.test).ts',
+  from: './src',
+  except: ['./http-client', './errors.ts'],
+  message: 'http-client/ imports only errors.ts',
+};
 const FORWARD_AFTER = {
   target: './src/forward',
   from: ['./src/ingest', './src/pipeline'],
@@ -166,7 +173,15 @@ export default tseslint.config(
     rules: {
       'import-x/no-restricted-paths': [
         'error',
-        { zones: [CONFIG_LEAF, PROTOCOL_BELOW, FORWARD_AFTER, ...ROOM_DOORS] },
+        {
+          zones: [
+            CONFIG_LEAF,
+            PROTOCOL_BELOW,
+            HTTP_CLIENT_BELOW,
+            FORWARD_AFTER,
+            ...ROOM_DOORS,
+          ],
+        },
       ],
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
     },

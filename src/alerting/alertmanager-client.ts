@@ -9,7 +9,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { UpstreamError } from '../errors.js';
-import { isRetryableStatus, parseRetryAfter } from '../forward/index.js';
+import { classifyResponse, withRequestSignal } from '../http-client/index.js';
 import type { AlertPostResult } from './alert-post-result.js';
 import type { PostableAlert } from './postable-alert.js';
 
@@ -87,22 +87,9 @@ export class AlertmanagerClient {
     alerts: readonly PostableAlert[],
     signal?: AbortSignal
   ): Promise<AlertPostResult> {
-    const timeout = AbortSignal.timeout(this._timeoutMs);
-    if (signal === undefined) return this._post(alerts, timeout);
-    // Composed by hand rather than with AbortSignal.any, so nothing keeps a
-    // listener on the notifier's long-lived stop signal after this request.
-    const controller = new AbortController();
-    const onTimeout = (): void => controller.abort(timeout.reason);
-    const onStop = (): void => controller.abort(signal.reason);
-    if (signal.aborted) onStop();
-    timeout.addEventListener('abort', onTimeout, { once: true });
-    signal.addEventListener('abort', onStop, { once: true });
-    try {
-      return await this._post(alerts, controller.signal);
-    } finally {
-      timeout.removeEventListener('abort', onTimeout);
-      signal.removeEventListener('abort', onStop);
-    }
+    return withRequestSignal(this._timeoutMs, signal, requestSignal =>
+      this._post(alerts, requestSignal)
+    );
   }
 
   private async _post(
@@ -131,25 +118,15 @@ export class AlertmanagerClient {
         ),
       };
     }
-    if (res.ok) return { status: 'success', httpStatus: res.status };
     const excerpt = body.slice(0, ALERTMANAGER_RESPONSE_LOG_CHARS).trim();
-    const error = new UpstreamError(
-      `cannot post ${alerts.length} alerts to alertmanager ${this.name}: HTTP ${res.status}${excerpt === '' ? '' : `: ${excerpt}`}`
+    return classifyResponse(
+      res,
+      excerpt,
+      () =>
+        new UpstreamError(
+          `cannot post ${alerts.length} alerts to alertmanager ${this.name}: HTTP ${res.status}${excerpt === '' ? '' : `: ${excerpt}`}`
+        ),
+      this._now
     );
-    if (!isRetryableStatus(res.status)) {
-      return {
-        status: 'failure',
-        httpStatus: res.status,
-        error,
-        responseBody: excerpt,
-      };
-    }
-    const retryInMillis = parseRetryAfter(
-      res.headers.get('retry-after'),
-      this._now()
-    );
-    return retryInMillis === undefined
-      ? { status: 'retryable', httpStatus: res.status, error }
-      : { status: 'retryable', httpStatus: res.status, error, retryInMillis };
   }
 }

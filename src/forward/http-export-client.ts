@@ -10,8 +10,7 @@
  */
 import { UpstreamError } from '../errors.js';
 import type { ExportResult } from './export-result.js';
-import { isRetryableStatus } from './is-retryable.js';
-import { parseRetryAfter } from './retry-after.js';
+import { classifyResponse, withRequestSignal } from '../http-client/index.js';
 
 /** The response body bytes kept for a log line: receivers explain refusals there. */
 export const RESPONSE_BODY_LOG_BYTES = 512;
@@ -58,22 +57,9 @@ export class HttpExportClient {
    * stop that ran out of drain time); the configured timeout applies as well.
    */
   async send(body: Uint8Array, signal?: AbortSignal): Promise<ExportResult> {
-    const timeout = AbortSignal.timeout(this._timeoutMs);
-    if (signal === undefined) return this._send(body, timeout);
-    // Composed by hand rather than with AbortSignal.any, so nothing keeps a
-    // listener on the long-lived stop signal once this send is over.
-    const controller = new AbortController();
-    const onTimeout = (): void => controller.abort(timeout.reason);
-    const onStop = (): void => controller.abort(signal.reason);
-    if (signal.aborted) onStop();
-    timeout.addEventListener('abort', onTimeout, { once: true });
-    signal.addEventListener('abort', onStop, { once: true });
-    try {
-      return await this._send(body, controller.signal);
-    } finally {
-      timeout.removeEventListener('abort', onTimeout);
-      signal.removeEventListener('abort', onStop);
-    }
+    return withRequestSignal(this._timeoutMs, signal, requestSignal =>
+      this._send(body, requestSignal)
+    );
   }
 
   private async _send(
@@ -100,26 +86,18 @@ export class HttpExportClient {
       };
     }
 
-    const httpStatus = response.status;
     const responseBody = await readBodyHead(response, RESPONSE_BODY_LOG_BYTES);
-    if (httpStatus >= 200 && httpStatus <= 299) {
-      return { status: 'success', httpStatus };
-    }
-
-    const error = new UpstreamError(
-      `cannot forward to ${this.downstream}: HTTP ${httpStatus}: ${responseBody.trim()}`
+    const result = classifyResponse(
+      response,
+      responseBody,
+      () =>
+        new UpstreamError(
+          `cannot forward to ${this.downstream}: HTTP ${response.status}: ${responseBody.trim()}`
+        ),
+      this._now
     );
-    if (!isRetryableStatus(httpStatus)) {
-      return { status: 'failure', error, httpStatus, responseBody };
-    }
-    const retryInMillis = parseRetryAfter(
-      response.headers.get('retry-after'),
-      this._now()
-    );
-    const reason = httpStatus === 429 ? '429' : '5xx';
-    return retryInMillis === undefined
-      ? { status: 'retryable', reason, httpStatus, error }
-      : { status: 'retryable', reason, httpStatus, error, retryInMillis };
+    if (result.status !== 'retryable') return result;
+    return { ...result, reason: response.status === 429 ? '429' : '5xx' };
   }
 }
 

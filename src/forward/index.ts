@@ -33,8 +33,6 @@ export type {
   ExportRetryable,
   RetryReason,
 } from './export-result.js';
-export { isRetryableStatus } from './is-retryable.js';
-export { parseRetryAfter, MAX_RETRY_AFTER_MS } from './retry-after.js';
 export { Backoff } from './backoff.js';
 export { hashLabels } from './hash-labels.js';
 export { downstreamNameOf } from './downstream-name.js';

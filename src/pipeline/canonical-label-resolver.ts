@@ -32,7 +32,7 @@ export interface NormalizeOptions {
   unknownCluster: string;
 }
 
-/** The outcome of one `resolve`; a reused scratch object, valid until the next call. */
+/** The outcome of one `resolve`; the resolver's scratch, valid until the next begin(). */
 export interface CanonicalValues {
   /** The registry entry, when the cluster is registered. */
   registered: RegisteredCluster | undefined;
@@ -40,11 +40,8 @@ export interface CanonicalValues {
   region: string;
   env: string;
   team: string;
-}
-
-/** A fresh scratch for `resolve`. */
-export function createCanonicalValues(): CanonicalValues {
-  return { registered: undefined, cluster: '', region: '', env: '', team: '' };
+  /** The canonical names whose sent value was overwritten. */
+  readonly conflicts: string[];
 }
 
 export class CanonicalLabelResolver {
@@ -52,6 +49,22 @@ export class CanonicalLabelResolver {
   private readonly _unknownCluster: string;
   /** Label name → canonical index, for canonical names and every alias. */
   private readonly _canonicalOf = new Map<string, number>();
+  // Scratch of the label set being read, reused across label sets (series
+  // or log resources): the hot path makes no object per series.
+  private readonly _sent: (string | undefined)[] = [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ];
+  private readonly _resolved: CanonicalValues = {
+    registered: undefined,
+    cluster: '',
+    region: '',
+    env: '',
+    team: '',
+    conflicts: [],
+  };
 
   constructor(registry: ClusterRegistry, options: NormalizeOptions) {
     this._registry = registry;
@@ -70,33 +83,34 @@ export class CanonicalLabelResolver {
     return this._canonicalOf.get(name);
   }
 
+  /** Starts a label set: forgets what the previous one sent. */
+  begin(): void {
+    const sent = this._sent;
+    sent[0] = sent[1] = sent[2] = sent[3] = undefined;
+    this._resolved.conflicts.length = 0;
+  }
+
   /**
-   * Records a sent value of canonical label `index` under `name` into
-   * `sent`: the first alias wins among aliases, and the canonical name itself
-   * wins over any alias.
+   * Records a sent value of canonical label `index` (indexOf) under `name`:
+   * the first alias wins among aliases, and the canonical name itself wins
+   * over any alias.
    */
-  offer(
-    sent: (string | undefined)[],
-    index: number,
-    name: string,
-    value: string
-  ): void {
+  offer(index: number, name: string, value: string): void {
+    const sent = this._sent;
     if (sent[index] === undefined || name === CANONICAL_LABELS[index])
       sent[index] = value;
   }
 
   /**
-   * Resolves the canonical values of one label set from what it sent
-   * (`sent`, by canonical index) and who sent it (`fixed`: the token's
-   * cluster, undefined when anonymous). Writes `out`; appends the canonical
-   * names whose sent value is overwritten to `conflicts` (not cleared here).
+   * Resolves the canonical values of the label set offered since begin(),
+   * given who sent it (`fixed`: the token's cluster, undefined when
+   * anonymous), with the canonical names whose sent value is overwritten as
+   * `conflicts`. The values are scratch: read them before the next begin().
    */
-  resolve(
-    sent: readonly (string | undefined)[],
-    fixed: RegisteredCluster | undefined,
-    out: CanonicalValues,
-    conflicts: string[]
-  ): void {
+  resolve(fixed: RegisteredCluster | undefined): CanonicalValues {
+    const sent = this._sent;
+    const out = this._resolved;
+    const conflicts = out.conflicts;
     let cluster = fixed;
     if (cluster === undefined) {
       out.cluster = sent[CLUSTER] ?? this._unknownCluster;
@@ -112,7 +126,7 @@ export class CanonicalLabelResolver {
       out.region = sent[REGION] ?? UNSET_LABEL_VALUE;
       out.env = sent[ENV] ?? UNSET_LABEL_VALUE;
       out.team = sent[TEAM] ?? UNSET_LABEL_VALUE;
-      return;
+      return out;
     }
     out.region = cluster.region;
     out.env = cluster.env;
@@ -122,5 +136,6 @@ export class CanonicalLabelResolver {
     if (sent[ENV] !== undefined && sent[ENV] !== out.env) conflicts.push('env');
     if (sent[TEAM] !== undefined && sent[TEAM] !== out.team)
       conflicts.push('team');
+    return out;
   }
 }

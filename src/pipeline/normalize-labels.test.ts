@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '../config/index.js';
-import { ClusterRegistry } from '../fleet/index.js';
+import {
+  normalizeRegistry,
+  normalizeOptions,
+  prodEuIdentity,
+} from '../../test/helpers/normalize-fixtures.js';
 import {
   SeriesBatch,
   labelsFromRecord,
@@ -10,27 +13,8 @@ import type { Identity } from './identify.js';
 import { NormalizeLabels } from './normalize-labels.js';
 import { StageTally, type StageContext } from './stage.js';
 
-const registry = new ClusterRegistry([
-  {
-    name: 'prod-eu',
-    region: 'eu-west-1',
-    env: 'prod',
-    team: 'payments',
-    token: 'prod-eu-token-0123456789',
-    labels: {},
-  },
-  {
-    name: 'dev-us',
-    region: 'us-east-1',
-    env: 'dev',
-    team: '',
-    labels: { tier: 'gold' },
-  },
-]);
-const normalize = new NormalizeLabels(registry, {
-  aliases: defaultConfig().normalize.aliases,
-  unknownCluster: 'unknown',
-});
+const registry = normalizeRegistry;
+const normalize = new NormalizeLabels(registry, normalizeOptions);
 
 function run(
   identity: Identity,
@@ -59,10 +43,7 @@ function run(
   return { out, tally };
 }
 
-const prodEu: Identity = {
-  kind: 'cluster',
-  cluster: registry.byName('prod-eu')!,
-};
+const prodEu = prodEuIdentity;
 
 describe('NormalizeLabels', () => {
   describe('with a token-identified cluster', () => {

@@ -9,7 +9,6 @@ import type { SeriesBatch } from '../model/index.js';
 import type { ClusterRegistry, RegisteredCluster } from '../fleet/index.js';
 import {
   CanonicalLabelResolver,
-  createCanonicalValues,
   type NormalizeOptions,
 } from './canonical-label-resolver.js';
 import type { Stage, StageContext } from './stage.js';
@@ -40,16 +39,9 @@ export class NormalizeLabels implements Stage {
   readonly name = 'normalize';
   /** Which sender names are canonical labels, and which values win (shared with log normalization). */
   private readonly _resolver: CanonicalLabelResolver;
-  // Scratch for the values a series sent, reused across series (no per-series allocation).
-  private readonly _sent: (string | undefined)[] = [
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-  ];
-  private readonly _resolved = createCanonicalValues();
-  private readonly _conflicts: string[] = [];
   private _clusterName = '';
+  /** The conflicts of the last series normalized (the resolver's scratch). */
+  private _conflicts: readonly string[] = NO_CONFLICTS;
   // Keyed by stable input arrays (see SeriesBatch.stable): a series seen before costs one lookup.
   private readonly _memo = new WeakMap<readonly string[], NormalizeMemo>();
 
@@ -61,12 +53,12 @@ export class NormalizeLabels implements Stage {
     const identity = context.identity;
     const fixed = identity.kind === 'cluster' ? identity.cluster : undefined;
     const tally = context.tally;
-    const conflicts = this._conflicts;
     for (let s = 0; s < batch.seriesCount; s++) {
       if (batch.dropped[s] !== 0) continue;
       const input = batch.labels[s]!;
       if (batch.stable[s] === 0) {
         batch.labels[s] = this._normalizeSeries(input, fixed);
+        const conflicts = this._conflicts;
         for (let c = 0; c < conflicts.length; c++)
           tally.addConflict(this._clusterName, conflicts[c]!);
         continue;
@@ -76,6 +68,7 @@ export class NormalizeLabels implements Stage {
       while (memo !== undefined && memo.identity !== fixed) memo = memo.next;
       if (memo === undefined) {
         const out = this._normalizeSeries(input, fixed);
+        const conflicts = this._conflicts;
         memo = {
           identity: fixed,
           clusterName: this._clusterName,
@@ -96,12 +89,9 @@ export class NormalizeLabels implements Stage {
     labels: readonly string[],
     fixed: RegisteredCluster | undefined
   ): string[] {
-    const sent = this._sent;
-    const conflicts = this._conflicts;
-    conflicts.length = 0;
-    sent[0] = sent[1] = sent[2] = sent[3] = undefined;
-    const out: string[] = [];
     const resolver = this._resolver;
+    resolver.begin();
+    const out: string[] = [];
     for (let i = 0; i < labels.length; i += 2) {
       const name = labels[i]!;
       const index = resolver.indexOf(name);
@@ -109,11 +99,11 @@ export class NormalizeLabels implements Stage {
         out.push(name, labels[i + 1]!);
         continue;
       }
-      resolver.offer(sent, index, name, labels[i + 1]!);
+      resolver.offer(index, name, labels[i + 1]!);
     }
 
-    const resolved = this._resolved;
-    resolver.resolve(sent, fixed, resolved, conflicts);
+    const resolved = resolver.resolve(fixed);
+    this._conflicts = resolved.conflicts;
     if (resolved.registered !== undefined) {
       const extra = resolved.registered.extraLabels;
       for (let i = 0; i < extra.length; i += 2)

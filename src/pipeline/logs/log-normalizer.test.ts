@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../config/index.js';
-import { ClusterRegistry } from '../../fleet/index.js';
+import {
+  normalizeRegistry,
+  normalizeOptions,
+  prodEuIdentity,
+  devUsIdentity,
+} from '../../../test/helpers/normalize-fixtures.js';
 import {
   buildLogBatch,
   type SpecValue,
@@ -10,35 +14,10 @@ import type { Identity } from '../identify.js';
 import { StageTally } from '../stage.js';
 import { LogNormalizer } from './log-normalizer.js';
 
-const registry = new ClusterRegistry([
-  {
-    name: 'prod-eu',
-    region: 'eu-west-1',
-    env: 'prod',
-    team: 'payments',
-    token: 'prod-eu-token-0123456789',
-    labels: {},
-  },
-  {
-    name: 'dev-us',
-    region: 'us-east-1',
-    env: 'dev',
-    team: '',
-    labels: { tier: 'gold' },
-  },
-]);
-const normalizer = new LogNormalizer(registry, {
-  aliases: defaultConfig().normalize.aliases,
-  unknownCluster: 'unknown',
-});
-const prodEu: Identity = {
-  kind: 'cluster',
-  cluster: registry.byName('prod-eu')!,
-};
-const devUs: Identity = {
-  kind: 'cluster',
-  cluster: registry.byName('dev-us')!,
-};
+const registry = normalizeRegistry;
+const normalizer = new LogNormalizer(registry, normalizeOptions);
+const prodEu = prodEuIdentity;
+const devUs = devUsIdentity;
 const anonymous: Identity = { kind: 'anonymous' };
 
 function run(identity: Identity, attributes: Record<string, SpecValue>) {

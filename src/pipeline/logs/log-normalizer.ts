@@ -17,7 +17,6 @@ import { formatAnyValue } from '../../protocol/index.js';
 import type { LogBatch, LogKeyValue } from '../../model/index.js';
 import {
   CanonicalLabelResolver,
-  createCanonicalValues,
   type NormalizeOptions,
 } from '../canonical-label-resolver.js';
 import type { Identity } from '../identify.js';
@@ -25,16 +24,8 @@ import type { Stage, StageContext, StageTally } from '../stage.js';
 
 export class LogNormalizer implements Stage<LogBatch> {
   readonly name = 'normalize';
+  // Its scratch is reused across resources (no per-resource allocation but the output list).
   private readonly _resolver: CanonicalLabelResolver;
-  // Scratch reused across resources (no per-resource allocation but the output list).
-  private readonly _sent: (string | undefined)[] = [
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-  ];
-  private readonly _resolved = createCanonicalValues();
-  private readonly _conflicts: string[] = [];
 
   /** `options`: `normalize.aliases` and `normalize.unknown_cluster` from the config. */
   constructor(registry: ClusterRegistry, options: NormalizeOptions) {
@@ -52,14 +43,10 @@ export class LogNormalizer implements Stage<LogBatch> {
   normalize(batch: LogBatch, identity: Identity, tally: StageTally): void {
     const fixed = identity.kind === 'cluster' ? identity.cluster : undefined;
     const resolver = this._resolver;
-    const sent = this._sent;
-    const resolved = this._resolved;
-    const conflicts = this._conflicts;
     const resources = batch.resources;
     for (let r = 0; r < resources.length; r++) {
       const resource = resources[r]!;
-      sent[0] = sent[1] = sent[2] = sent[3] = undefined;
-      conflicts.length = 0;
+      resolver.begin();
       const attributes = resource.attributes;
       const out: LogKeyValue[] = [];
       for (let i = 0; i < attributes.length; i++) {
@@ -71,9 +58,10 @@ export class LogNormalizer implements Stage<LogBatch> {
         }
         const text = formatAnyValue(attribute.value);
         // An empty value says nothing about the cluster; it is dropped like the alias.
-        if (text !== '') resolver.offer(sent, index, attribute.key, text);
+        if (text !== '') resolver.offer(index, attribute.key, text);
       }
-      resolver.resolve(sent, fixed, resolved, conflicts);
+      const resolved = resolver.resolve(fixed);
+      const conflicts = resolved.conflicts;
       for (let c = 0; c < conflicts.length; c++)
         tally.addConflict(resolved.cluster, conflicts[c]!);
       if (resolved.registered !== undefined) {

@@ -11,11 +11,10 @@ import {
 import type { StateStore } from '../../state/index.js';
 import type { Identity } from '../identify.js';
 import { StageTally, type StageContext } from '../stage.js';
+import type { TokenBucketStore, TokenTake } from './cluster-rate-limiter.js';
 import {
   INGESTION_RATE_BUCKET_PREFIX,
   IngestionRateLimiter,
-  type TokenBucketStore,
-  type TokenTake,
 } from './ingestion-rate-limiter.js';
 import { INGESTION_REFUSED_SAMPLES_METRIC } from './rate-metrics.js';
 

@@ -45,7 +45,7 @@
  * Why this file is long: one reader per message of the field table above; they are one recursive descent over one buffer.
  */
 import {
-  ProtobufReader,
+  type ProtobufReader,
   readRepeatedScalar,
   RepeatedScalar,
   WireType,
@@ -53,48 +53,40 @@ import {
 export { bytesToHex } from './common/decode-common-protobuf.js';
 import {
   DEFAULT_REQUEST_LIMITS,
-  RequestItemCounter,
   type RequestLimits,
 } from '../request-limits.js';
 import {
   addAttribute,
-  attributeCaps,
+  decodeCaps,
+  type DecodeCaps,
+  SPAN_ID_BYTES,
+  TRACE_ID_BYTES,
   checkEnd,
   expectWireType,
   nested,
   readId as readIdCommon,
   readResourceInto,
-  type AttributeCaps,
   readScopeInto,
+  decodeRequest,
+  readEnvelope,
   readString as readStringCommon,
   skipField,
-  wrapError as wrapErrorCommon,
 } from './common/decode-common-protobuf.js';
 import {
   type OtlpBuckets,
   type OtlpExemplar,
   type OtlpExponentialHistogramDataPoint,
   type OtlpHistogramDataPoint,
-  type OtlpInstrumentationScope,
   type OtlpKeyValue,
   type OtlpMetric,
   type OtlpMetricData,
   type OtlpMetricsRequest,
   type OtlpNumberDataPoint,
-  type OtlpResource,
   type OtlpResourceMetrics,
   type OtlpScopeMetrics,
   type OtlpSummaryDataPoint,
   type OtlpValueAtQuantile,
 } from './otlp-metrics-model.js';
-
-const TRACE_ID_BYTES = 16;
-const SPAN_ID_BYTES = 8;
-
-/** The caps of one decode call, passed down with the reader. */
-interface DecodeCaps extends AttributeCaps {
-  readonly points: RequestItemCounter;
-}
 
 /**
  * Decodes an OTLP/HTTP protobuf metrics body. An empty body is an empty
@@ -111,120 +103,67 @@ export function decodeMetricsProtobuf(
   body: Uint8Array,
   limits: RequestLimits = DEFAULT_REQUEST_LIMITS
 ): OtlpMetricsRequest {
-  const caps: DecodeCaps = {
-    ...attributeCaps(limits, true),
-    points: new RequestItemCounter(
-      limits,
-      'maxPointsPerRequest',
-      'data points'
-    ),
-  };
-  // A plain Uint8Array view: a Node Buffer's own `subarray` (used per
-  // string) builds a FastBuffer and costs several times more. Measured in
-  // otlp-metrics.bench.ts.
-  const r = new ProtobufReader(
-    new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
-  );
-  try {
-    const resourceMetrics: OtlpResourceMetrics[] = [];
-    const end = body.length;
-    while (r.pos < end) {
-      const tag = r.tag();
-      if (tag >>> 3 === 1) {
-        resourceMetrics.push(readResourceMetrics(r, nested(r, tag, end), caps));
-      } else {
-        skipField(r, tag);
-      }
-    }
-    return { resourceMetrics };
-  } catch (err) {
-    throw wrapError(err);
-  }
+  const caps = decodeCaps(limits, true, 'maxPointsPerRequest', 'data points');
+  const resourceMetrics: OtlpResourceMetrics[] = [];
+  decodeRequest(body, 'metrics', readResourceMetrics, resourceMetrics, caps);
+  return { resourceMetrics };
 }
 
 function readResourceMetrics(
   r: ProtobufReader,
   end: number,
+  into: OtlpResourceMetrics[],
   caps: DecodeCaps
-): OtlpResourceMetrics {
+): void {
   const out: OtlpResourceMetrics = {
     resource: { attributes: [], droppedAttributesCount: 0 },
     scopeMetrics: [],
     schemaUrl: '',
   };
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        out.resource = readResource(r, nested(r, tag, end), caps);
-        break;
-      case 2:
-        out.scopeMetrics.push(readScopeMetrics(r, nested(r, tag, end), caps));
-        break;
-      case 3:
-        out.schemaUrl = readString(r, tag, end);
-        break;
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
-  return out;
-}
-
-function readResource(
-  r: ProtobufReader,
-  end: number,
-  caps: DecodeCaps
-): OtlpResource {
-  const out: OtlpResource = { attributes: [], droppedAttributesCount: 0 };
-  readResourceInto(r, end, out, false, caps);
-  return out;
+  out.schemaUrl = readEnvelope(
+    r,
+    end,
+    out.resource,
+    readResourceInto,
+    readScopeMetrics,
+    out.scopeMetrics,
+    false,
+    caps
+  );
+  into.push(out);
 }
 
 function readScopeMetrics(
   r: ProtobufReader,
   end: number,
+  into: OtlpScopeMetrics[],
   caps: DecodeCaps
-): OtlpScopeMetrics {
+): void {
   const out: OtlpScopeMetrics = {
     scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 },
     metrics: [],
     schemaUrl: '',
   };
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        out.scope = readScope(r, nested(r, tag, end), caps);
-        break;
-      case 2:
-        out.metrics.push(readMetric(r, nested(r, tag, end), caps));
-        break;
-      case 3:
-        out.schemaUrl = readString(r, tag, end);
-        break;
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
-  return out;
+  out.schemaUrl = readEnvelope(
+    r,
+    end,
+    out.scope,
+    readScopeInto,
+    readMetricInto,
+    out.metrics,
+    false,
+    caps
+  );
+  into.push(out);
 }
 
-function readScope(
+function readMetricInto(
   r: ProtobufReader,
   end: number,
+  into: OtlpMetric[],
   caps: DecodeCaps
-): OtlpInstrumentationScope {
-  const out: OtlpInstrumentationScope = {
-    name: '',
-    version: '',
-    attributes: [],
-    droppedAttributesCount: 0,
-  };
-  readScopeInto(r, end, out, false, caps);
-  return out;
+): void {
+  into.push(readMetric(r, end, caps));
 }
 
 function readMetric(
@@ -300,7 +239,7 @@ function readNumberData(
     const tag = r.tag();
     const field = tag >>> 3;
     if (field === 1) {
-      caps.points.add(1);
+      caps.items.add(1);
       dataPoints.push(readNumberDataPoint(r, nested(r, tag, end), caps));
     } else if (type === 'sum' && field === 2) {
       expectWireType(r, tag, WireType.VARINT);
@@ -329,7 +268,7 @@ function readHistogram(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        caps.points.add(1);
+        caps.items.add(1);
         dataPoints.push(readHistogramDataPoint(r, nested(r, tag, end), caps));
         break;
       case 2:
@@ -355,7 +294,7 @@ function readExponentialHistogram(
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        caps.points.add(1);
+        caps.items.add(1);
         dataPoints.push(readExponentialDataPoint(r, nested(r, tag, end), caps));
         break;
       case 2:
@@ -379,7 +318,7 @@ function readSummary(
   while (r.pos < end) {
     const tag = r.tag();
     if (tag >>> 3 === 1) {
-      caps.points.add(1);
+      caps.items.add(1);
       dataPoints.push(readSummaryDataPoint(r, nested(r, tag, end), caps));
     } else skipField(r, tag);
   }
@@ -794,8 +733,4 @@ function readId(
   name: string
 ): string {
   return readIdCommon(r, tag, parentEnd, want, 'exemplar', name);
-}
-
-function wrapError(err: unknown): unknown {
-  return wrapErrorCommon(err, 'metrics');
 }

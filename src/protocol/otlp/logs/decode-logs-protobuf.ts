@@ -26,30 +26,32 @@
  * |                          | 6 kvlist, 7 bytes                                       |
  * | ArrayValue/KeyValueList  | 1 values LEN                                            |
  *
- * The field helpers and the AnyValue/KeyValue/Resource/InstrumentationScope
- * readers are shared with decode-metrics-protobuf.ts
- * (common/decode-common-protobuf.ts).
+ * The field helpers, the AnyValue/KeyValue/Resource/InstrumentationScope
+ * readers and the request/resource/scope envelopes are shared with
+ * decode-metrics-protobuf.ts (common/decode-common-protobuf.ts).
  */
-import { ProtobufReader, WireType } from '../../wire/protobuf-reader.js';
+import { type ProtobufReader, WireType } from '../../wire/protobuf-reader.js';
 import {
   DEFAULT_REQUEST_LIMITS,
-  RequestItemCounter,
   type RequestLimits,
 } from '../../request-limits.js';
 import {
   addAttribute,
-  attributeCaps,
+  decodeCaps,
+  type DecodeCaps,
+  SPAN_ID_BYTES,
+  TRACE_ID_BYTES,
   checkEnd,
   expectWireType,
   nested,
   readAnyValue as readAnyValueCommon,
   readId as readIdCommon,
   readResourceInto,
-  type AttributeCaps,
   readScopeInto,
+  decodeRequest,
+  readEnvelope,
   readString as readStringCommon,
   skipField,
-  wrapError as wrapErrorCommon,
 } from '../common/decode-common-protobuf.js';
 import {
   LogBatch,
@@ -57,14 +59,6 @@ import {
   type LogRecord,
   type LogScope,
 } from '../../../model/index.js';
-
-const TRACE_ID_BYTES = 16;
-const SPAN_ID_BYTES = 8;
-
-/** The caps of one decode call, passed down with the reader. */
-interface DecodeCaps extends AttributeCaps {
-  readonly records: RequestItemCounter;
-}
 
 /**
  * Decodes an OTLP/HTTP protobuf logs body. An empty body is an empty
@@ -81,31 +75,15 @@ export function decodeLogsProtobuf(
   body: Uint8Array,
   limits: RequestLimits = DEFAULT_REQUEST_LIMITS
 ): LogBatch {
-  const caps: DecodeCaps = {
-    ...attributeCaps(limits, false),
-    records: new RequestItemCounter(
-      limits,
-      'maxLogRecordsPerRequest',
-      'log records'
-    ),
-  };
-  // A plain Uint8Array view: a Node Buffer's own `subarray` is slower per string.
-  const r = new ProtobufReader(
-    new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
+  const caps = decodeCaps(
+    limits,
+    false,
+    'maxLogRecordsPerRequest',
+    'log records'
   );
   const batch = new LogBatch();
-  try {
-    const end = body.length;
-    while (r.pos < end) {
-      const tag = r.tag();
-      if (tag >>> 3 === 1)
-        readResourceLogs(r, nested(r, tag, end), batch, caps);
-      else skipField(r, tag);
-    }
-    return batch;
-  } catch (err) {
-    throw wrapError(err);
-  }
+  decodeRequest(body, 'logs', readResourceLogs, batch, caps);
+  return batch;
 }
 
 /**
@@ -120,60 +98,63 @@ function readResourceLogs(
   caps: DecodeCaps
 ): void {
   const resource = emptyLogResource();
-  const index = batch.addResource(resource);
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        readResourceInto(r, nested(r, tag, end), resource, true, caps);
-        break;
-      case 2:
-        readScopeLogs(r, nested(r, tag, end), batch, index, caps);
-        break;
-      case 3:
-        resource.schemaUrl = readString(r, tag, end);
-        break;
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
+  const context: ScopeContext = { batch, owner: batch.addResource(resource) };
+  resource.schemaUrl = readEnvelope(
+    r,
+    end,
+    resource,
+    readResourceInto,
+    readScopeLogs,
+    context,
+    true,
+    caps
+  );
+}
+
+/** Where a ScopeLogs or LogRecord goes: the batch, and the index of its resource or scope. */
+interface ScopeContext {
+  readonly batch: LogBatch;
+  readonly owner: number;
 }
 
 function readScopeLogs(
   r: ProtobufReader,
   end: number,
-  batch: LogBatch,
-  resource: number,
+  parent: ScopeContext,
   caps: DecodeCaps
 ): void {
   const scope: LogScope = {
-    resource,
+    resource: parent.owner,
     name: '',
     version: '',
     attributes: [],
     droppedAttributesCount: 0,
     schemaUrl: '',
   };
-  const index = batch.addScope(scope);
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        readScopeInto(r, nested(r, tag, end), scope, true, caps);
-        break;
-      case 2:
-        caps.records.add(1);
-        batch.addRecord(readLogRecord(r, nested(r, tag, end), index, caps));
-        break;
-      case 3:
-        scope.schemaUrl = readString(r, tag, end);
-        break;
-      default:
-        skipField(r, tag);
-    }
-  }
-  checkEnd(r, end);
+  const context: ScopeContext = {
+    batch: parent.batch,
+    owner: parent.batch.addScope(scope),
+  };
+  scope.schemaUrl = readEnvelope(
+    r,
+    end,
+    scope,
+    readScopeInto,
+    addLogRecord,
+    context,
+    true,
+    caps
+  );
+}
+
+function addLogRecord(
+  r: ProtobufReader,
+  end: number,
+  context: ScopeContext,
+  caps: DecodeCaps
+): void {
+  caps.items.add(1);
+  context.batch.addRecord(readLogRecord(r, end, context.owner, caps));
 }
 
 function readLogRecord(
@@ -276,8 +257,4 @@ function readId(
   name: string
 ): string {
   return readIdCommon(r, tag, parentEnd, want, 'log record', name);
-}
-
-function wrapError(err: unknown): unknown {
-  return wrapErrorCommon(err, 'logs');
 }

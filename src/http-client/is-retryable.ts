@@ -1,5 +1,5 @@
 /**
- * Which HTTP statuses a remote write sender retries.
+ * Which HTTP statuses a sender retries (remote write, Loki, OTLP logs, Alertmanager).
  *
  * STYLE rule 12 (from OTLP) retries 429/502/503/504 only; remote write 1.0 is
  * stricter: senders MUST retry every 5xx and MAY retry 429 (PROTOCOLS.md §2.1),

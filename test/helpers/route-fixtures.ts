@@ -1,5 +1,5 @@
 /** One registered cluster and its token, for the route tests. */
-import { ClusterRegistry } from '../../fleet/index.js';
+import { ClusterRegistry } from '../../src/fleet/index.js';
 
 export const PROD_EU_TOKEN = 'prod-eu-token-0123456789';
 
