@@ -40,7 +40,10 @@ import { MemoryStateStore } from '../../state/index.js';
 import { SelfMetrics, silentLogger } from '../../telemetry/index.js';
 import { createErrorHandler } from '../error-handler.js';
 import { otlpLogsHandler } from './otlp-logs.js';
-import { PROD_EU_TOKEN, prodEuRegistry } from '../../../test/helpers/route-fixtures.js';
+import {
+  PROD_EU_TOKEN,
+  prodEuRegistry,
+} from '../../../test/helpers/route-fixtures.js';
 
 const TOKEN = PROD_EU_TOKEN;
 const registry = prodEuRegistry();

@@ -12,7 +12,10 @@ import {
   type IngestDoor,
   type IngestRequestRuntime,
 } from './read-ingest-request.js';
-import { PROD_EU_TOKEN, prodEuRegistry } from '../../../test/helpers/route-fixtures.js';
+import {
+  PROD_EU_TOKEN,
+  prodEuRegistry,
+} from '../../../test/helpers/route-fixtures.js';
 
 const TOKEN = PROD_EU_TOKEN;
 const registry = prodEuRegistry();
