@@ -88,6 +88,26 @@ describe('SelfMetrics', () => {
         );
     });
 
+    it('is a summary: its type line says so, and _sum and _count add up across scrapes', async () => {
+      const metrics = new SelfMetrics();
+      await sleep(30);
+      const first = await metrics.registry.metrics();
+      await sleep(30);
+      const second = await metrics.registry.metrics();
+      expect(first).toMatch(
+        /^# TYPE fleetgate_event_loop_delay_seconds summary$/m
+      );
+      const count = (text: string) =>
+        gauge(text, 'fleetgate_event_loop_delay_seconds_count');
+      expect(count(first)).toBeGreaterThan(0);
+      expect(count(second)).toBeGreaterThan(count(first));
+      expect(
+        gauge(second, 'fleetgate_event_loop_delay_seconds_sum')
+      ).toBeGreaterThanOrEqual(
+        gauge(first, 'fleetgate_event_loop_delay_seconds_sum')
+      );
+    });
+
     it('is absent without process metrics', async () => {
       const metrics = new SelfMetrics({ collectProcessMetrics: false });
       const text = await metrics.registry.metrics();

@@ -13,6 +13,7 @@ import {
   Gauge,
   Histogram,
   Registry,
+  Summary,
   collectDefaultMetrics,
 } from 'prom-client';
 import { OtelMetrics } from './otel-metrics.js';
@@ -58,7 +59,7 @@ export class SelfMetrics {
   readonly configLastReloadTimestamp: Gauge;
 
   /** Event loop delay quantiles and max since the previous scrape (collectProcessMetrics only). */
-  readonly eventLoopDelay: Gauge<'quantile'> | undefined;
+  readonly eventLoopDelay: Summary | undefined;
   readonly eventLoopDelayMax: Gauge | undefined;
 
   constructor(options: SelfMetricsOptions = {}) {
@@ -258,16 +259,20 @@ export class SelfMetrics {
 
 /** Sampling period of the event loop delay histogram. */
 const EVENT_LOOP_RESOLUTION_MS = 10;
+
+type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
 const EVENT_LOOP_QUANTILES = [0.5, 0.9, 0.99] as const;
 
 /**
- * `fleetgate_event_loop_delay_seconds{quantile}` and `…_max_seconds`, from
- * perf_hooks.monitorEventLoopDelay (#11: no request may hold the loop for
- * long; this shows whether one did). Each scrape reads the histogram and
- * resets it, so the figures cover the time since the previous scrape.
+ * `fleetgate_event_loop_delay_seconds` (a summary: quantiles, `_sum`,
+ * `_count`) and `…_max_seconds`, from perf_hooks.monitorEventLoopDelay
+ * (#11: no request may hold the loop for long; this shows whether one did).
+ * Each scrape reads the histogram and resets it, so the quantiles and the
+ * max cover the time since the previous scrape, while `_sum` and `_count`
+ * add up, as a summary's must.
  */
 function eventLoopDelayGauges(registers: Registry[]): {
-  quantiles: Gauge<'quantile'>;
+  quantiles: EventLoopDelaySummary;
   max: Gauge;
 } {
   // The histogram's timer is unref'd: it keeps no process alive.
@@ -275,23 +280,9 @@ function eventLoopDelayGauges(registers: Registry[]): {
     resolution: EVENT_LOOP_RESOLUTION_MS,
   });
   histogram.enable();
-  // Both gauges read the same interval: the max gauge (collected second,
+  // Both read the same interval: the max gauge (collected second,
   // registration order) resets the histogram after the quantiles are read.
-  const quantiles = new Gauge({
-    name: 'fleetgate_event_loop_delay_seconds',
-    help: `Event loop delay since the previous scrape, by quantile (perf_hooks.monitorEventLoopDelay, sampled every ${EVENT_LOOP_RESOLUTION_MS} ms).`,
-    labelNames: ['quantile'],
-    registers,
-    collect() {
-      const empty = histogram.count === 0;
-      for (const q of EVENT_LOOP_QUANTILES) {
-        this.set(
-          { quantile: String(q) },
-          empty ? 0 : histogram.percentile(q * 100) / 1e9
-        );
-      }
-    },
-  });
+  const quantiles = new EventLoopDelaySummary(histogram, registers);
   const max = new Gauge({
     name: 'fleetgate_event_loop_delay_max_seconds',
     help: 'Longest event loop delay since the previous scrape (perf_hooks.monitorEventLoopDelay).',
@@ -302,4 +293,48 @@ function eventLoopDelayGauges(registers: Registry[]): {
     },
   });
   return { quantiles, max };
+}
+
+/**
+ * A summary whose quantiles come from Node's own delay histogram rather than
+ * from observe() calls: prom-client's Summary with its `get()` answering from
+ * that histogram, so the exposition says `# TYPE … summary` (promtool refuses
+ * `quantile` on a gauge).
+ */
+class EventLoopDelaySummary extends Summary {
+  private readonly _histogram: IntervalHistogram;
+  private _sumSeconds = 0;
+  private _count = 0;
+
+  constructor(histogram: IntervalHistogram, registers: Registry[]) {
+    super({
+      name: 'fleetgate_event_loop_delay_seconds',
+      help: `Event loop delay since the previous scrape, by quantile (perf_hooks.monitorEventLoopDelay, sampled every ${EVENT_LOOP_RESOLUTION_MS} ms).`,
+      percentiles: [...EVENT_LOOP_QUANTILES],
+      registers,
+    });
+    this._histogram = histogram;
+  }
+
+  /** Summary's own answer (name, help, type), with the values read from the histogram. */
+  override async get(): ReturnType<Summary['get']> {
+    // Read before the first await: the max gauge, collected next, resets the histogram.
+    const h = this._histogram;
+    const isEmpty = h.count === 0;
+    const quantiles = EVENT_LOOP_QUANTILES.map(q => ({
+      labels: { quantile: q },
+      value: isEmpty ? 0 : h.percentile(q * 100) / 1e9,
+    }));
+    this._count += h.count;
+    if (!isEmpty) this._sumSeconds += (h.mean * h.count) / 1e9;
+    const own = await super.get();
+    return {
+      ...own,
+      values: [
+        ...quantiles,
+        { metricName: `${own.name}_sum`, labels: {}, value: this._sumSeconds },
+        { metricName: `${own.name}_count`, labels: {}, value: this._count },
+      ],
+    };
+  }
 }
