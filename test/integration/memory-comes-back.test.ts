@@ -89,9 +89,9 @@ normalize:
     cluster: [k8s_cluster]
 # The decode-time caps refuse a 100,000-series request with 413 by default.
 request_limits:
-  max_series_per_request: \${EXTREME_SERIES}
-  max_points_per_request: \${EXTREME_SERIES}
-  max_labels_per_request: \${EXTREME_SERIES * 10}
+  max_series_per_request: ${EXTREME_SERIES}
+  max_points_per_request: ${EXTREME_SERIES}
+  max_labels_per_request: ${EXTREME_SERIES * 10}
 limits:
   max_series_per_cluster: 1000000
   max_series_per_metric: 1000000
